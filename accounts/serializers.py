@@ -1,0 +1,101 @@
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+from rest_framework.fields import get_error_detail
+
+from accounts.models import User, normalize_email
+from accounts.timezones import is_valid_timezone
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    """How a user appears inside other objects (owner, assignee, actor)."""
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "name"]
+        read_only_fields = fields
+
+
+class UserSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(max_length=254)
+    name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    timezone = serializers.CharField(max_length=64, required=False)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "name", "timezone", "date_joined"]
+        read_only_fields = ["id", "date_joined"]
+
+    def validate_email(self, value: str) -> str:
+        email = normalize_email(value)
+        others = User.objects.filter(email=email)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise serializers.ValidationError(
+                "A user with this email already exists.", code="unique"
+            )
+        return email
+
+    def validate_timezone(self, value: str) -> str:
+        if not is_valid_timezone(value):
+            raise serializers.ValidationError(
+                f'"{value}" is not a known IANA time zone.', code="invalid"
+            )
+        return value
+
+
+class RegisterSerializer(UserSerializer):
+    password = serializers.CharField(
+        write_only=True, trim_whitespace=False, max_length=128, style={"input_type": "password"}
+    )
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "password"]
+
+    def validate(self, attrs):
+        candidate = User(
+            email=attrs.get("email", ""), name=attrs.get("name", ""), timezone="UTC"
+        )
+        try:
+            password_validation.validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": get_error_detail(exc)}) from exc
+        return attrs
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(
+        write_only=True, trim_whitespace=False, max_length=128, style={"input_type": "password"}
+    )
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(read_only=True)
+    refresh = serializers.CharField(read_only=True)
+
+
+class RefreshTokenSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=4096)
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = serializers.CharField(
+        trim_whitespace=False, max_length=128, style={"input_type": "password"}
+    )
+    new_password = serializers.CharField(
+        trim_whitespace=False, max_length=128, style={"input_type": "password"}
+    )
+
+    def validate_current_password(self, value: str) -> str:
+        if not self.context["request"].user.check_password(value):
+            raise serializers.ValidationError(
+                "The current password is not correct.", code="wrong_password"
+            )
+        return value
+
+    def validate_new_password(self, value: str) -> str:
+        # DRF turns the validators' Django ValidationError into entries with their codes.
+        password_validation.validate_password(value, user=self.context["request"].user)
+        return value

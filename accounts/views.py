@@ -1,0 +1,182 @@
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import services, tokens
+from accounts.serializers import (
+    LoginSerializer,
+    PasswordChangeSerializer,
+    RefreshTokenSerializer,
+    RegisterSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
+from accounts.throttles import LoginAccountThrottle
+from config.authentication import PublicEndpointAuthentication
+from config.schema import client_error
+from config.throttling import LoginAddressThrottle, RegisterAddressThrottle
+
+TAG = "auth"
+TOKENS_EXAMPLE = OpenApiExample(
+    "Token pair",
+    value={"access": "eyJhbGciOiJIUzI1NiIs...", "refresh": "eyJhbGciOiJIUzI1NiIs..."},
+    response_only=True,
+)
+INVALID_TOKEN = client_error("The refresh token is invalid, expired or revoked.")
+
+
+class PublicAuthView(APIView):
+    """Register, login, refresh and logout: no access token, an address throttle."""
+
+    authentication_classes = [PublicEndpointAuthentication]
+    permission_classes = [AllowAny]
+    throttle_classes = [LoginAddressThrottle]
+
+
+class RegisterView(PublicAuthView):
+    throttle_classes = [RegisterAddressThrottle]
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Create an account",
+        description="Creates the user and their personal Inbox project. No token is needed.",
+        request=RegisterSerializer,
+        responses={201: UserSerializer},
+        examples=[
+            OpenApiExample(
+                "Register",
+                value={
+                    "email": "ada@example.com",
+                    "password": "correct-horse-battery",
+                    "name": "Ada Lovelace",
+                    "timezone": "Europe/London",
+                },
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request):
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_register(**serializer.validated_data)
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class LoginView(PublicAuthView):
+    throttle_classes = [LoginAddressThrottle, LoginAccountThrottle]
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Log in",
+        description=(
+            "Trade an email (matched case-insensitively) and password for an access and a "
+            "refresh token. Wrong credentials are a 401 with the same message whether or not "
+            "the account exists."
+        ),
+        request=LoginSerializer,
+        responses={200: TokenPairSerializer, 401: client_error("Wrong email or password.")},
+        examples=[
+            OpenApiExample(
+                "Login",
+                value={"email": "ada@example.com", "password": "correct-horse-battery"},
+                request_only=True,
+            ),
+            TOKENS_EXAMPLE,
+        ],
+    )
+    def post(self, request):
+
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(request, **serializer.validated_data)
+        if user is None:
+            raise exceptions.AuthenticationFailed(
+                "No active account found with the given email and password.",
+                code="invalid_credentials",
+            )
+        return Response(tokens.issue_token_pair(user))
+
+
+class RefreshView(PublicAuthView):
+    @extend_schema(
+        tags=[TAG],
+        summary="Refresh tokens",
+        description=(
+            "Trade a refresh token for a new access and refresh token. Refresh tokens rotate: "
+            "the one sent is revoked and cannot be used again."
+        ),
+        request=RefreshTokenSerializer,
+        responses={200: TokenPairSerializer, 401: INVALID_TOKEN},
+        examples=[TOKENS_EXAMPLE],
+    )
+    def post(self, request):
+        serializer = RefreshTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(tokens.refresh_rotate(raw_token=serializer.validated_data["refresh"]))
+
+
+class LogoutView(PublicAuthView):
+    @extend_schema(
+        tags=[TAG],
+        summary="Log out",
+        description=(
+            "Revoke a refresh token; no access token is needed. Access tokens already issued "
+            "stay valid until they expire (ACCESS_TOKEN_LIFETIME, 15 minutes by default)."
+        ),
+        request=RefreshTokenSerializer,
+        responses={204: None, 401: INVALID_TOKEN},
+    )
+    def post(self, request):
+        serializer = RefreshTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tokens.refresh_revoke(raw_token=serializer.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    http_method_names = ["get", "patch", "head", "options"]
+
+    @extend_schema(tags=[TAG], summary="Your profile", responses={200: UserSerializer})
+    def get(self, request):
+        return Response(UserSerializer(request.user).data)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Update your profile",
+        description="Change `name`, `email` or `timezone` (an IANA zone name).",
+        request=UserSerializer,
+        responses={200: UserSerializer},
+        examples=[
+            OpenApiExample(
+                "Move to Tokyo", value={"timezone": "Asia/Tokyo"}, request_only=True
+            )
+        ],
+    )
+    def patch(self, request):
+        serializer = UserSerializer(request.user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update(user=request.user, data=serializer.validated_data)
+        return Response(UserSerializer(user).data)
+
+
+class PasswordChangeView(APIView):
+    @extend_schema(
+        tags=[TAG],
+        summary="Change your password",
+        description=(
+            "Every access and refresh token issued before the change stops working, and your "
+            "open WebSockets are closed with code 4401. Log in again afterwards."
+        ),
+        request=PasswordChangeSerializer,
+        responses={204: None},
+    )
+    def post(self, request):
+        serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        services.user_change_password(
+            user=request.user, new_password=serializer.validated_data["new_password"]
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

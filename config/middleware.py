@@ -1,0 +1,76 @@
+"""Request-level guards that DRF's exception handler cannot provide."""
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+
+from config.errors import error_response, is_api_path
+
+logger = logging.getLogger("tasklane.errors")
+
+METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class ApiErrorMiddleware:
+    """An unhandled exception under /api/ becomes the contract's JSON 500, in DEBUG too.
+
+    DRF's handler covers exceptions raised inside views; this covers middleware and anything
+    else between the server and the view. The traceback is logged, never sent to the client.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code >= 500
+            and is_api_path(request.path)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            # An exception in an inner middleware, rendered by Django's technical 500 page.
+            return error_response(response.status_code, "error", "Server Error (500)")
+        return response
+
+    def process_exception(self, request, exception):
+        if not is_api_path(request.path):
+            return None
+        logger.error(
+            "Unhandled exception on %s %s", request.method, request.path, exc_info=exception
+        )
+        return error_response(500, "error", "Server Error (500)")
+
+
+class BodySizeLimitMiddleware:
+    """413 for any /api/ request body larger than MAX_BODY_BYTES.
+
+    DRF reads the request stream itself, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE never stops a
+    large JSON body (and where it does, it becomes a 400). Both the declared Content-Length and
+    the bytes actually received are checked.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if is_api_path(request.path) and request.method in METHODS_WITH_BODY:
+            limit = settings.MAX_BODY_BYTES
+            declared = request.META.get("CONTENT_LENGTH") or "0"
+            if not declared.isdigit():
+                return error_response(400, "invalid", "Invalid Content-Length header.")
+            if int(declared) > limit:
+                return self.too_large(limit)
+            try:
+                received = len(request.body)
+            except RequestDataTooBig:
+                return self.too_large(limit)
+            if received > limit:
+                return self.too_large(limit)
+        return self.get_response(request)
+
+    @staticmethod
+    def too_large(limit: int):
+        return error_response(
+            413, "request_too_large", f"Request body is larger than {limit} bytes."
+        )

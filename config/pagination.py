@@ -1,0 +1,54 @@
+from django.core.paginator import InvalidPage
+from rest_framework import exceptions, pagination
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    """`?page=N&page_size=M`: positive integers or a 400 naming the parameter.
+
+    DRF's own class silently falls back to the default for a bad `page_size` and accepts
+    `page=last`; the contract wants both refused. `page_size` is clamped to 100.
+    """
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+    last_page_strings = ()
+
+    @staticmethod
+    def _positive_int(request, name: str) -> int | None:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return None
+        if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+            raise exceptions.ValidationError(
+                {name: [exceptions.ErrorDetail("A positive integer is required.", code="invalid")]}
+            )
+        return int(raw)
+
+    def get_page_size(self, request) -> int:
+        size = self._positive_int(request, self.page_size_query_param)
+        return self.page_size if size is None else min(size, self.max_page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._positive_int(request, self.page_query_param)
+        self.request = request
+        page_size = self.get_page_size(request)
+        paginator = self.django_paginator_class(queryset, page_size)
+        page_number = request.query_params.get(self.page_query_param) or 1
+        try:
+            self.page = paginator.page(page_number)
+        except InvalidPage as exc:
+            raise exceptions.NotFound(f"Invalid page: {exc}") from exc
+        return list(self.page)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["default"] = self.page_size
+                parameter["description"] = (
+                    f"Results per page (default {self.page_size}; larger values are "
+                    f"clamped to {self.max_page_size})."
+                )
+        return parameters

@@ -1,0 +1,42 @@
+"""Throttles; rates come from THROTTLE_LOGIN, THROTTLE_REGISTER and THROTTLE_USER (`off`: none)."""
+
+from rest_framework import throttling
+from rest_framework.settings import api_settings
+
+
+class LiveRateMixin:
+    """Read the rate when the request arrives, not when the class was imported.
+
+    DRF copies DEFAULT_THROTTLE_RATES into a class attribute at import time, so a changed
+    setting (a test, a reload) would otherwise be ignored.
+    """
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class UserRateThrottle(LiveRateMixin, throttling.UserRateThrottle):
+    """`THROTTLE_USER`, per authenticated user; anonymous requests are left to the others."""
+
+    scope = "user"
+
+    def get_cache_key(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return None
+        return super().get_cache_key(request, view)
+
+
+class AddressRateThrottle(LiveRateMixin, throttling.SimpleRateThrottle):
+    """Per client address and per view; `scope` names the rate (`THROTTLE_<SCOPE>`)."""
+
+    def get_cache_key(self, request, view):
+        bucket = f"{self.scope}-{type(view).__name__}"
+        return self.cache_format % {"scope": bucket, "ident": self.get_ident(request)}
+
+
+class LoginAddressThrottle(AddressRateThrottle):
+    scope = "login"
+
+
+class RegisterAddressThrottle(AddressRateThrottle):
+    scope = "register"
