@@ -54,9 +54,7 @@ class RegisterSerializer(UserSerializer):
         fields = [*UserSerializer.Meta.fields, "password"]
 
     def validate(self, attrs):
-        candidate = User(
-            email=attrs.get("email", ""), name=attrs.get("name", ""), timezone="UTC"
-        )
+        candidate = User(email=attrs.get("email", ""), name=attrs.get("name", ""), timezone="UTC")
         try:
             password_validation.validate_password(attrs["password"], user=candidate)
         except DjangoValidationError as exc:

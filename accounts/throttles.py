@@ -1,5 +1,5 @@
-from config.throttling import AddressRateThrottle
 from accounts.models import normalize_email
+from config.throttling import AddressRateThrottle
 
 
 class LoginAccountThrottle(AddressRateThrottle):

@@ -150,9 +150,7 @@ class MeView(APIView):
         request=UserSerializer,
         responses={200: UserSerializer},
         examples=[
-            OpenApiExample(
-                "Move to Tokyo", value={"timezone": "Asia/Tokyo"}, request_only=True
-            )
+            OpenApiExample("Move to Tokyo", value={"timezone": "Asia/Tokyo"}, request_only=True)
         ],
     )
     def patch(self, request):

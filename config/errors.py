@@ -41,8 +41,10 @@ class ErrorFormatter(ExceptionFormatter):
 
     def get_errors(self) -> list[Error]:
         detail = self.exc.detail
-        if isinstance(detail, dict) and "detail" in detail and not isinstance(
-            self.exc, exceptions.ValidationError
+        if (
+            isinstance(detail, dict)
+            and "detail" in detail
+            and not isinstance(self.exc, exceptions.ValidationError)
         ):
             code = detail.get("code") or getattr(detail["detail"], "code", None)
             return [Error(str(code or self.exc.default_code), str(detail["detail"]), None)]

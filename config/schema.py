@@ -39,6 +39,4 @@ class AutoSchema(ErrorDocumentingAutoSchema):
 
     def _should_add_http404_error_response(self) -> bool:
         # Every detail route answers 404 for a missing object or a non-member.
-        return super()._should_add_http404_error_response() or self.path.rstrip("/").endswith(
-            "}"
-        )
+        return super()._should_add_http404_error_response() or self.path.rstrip("/").endswith("}")

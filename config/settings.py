@@ -56,9 +56,7 @@ def env_rate(name: str, default: str) -> str | None:
         return None
     number, _, period = value.partition("/")
     if not number.isdigit() or not period or period[0] not in "smhd":
-        raise ImproperlyConfigured(
-            f"{name} must be a rate such as 10/min or 'off', not {value!r}."
-        )
+        raise ImproperlyConfigured(f"{name} must be a rate such as 10/min or 'off', not {value!r}.")
     return value
 
 
@@ -67,14 +65,10 @@ DEBUG = env_bool("DJANGO_DEBUG")
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off."
-        )
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
     SECRET_KEY = "insecure-development-key-never-use-in-production-0123456789"
 
-ALLOWED_HOSTS = env_list(
-    "ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else ""
-)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
 if not DEBUG and "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS may not contain '*' when DJANGO_DEBUG is off.")
 
@@ -255,6 +249,7 @@ DRF_STANDARDIZED_ERRORS = {
     | {"500": "config.schema.ServerErrorResponseSerializer"},
 }
 
+STANDARD_ERRORS = "drf_standardized_errors.openapi_serializers"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tasklane API",
     "DESCRIPTION": (
@@ -272,17 +267,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "AUTHENTICATION_WHITELIST": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
     "ENUM_NAME_OVERRIDES": {
-        "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
-        "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
-        "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
-        "ErrorCode401Enum": "drf_standardized_errors.openapi_serializers.ErrorCode401Enum.choices",
-        "ErrorCode403Enum": "drf_standardized_errors.openapi_serializers.ErrorCode403Enum.choices",
-        "ErrorCode404Enum": "drf_standardized_errors.openapi_serializers.ErrorCode404Enum.choices",
-        "ErrorCode405Enum": "drf_standardized_errors.openapi_serializers.ErrorCode405Enum.choices",
-        "ErrorCode406Enum": "drf_standardized_errors.openapi_serializers.ErrorCode406Enum.choices",
-        "ErrorCode415Enum": "drf_standardized_errors.openapi_serializers.ErrorCode415Enum.choices",
-        "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
-        "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
+        "RoleEnum": "projects.models.Role.choices",
+        "MemberRoleEnum": "projects.serializers.MEMBER_ROLES",
+        "ValidationErrorEnum": f"{STANDARD_ERRORS}.ValidationErrorEnum.choices",
+        "ClientErrorEnum": f"{STANDARD_ERRORS}.ClientErrorEnum.choices",
+        "ServerErrorEnum": f"{STANDARD_ERRORS}.ServerErrorEnum.choices",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",

@@ -30,9 +30,7 @@ class Project(models.Model):
             models.UniqueConstraint(
                 fields=["owner"], condition=Q(is_inbox=True), name="projects_one_inbox_per_user"
             ),
-            models.CheckConstraint(
-                condition=~Q(name=""), name="projects_project_name_not_empty"
-            ),
+            models.CheckConstraint(condition=~Q(name=""), name="projects_project_name_not_empty"),
         ]
 
     def __str__(self) -> str:

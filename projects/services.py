@@ -1,9 +1,27 @@
-from django.db import transaction
+"""Every write to projects and memberships, each in one transaction; the one place each rule
+lives. Views call these after the caller-scoped lookup (404) and the role check (403)."""
+
+from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from config.exceptions import Conflict
 from projects.models import Membership, Project, Role
 
 INBOX_NAME = "Inbox"
+
+
+def _unassign_tasks(*, project: Project, user: User) -> list[int]:
+    """Unassign the user's tasks in the project; returns the ids of the tasks it changed."""
+    from tasks.models import Task
+
+    task_ids = list(
+        Task.objects.filter(project=project, assignee=user)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    if task_ids:
+        Task.objects.filter(id__in=task_ids).update(assignee=None)
+    return task_ids
 
 
 @transaction.atomic
@@ -12,3 +30,96 @@ def project_create_inbox(*, owner: User) -> Project:
     project = Project.objects.create(name=INBOX_NAME, owner=owner, is_inbox=True)
     Membership.objects.create(project=project, user=owner, role=Role.OWNER)
     return project
+
+
+@transaction.atomic
+def project_create(*, owner: User, name: str, description: str = "") -> Project:
+    project = Project.objects.create(name=name, description=description, owner=owner)
+    Membership.objects.create(project=project, user=owner, role=Role.OWNER)
+    return project
+
+
+@transaction.atomic
+def project_update(*, project: Project, actor: User, data: dict) -> dict:
+    """Change name/description; returns `{field: {"from", "to"}}` for what really changed."""
+    locked = Project.objects.select_for_update().get(pk=project.pk)
+    changes = {
+        field: {"from": getattr(locked, field), "to": value}
+        for field, value in data.items()
+        if getattr(locked, field) != value
+    }
+    if changes:
+        for field in changes:
+            setattr(locked, field, data[field])
+        locked.save(update_fields=[*changes, "updated_at"])
+    return changes
+
+
+@transaction.atomic
+def project_delete(*, project: Project, actor: User) -> None:
+    """Delete a project with its tasks and memberships. The Inbox stays."""
+    ensure_not_inbox(project, "deleted")
+    project.delete()
+
+
+def ensure_not_inbox(project: Project, action: str) -> None:
+    if project.is_inbox:
+        raise Conflict(f"The Inbox cannot be {action}.", code="inbox")
+
+
+@transaction.atomic
+def project_transfer(*, project: Project, new_owner: User, actor: User) -> None:
+    """Hand the project to another member; the old owner stays on as an admin."""
+    ensure_not_inbox(project, "transferred")
+    locked = Project.objects.select_for_update().get(pk=project.pk)
+    old_owner_id = locked.owner_id
+    Membership.objects.filter(project=locked, user_id=old_owner_id).update(role=Role.ADMIN)
+    Membership.objects.filter(project=locked, user=new_owner).update(role=Role.OWNER)
+    locked.owner = new_owner
+    locked.save(update_fields=["owner", "updated_at"])
+
+
+@transaction.atomic
+def member_add(*, project: Project, user: User, role: str, actor: User) -> Membership:
+    ensure_not_inbox(project, "shared")
+    if Membership.objects.filter(project=project, user=user).exists():
+        raise Conflict("This user is already a member of the project.", code="already_member")
+    try:
+        with transaction.atomic():
+            return Membership.objects.create(project=project, user=user, role=role)
+    except IntegrityError as exc:  # a concurrent add of the same user
+        raise Conflict(
+            "This user is already a member of the project.", code="already_member"
+        ) from exc
+
+
+def ensure_not_owner_row(membership: Membership, action: str) -> None:
+    if membership.role == Role.OWNER:
+        raise Conflict(f"The owner cannot be {action}; transfer ownership first.", code="owner")
+
+
+@transaction.atomic
+def member_change_role(*, membership: Membership, role: str, actor: User) -> Membership:
+    locked = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+    ensure_not_owner_row(locked, "demoted")
+    if locked.role != role:
+        locked.role = role
+        locked.save(update_fields=["role"])
+    return locked
+
+
+@transaction.atomic
+def member_remove(*, membership: Membership, actor: User) -> list[int]:
+    """Remove a member (or let one leave); their tasks in the project become unassigned.
+
+    Returns the ids of the tasks that were unassigned.
+    """
+    locked = (
+        Membership.objects.select_for_update()
+        .select_related("project", "user")
+        .get(pk=membership.pk)
+    )
+    ensure_not_owner_row(locked, "removed")
+    unassigned = _unassign_tasks(project=locked.project, user=locked.user)
+    locked.delete()
+    return unassigned

@@ -1,0 +1,64 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from projects.models import Project
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Pending"
+    IN_PROGRESS = "in-progress", "In progress"
+    COMPLETED = "completed", "Completed"
+
+
+# Workflow order for `ordering=status`: pending < in-progress < completed.
+STATUS_RANK = {Status.PENDING: 0, Status.IN_PROGRESS: 1, Status.COMPLETED: 2}
+
+
+class Task(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=10_000)
+    status = models.CharField(max_length=11, choices=Status.choices, default=Status.PENDING)
+    due_date = models.DateField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tasks",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="created_tasks",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in Status]), name="tasks_task_status_valid"
+            ),
+            models.CheckConstraint(condition=~Q(title=""), name="tasks_task_title_not_empty"),
+            models.CheckConstraint(
+                condition=Q(status=Status.COMPLETED, completed_at__isnull=False)
+                | (~Q(status=Status.COMPLETED) & Q(completed_at__isnull=True)),
+                name="tasks_task_completed_at_follows_status",
+            ),
+        ]
+        # The list is always "tasks of these projects" (the caller's memberships), then a
+        # filter and an order. Leading with project_id lets PostgreSQL walk each project's
+        # slice in order: the default (newest first), due-date buckets and ranges, status.
+        indexes = [
+            models.Index(fields=["project", "-created_at", "id"], name="tasks_project_created"),
+            models.Index(fields=["project", "due_date"], name="tasks_project_due"),
+            models.Index(fields=["project", "status"], name="tasks_project_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,41 @@
+"""Who may do what in a project: one small permission class per question.
+
+Views look objects up through the caller-scoped selectors first, so a stranger never reaches
+these checks (404); these only tell members apart (403). Objects carry the caller's role as
+`caller_role` (projects) or expose the project's role through `project_role` (tasks).
+"""
+
+from rest_framework.permissions import BasePermission
+
+from projects.models import Role
+
+ADMIN_ROLES = frozenset({Role.OWNER, Role.ADMIN})
+
+
+def caller_role(obj) -> str | None:
+    return getattr(obj, "caller_role", None)
+
+
+def can_manage_project(role: str | None) -> bool:
+    return role in ADMIN_ROLES
+
+
+class IsProjectMember(BasePermission):
+    def has_object_permission(self, request, view, obj):
+        return caller_role(obj) is not None
+
+
+class IsProjectAdmin(BasePermission):
+    """The owner or an admin."""
+
+    message = "Only the project's owner or an admin may do this."
+
+    def has_object_permission(self, request, view, obj):
+        return can_manage_project(caller_role(obj))
+
+
+class IsProjectOwner(BasePermission):
+    message = "Only the project's owner may do this."
+
+    def has_object_permission(self, request, view, obj):
+        return caller_role(obj) == Role.OWNER

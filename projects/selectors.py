@@ -1,0 +1,55 @@
+"""Reads, scoped to what the caller may see. A project the caller is not a member of does not
+exist for them: every selector here filters by membership, which is what turns a stranger's
+request into a 404."""
+
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+
+from accounts.models import User
+from projects.models import Membership, Project
+
+
+def projects_for(user: User) -> QuerySet[Project]:
+    """The caller's projects, each with `caller_role` and `member_count`, in fixed queries.
+
+    `member_count` is a correlated subquery rather than a Count over a join: joining
+    memberships twice (once to filter by the caller, once to count) would multiply the count.
+    """
+    caller_role = Membership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
+    member_count = (
+        Membership.objects.filter(project=OuterRef("pk"))
+        .order_by()
+        .values("project")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        Project.objects.filter(memberships__user=user)
+        .select_related("owner")
+        .annotate(caller_role=Subquery(caller_role), member_count=Subquery(member_count))
+        .order_by("id")
+    )
+
+
+def project_ids_for(user: User) -> list[int]:
+    return list(
+        Membership.objects.filter(user=user)
+        .order_by("project_id")
+        .values_list("project_id", flat=True)
+    )
+
+
+def role_of(*, user: User, project_id: int) -> str | None:
+    """The user's role in a project (`owner`, `admin`, `member`), or None for a stranger."""
+    return (
+        Membership.objects.filter(project_id=project_id, user=user)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def members_of(project: Project) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(project=project)
+        .select_related("user")
+        .order_by("joined_at", "id")
+    )

@@ -1,0 +1,83 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import User, normalize_email
+from accounts.serializers import UserSummarySerializer
+from config.serializers import ReplaceOnPutMixin
+from projects.models import Membership, Project, Role
+
+MAX_ID = 2**63 - 1  # PostgreSQL bigint; a larger id must be a 400, not a database error
+MEMBER_ROLES = [Role.ADMIN.value, Role.MEMBER.value]
+
+
+class ProjectSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
+    owner = UserSummarySerializer(read_only=True)
+    role = serializers.SerializerMethodField()
+    member_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "name",
+            "description",
+            "owner",
+            "role",
+            "is_inbox",
+            "member_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "is_inbox", "created_at", "updated_at"]
+        put_defaults = {"description": ""}
+
+    @extend_schema_field(serializers.ChoiceField(choices=Role.choices))
+    def get_role(self, project) -> str:
+        return project.caller_role
+
+    def get_member_count(self, project) -> int:
+        return project.member_count
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    user = UserSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["user", "role", "joined_at"]
+        read_only_fields = fields
+
+
+class MemberAddSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    role = serializers.ChoiceField(choices=MEMBER_ROLES)
+
+    def validate_email(self, value: str) -> User:
+        user = User.objects.filter(email=normalize_email(value), is_active=True).first()
+        if user is None:
+            raise serializers.ValidationError("No user with this email address.", code="not_found")
+        return user
+
+
+class MemberRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=MEMBER_ROLES)
+
+
+class TransferSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+    def validate_user_id(self, value: int) -> User:
+        project = self.context["project"]
+        membership = (
+            Membership.objects.filter(project=project, user_id=value)
+            .exclude(role=Role.OWNER)
+            .select_related("user")
+            .first()
+        )
+        if membership is None:
+            raise serializers.ValidationError(
+                "The new owner must be another member of the project.", code="not_a_member"
+            )
+        return membership.user

@@ -1,0 +1,12 @@
+from rest_framework.routers import SimpleRouter
+
+from config.urls_helpers import ID_PATTERN
+from projects import views
+
+router = SimpleRouter()
+router.register("projects", views.ProjectViewSet, basename="project")
+router.register(
+    rf"projects/(?P<project_pk>{ID_PATTERN})/members", views.MemberViewSet, basename="member"
+)
+
+urlpatterns = router.urls

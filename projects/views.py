@@ -1,0 +1,211 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from config.schema import client_error
+from config.urls_helpers import ID_PATTERN
+from projects import selectors, services
+from projects.models import Membership
+from projects.permissions import IsProjectAdmin, IsProjectMember, IsProjectOwner
+from projects.serializers import (
+    MemberAddSerializer,
+    MemberRoleSerializer,
+    MemberSerializer,
+    ProjectSerializer,
+    TransferSerializer,
+)
+
+TAG = "projects"
+MEMBERS_TAG = "members"
+INBOX_409 = client_error("The project is the caller's Inbox.")
+
+
+@extend_schema_view(
+    list=extend_schema(tags=[TAG], summary="List your projects"),
+    create=extend_schema(
+        tags=[TAG],
+        summary="Create a project",
+        description="The caller becomes its owner.",
+        examples=[
+            OpenApiExample(
+                "Create",
+                value={"name": "Launch", "description": "Everything for the launch."},
+                request_only=True,
+            )
+        ],
+    ),
+    retrieve=extend_schema(tags=[TAG], summary="Get a project"),
+    update=extend_schema(
+        tags=[TAG],
+        summary="Replace a project",
+        description="Owner or admin. An omitted description becomes empty.",
+    ),
+    partial_update=extend_schema(
+        tags=[TAG], summary="Update a project", description="Owner or admin."
+    ),
+    destroy=extend_schema(
+        tags=[TAG],
+        summary="Delete a project",
+        description="Owner only; deletes its tasks. The Inbox cannot be deleted (409).",
+        responses={204: None, 409: INBOX_409},
+    ),
+)
+class ProjectViewSet(viewsets.ModelViewSet):
+    """Projects the caller belongs to; everyone else's do not exist (404)."""
+
+    serializer_class = ProjectSerializer
+    lookup_value_regex = ID_PATTERN
+    permission_classes_by_action = {
+        "retrieve": [IsProjectMember],
+        "update": [IsProjectAdmin],
+        "partial_update": [IsProjectAdmin],
+        "destroy": [IsProjectOwner],
+        "transfer": [IsProjectOwner],
+    }
+
+    def get_permissions(self):
+        extra = self.permission_classes_by_action.get(self.action, [])
+        return [IsAuthenticated(), *(permission() for permission in extra)]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return selectors.Project.objects.none()
+        return selectors.projects_for(self.request.user)
+
+    def _fresh(self, project_id: int):
+        return self.get_queryset().get(pk=project_id)
+
+    def perform_create(self, serializer):
+        project = services.project_create(owner=self.request.user, **serializer.validated_data)
+        serializer.instance = self._fresh(project.pk)
+
+    def perform_update(self, serializer):
+        services.project_update(
+            project=serializer.instance, actor=self.request.user, data=serializer.validated_data
+        )
+        serializer.instance = self._fresh(serializer.instance.pk)
+
+    def perform_destroy(self, instance):
+        services.project_delete(project=instance, actor=self.request.user)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Transfer ownership",
+        description=(
+            "Owner only. The new owner must be another member; the old owner becomes an "
+            "admin. The Inbox cannot be transferred (409)."
+        ),
+        request=TransferSerializer,
+        responses={200: ProjectSerializer, 409: INBOX_409},
+    )
+    @action(detail=True, methods=["post"])
+    def transfer(self, request, pk=None):
+        project = self.get_object()
+        services.ensure_not_inbox(project, "transferred")
+        serializer = TransferSerializer(data=request.data, context={"project": project})
+        serializer.is_valid(raise_exception=True)
+        services.project_transfer(
+            project=project, new_owner=serializer.validated_data["user_id"], actor=request.user
+        )
+        return Response(ProjectSerializer(self._fresh(project.pk)).data)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=[MEMBERS_TAG], summary="List a project's members"),
+    create=extend_schema(
+        tags=[MEMBERS_TAG],
+        summary="Add a member",
+        description=(
+            "Owner or admin. `role` is `admin` or `member`; an unknown email is a 400. "
+            "Adding an existing member, or anyone to an Inbox, is a 409."
+        ),
+        request=MemberAddSerializer,
+        responses={201: MemberSerializer, 409: client_error("Already a member, or an Inbox.")},
+        examples=[
+            OpenApiExample(
+                "Add", value={"email": "grace@example.com", "role": "member"}, request_only=True
+            )
+        ],
+    ),
+    partial_update=extend_schema(
+        tags=[MEMBERS_TAG],
+        summary="Change a member's role",
+        description="Owner or admin. The owner's row cannot be changed (409).",
+        request=MemberRoleSerializer,
+        responses={200: MemberSerializer, 409: client_error("The owner's membership.")},
+    ),
+    destroy=extend_schema(
+        tags=[MEMBERS_TAG],
+        summary="Remove a member",
+        description=(
+            "Owner or admin; any member may remove themselves. The owner cannot be removed "
+            "(409). Their tasks in the project become unassigned."
+        ),
+        responses={204: None, 409: client_error("The owner's membership.")},
+    ),
+)
+class MemberViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = MemberSerializer
+    lookup_field = "user_id"
+    lookup_value_regex = ID_PATTERN
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_project(self):
+        """The project from the URL, if the caller is a member (404 otherwise)."""
+        if not hasattr(self, "_project"):
+            self._project = get_object_or_404(
+                selectors.projects_for(self.request.user), pk=self.kwargs["project_pk"]
+            )
+        return self._project
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Membership.objects.none()
+        return selectors.members_of(self.get_project())
+
+    def check_role(self, allowed: bool) -> None:
+        if not allowed:
+            self.permission_denied(self.request, message=IsProjectAdmin.message)
+
+    def create(self, request, *args, **kwargs):
+        project = self.get_project()
+        self.check_role(IsProjectAdmin().has_object_permission(request, self, project))
+        services.ensure_not_inbox(project, "shared")
+        serializer = MemberAddSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = services.member_add(
+            project=project,
+            user=serializer.validated_data["email"],
+            role=serializer.validated_data["role"],
+            actor=request.user,
+        )
+        return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        project = self.get_project()
+        membership = self.get_object()
+        self.check_role(IsProjectAdmin().has_object_permission(request, self, project))
+        services.ensure_not_owner_row(membership, "demoted")
+        serializer = MemberRoleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = services.member_change_role(
+            membership=membership, role=serializer.validated_data["role"], actor=request.user
+        )
+        return Response(MemberSerializer(membership).data)
+
+    def destroy(self, request, *args, **kwargs):
+        project = self.get_project()
+        membership = self.get_object()
+        leaving = membership.user_id == request.user.id
+        self.check_role(leaving or IsProjectAdmin().has_object_permission(request, self, project))
+        services.member_remove(membership=membership, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
