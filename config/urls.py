@@ -7,6 +7,7 @@ from config import errors, health, views
 api_v1 = [
     path("auth/", include("accounts.urls")),
     path("", include("projects.urls")),
+    path("", include("tasks.urls")),
 ]
 
 urlpatterns = [

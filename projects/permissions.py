@@ -39,3 +39,18 @@ class IsProjectOwner(BasePermission):
 
     def has_object_permission(self, request, view, obj):
         return caller_role(obj) == Role.OWNER
+
+
+def can_delete_task(*, role: str | None, task, user) -> bool:
+    """A task may be deleted (or moved out of its project) by its creator, an admin or the
+    owner of its project."""
+    if role is None:
+        return False
+    return task.created_by_id == user.id or can_manage_project(role)
+
+
+class CanDeleteTask(BasePermission):
+    message = "Only the task's creator or a project owner or admin may do this."
+
+    def has_object_permission(self, request, view, obj):
+        return can_delete_task(role=caller_role(obj), task=obj, user=request.user)

@@ -2,6 +2,7 @@
 lives. Views call these after the caller-scoped lookup (404) and the role check (403)."""
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.models import User
 from config.exceptions import Conflict
@@ -20,7 +21,7 @@ def _unassign_tasks(*, project: Project, user: User) -> list[int]:
         .values_list("id", flat=True)
     )
     if task_ids:
-        Task.objects.filter(id__in=task_ids).update(assignee=None)
+        Task.objects.filter(id__in=task_ids).update(assignee=None, updated_at=timezone.now())
     return task_ids
 
 

@@ -62,3 +62,9 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def is_overdue_on(self, today) -> bool:
+        """Due before `today` (the caller's date) and not completed."""
+        return (
+            self.due_date is not None and self.due_date < today and self.status != Status.COMPLETED
+        )

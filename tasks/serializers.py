@@ -1,0 +1,95 @@
+from django.utils.functional import cached_property
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+
+from accounts.models import User
+from accounts.serializers import UserSummarySerializer
+from config.serializers import ReplaceOnPutMixin
+from projects.models import Membership, Project
+from tasks.models import Status, Task
+
+
+class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
+    """The task representation. Needs `request` and `today` (the caller's date) in context.
+
+    `project_id` only accepts the caller's projects, so a foreign project and a missing one
+    get the very same message: existence is not leaked.
+    """
+
+    project_id = serializers.PrimaryKeyRelatedField(
+        source="project", queryset=Project.objects.none(), required=False
+    )
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    due_date = serializers.DateField(allow_null=True, required=False, input_formats=["%Y-%m-%d"])
+    assignee_id = serializers.PrimaryKeyRelatedField(
+        source="assignee", queryset=User.objects.all(), allow_null=True, required=False
+    )
+    assignee = UserSummarySerializer(read_only=True, allow_null=True)
+    created_by = UserSummarySerializer(read_only=True, allow_null=True)
+    is_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "project_id",
+            "title",
+            "description",
+            "status",
+            "due_date",
+            "assignee_id",
+            "assignee",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "completed_at",
+            "is_overdue",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at", "completed_at"]
+        put_defaults = {
+            "description": "",
+            "status": Status.PENDING,
+            "due_date": None,
+            "assignee": None,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            project_ids = Membership.objects.filter(user=request.user).values("project_id")
+            self.fields["project_id"].queryset = Project.objects.filter(id__in=project_ids)
+
+    @cached_property
+    def today(self):
+        return self.context["today"]
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_is_overdue(self, task: Task) -> bool:
+        return task.is_overdue_on(self.today)
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        project = attrs.get("project") or (self.instance.project if self.instance else None)
+        if project is None:  # created without project_id: the caller's Inbox
+            project = Project.objects.get(owner=self.context["request"].user, is_inbox=True)
+            attrs["project"] = project
+        assignee = attrs.get("assignee", self.instance.assignee if self.instance else None)
+        if (
+            assignee is not None
+            and not Membership.objects.filter(project=project, user=assignee).exists()
+        ):
+            raise serializers.ValidationError(
+                {
+                    "assignee_id": [
+                        ErrorDetail(
+                            "The assignee must be a member of the task's project.",
+                            code="not_a_member",
+                        )
+                    ]
+                }
+            )
+        return attrs

@@ -1,0 +1,174 @@
+from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import status, viewsets
+from rest_framework.response import Response
+
+from config.exceptions import PreconditionFailed
+from config.schema import client_error
+from config.urls_helpers import ID_PATTERN
+from projects.permissions import CanDeleteTask, can_delete_task
+from tasks import selectors, services
+from tasks.filters import TaskFilterSet, TaskOrdering
+from tasks.models import Task
+from tasks.serializers import TaskSerializer
+
+TAG = "tasks"
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="The task's ETag from GET; a stale value is a 412 and nothing changes.",
+)
+STALE_412 = client_error("If-Match does not match the task's current ETag.")
+ETAG = OpenApiParameter(
+    "ETag",
+    str,
+    OpenApiParameter.HEADER,
+    response=True,
+    description="The task's current version, for If-Match.",
+)
+TASK_EXAMPLE = OpenApiExample(
+    "Create",
+    value={
+        "title": "Write the launch post",
+        "description": "Draft, review, publish.",
+        "status": "in-progress",
+        "due_date": "2026-12-01",
+        "project_id": 12,
+        "assignee_id": 7,
+    },
+    request_only=True,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=[TAG],
+        summary="List tasks",
+        description="Tasks in every project you belong to; filters combine.",
+    ),
+    create=extend_schema(
+        tags=[TAG],
+        summary="Create a task",
+        description=(
+            "Any member of the project. Without `project_id` the task goes to your Inbox. "
+            "The assignee must be a member of the project."
+        ),
+        examples=[TASK_EXAMPLE],
+    ),
+    retrieve=extend_schema(tags=[TAG], summary="Get a task", parameters=[ETAG]),
+    update=extend_schema(
+        tags=[TAG],
+        summary="Replace a task",
+        description=(
+            "Omitted writable fields return to their defaults (empty description, no due "
+            "date, no assignee, status pending); `project_id` keeps its value when omitted. "
+            "Changing `project_id` moves the task and needs the right to delete it."
+        ),
+        parameters=[IF_MATCH, ETAG],
+        responses={200: TaskSerializer, 412: STALE_412},
+    ),
+    partial_update=extend_schema(
+        tags=[TAG],
+        summary="Update a task",
+        description="Changes only the fields sent. Changing `project_id` moves the task.",
+        parameters=[IF_MATCH, ETAG],
+        responses={200: TaskSerializer, 412: STALE_412},
+    ),
+    destroy=extend_schema(
+        tags=[TAG],
+        summary="Delete a task",
+        description="Its creator, a project admin or the owner.",
+        parameters=[IF_MATCH],
+        responses={204: None, 412: STALE_412},
+    ),
+)
+class TaskViewSet(viewsets.ModelViewSet):
+    serializer_class = TaskSerializer
+    lookup_value_regex = ID_PATTERN
+    filter_backends = [DjangoFilterBackend, TaskOrdering]
+    filterset_class = TaskFilterSet
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Task.objects.none()
+        return selectors.tasks_for(self.request.user)
+
+    def get_object(self):
+        try:
+            task = selectors.task_for(self.request.user, int(self.kwargs["pk"]))
+        except Task.DoesNotExist as exc:
+            raise Http404 from exc
+        if self.action == "destroy":
+            self.check_object_permissions(self.request, task)
+        return task
+
+    def get_permissions(self):
+        permissions = super().get_permissions()
+        if self.action == "destroy":
+            permissions.append(CanDeleteTask())
+        return permissions
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            context["today"] = selectors.today_for(self.request.user)
+        return context
+
+    def _render(self, task_id: int, status_code=status.HTTP_200_OK) -> Response:
+        task = selectors.tasks_for(self.request.user).get(pk=task_id)
+        response = Response(self.get_serializer(task).data, status=status_code)
+        response["ETag"] = services.task_etag(task)
+        return response
+
+    def _check_if_match(self, task: Task) -> str | None:
+        """412 before the body is looked at; the service checks again under the row lock."""
+        if_match = self.request.headers.get("If-Match")
+        if not services.etag_matches(if_match, task):
+            raise PreconditionFailed()
+        return if_match
+
+    def retrieve(self, request, *args, **kwargs):
+        task = self.get_object()
+        response = Response(self.get_serializer(task).data)
+        response["ETag"] = services.task_etag(task)
+        return response
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        task = services.task_create(actor=request.user, data=serializer.validated_data)
+        return self._render(task.pk, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        task = self.get_object()
+        self._check_move_allowed(task)
+        if_match = self._check_if_match(task)
+        serializer = self.get_serializer(task, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        services.task_update(
+            task=task, actor=request.user, data=serializer.validated_data, if_match=if_match
+        )
+        return self._render(task.pk)
+
+    def _check_move_allowed(self, task: Task) -> None:
+        """Moving a task out of its project takes the right to delete it there (403)."""
+        data = self.request.data if isinstance(self.request.data, dict) else {}
+        if "project_id" not in data or str(data["project_id"]) == str(task.project_id):
+            return
+        if not can_delete_task(role=task.caller_role, task=task, user=self.request.user):
+            self.permission_denied(self.request, message=CanDeleteTask.message)
+
+    def destroy(self, request, *args, **kwargs):
+        task = self.get_object()
+        if_match = self._check_if_match(task)
+        services.task_delete(task=task, actor=request.user, if_match=if_match)
+        return Response(status=status.HTTP_204_NO_CONTENT)
