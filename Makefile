@@ -24,6 +24,7 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py seed_demo --if-empty
 	exec $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
 		--ws websockets --lifespan off --timeout-graceful-shutdown 5 --no-server-header
 

@@ -1,0 +1,150 @@
+"""Smoke test of the real server process, as a user meets it.
+
+Starts `make run` (DEBUG off, PostgreSQL and Redis from the environment), then checks the
+docs pages and every script and stylesheet they load, the health checks, an account's first
+steps, the JSON 404, and that SIGTERM stops the server promptly.
+"""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+PORT = free_port()
+BASE = f"http://127.0.0.1:{PORT}"
+
+
+def request(method: str, path: str, body=None, token=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(BASE + path, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return (
+                response.status,
+                {k.lower(): v for k, v in response.headers.items()},
+                response.read(),
+            )
+    except urllib.error.HTTPError as error:
+        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise AssertionError(message)
+    print(f"ok  {message}")
+
+
+def main() -> int:
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "smoke-test-secret-key-0123456789abcdef0123456789",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PORT": str(PORT),
+        "THROTTLE_LOGIN": "off",
+        "THROTTLE_REGISTER": "off",
+    }
+    log_path = ROOT / "smoke-server.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            ["make", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        for _ in range(120):
+            try:
+                if request("GET", "/health/live/")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if server.poll() is not None:
+                print(log_path.read_text())
+                raise AssertionError("the server exited during start-up")
+            time.sleep(0.5)
+        else:
+            raise AssertionError("the server did not answer /health/live/ within 60 s")
+
+        status, _, body = request("GET", "/health/ready/")
+        check(status == 200, f"/health/ready/ is 200: {body!r}")
+        checks = json.loads(body)["checks"]
+        check(set(checks) == {"database", "cache", "channel_layer"}, "ready names its checks")
+
+        for page in ("/api/docs/", "/api/redoc/"):
+            status, headers, html = request("GET", page)
+            check(status == 200, f"{page} is 200")
+            assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css|png))"', html.decode())
+            check(bool(assets), f"{page} loads assets")
+            for asset in assets:
+                check(asset.startswith("/static/"), f"{page} asset {asset} is self-hosted")
+                status, headers, content = request("GET", asset)
+                check(status == 200 and len(content) > 0, f"{asset} is served ({len(content)} B)")
+
+        status, _, body = request("GET", "/api/schema/")
+        check(status == 200 and b"openapi" in body, "/api/schema/ serves the OpenAPI document")
+
+        email = f"smoke-{time.time_ns()}@example.com"
+        password = "smoke-test-passphrase-1"
+        status, _, body = request(
+            "POST", "/api/v1/auth/register/", {"email": email, "password": password}
+        )
+        check(status == 201, f"register is 201: {body!r}")
+        status, _, body = request(
+            "POST", "/api/v1/auth/login/", {"email": email.upper(), "password": password}
+        )
+        check(status == 200, "login is 200")
+        access = json.loads(body)["access"]
+        status, _, body = request("GET", "/api/v1/auth/me/", token=access)
+        check(status == 200 and json.loads(body)["email"] == email, "me returns the user")
+        status, _, body = request("GET", "/api/v1/projects/", token=access)
+        check(status == 200 and json.loads(body)["results"][0]["is_inbox"], "the Inbox exists")
+
+        status, headers, body = request("POST", "/api/v1/auth/login", {"email": email})
+        check(
+            status == 404 and headers.get("content-type") == "application/json",
+            "a path without its trailing slash is a JSON 404",
+        )
+        check(json.loads(body)["type"] == "client_error", "the 404 has the error envelope")
+    finally:
+        started = time.monotonic()
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            raise AssertionError("the server did not stop within 15 s of SIGTERM") from None
+    check(time.monotonic() - started < 15, "SIGTERM stops the server promptly")
+    check(
+        "token=" not in log_path.read_text() or "[redacted]" in log_path.read_text(),
+        "no token in the server log",
+    )
+    print("smoke test passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
