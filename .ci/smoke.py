@@ -96,6 +96,10 @@ def main() -> int:
         for page in ("/api/docs/", "/api/redoc/"):
             status, headers, html = request("GET", page)
             check(status == 200, f"{page} is 200")
+            check(
+                not re.search(r'(?:src|href)="(?:https?:)?//', html.decode()),
+                f"{page} loads nothing from another host",
+            )
             assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css|png))"', html.decode())
             check(bool(assets), f"{page} loads assets")
             for asset in assets:

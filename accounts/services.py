@@ -31,6 +31,9 @@ def user_change_password(*, user: User, new_password: str) -> None:
     Access tokens carry a hash of the password hash (simplejwt's CHECK_REVOKE_TOKEN); refresh
     tokens are blacklisted here as well, since the stock refresh endpoint ignores that claim.
     """
+    from projects.events import revoke_sockets
+
     user.set_password(new_password)
     user.save(update_fields=["password"])
     revoke_all_refresh_tokens(user)
+    revoke_sockets(user_id=user.pk)

@@ -77,14 +77,15 @@ def revoke_all_refresh_tokens(user: User) -> None:
     )
 
 
-def user_for_access_token(raw: str) -> User | None:
-    """The user an access token authenticates, with the same checks as HTTP; else None.
+def authenticate_access_token(raw: str) -> tuple[User, int] | None:
+    """The user an access token authenticates and its expiry (epoch seconds), else None.
 
-    Used by the WebSocket consumer: `AccessToken` (not an untyped token) so a refresh token
-    cannot open a socket, and the revocation claim so a password change closes the door.
+    Used by the WebSocket consumer with the same checks as HTTP: `AccessToken` (not an untyped
+    token) so a refresh token cannot open a socket, and the revocation claim so a password
+    change closes the door.
     """
     try:
         token = AccessToken(raw)
-        return _user_for_token(token)
+        return _user_for_token(token), int(token["exp"])
     except (TokenError, InvalidRefreshToken):
         return None

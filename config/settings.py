@@ -117,7 +117,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -277,6 +277,13 @@ SPECTACULAR_SETTINGS = {
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
     ],
 }
+
+# --- WebSocket ------------------------------------------------------------------------------
+WS_MAX_MESSAGE_BYTES = env_int("WS_MAX_MESSAGE_BYTES", 4096)
+WS_RATE_MAX_MESSAGES = env_int("WS_RATE_MAX_MESSAGES", 30)
+WS_RATE_WINDOW_SECONDS = env_int("WS_RATE_WINDOW_SECONDS", 10)
+# How often an open socket checks its token's expiry (it closes with 4401 once expired).
+WS_TOKEN_CHECK_SECONDS = float(env_int("WS_TOKEN_CHECK_SECONDS", 5))
 
 # --- Limits ---------------------------------------------------------------------------------
 MAX_BODY_BYTES = env_int("MAX_BODY_BYTES", 1024 * 1024)

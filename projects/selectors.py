@@ -8,24 +8,25 @@ from accounts.models import User
 from projects.models import Membership, Project
 
 
-def projects_for(user: User) -> QuerySet[Project]:
-    """The caller's projects, each with `caller_role` and `member_count`, in fixed queries.
-
-    `member_count` is a correlated subquery rather than a Count over a join: joining
-    memberships twice (once to filter by the caller, once to count) would multiply the count.
-    """
-    caller_role = Membership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
-    member_count = (
+def _member_count():
+    """A correlated subquery rather than a Count over a join: joining memberships twice (once
+    to filter by the caller, once to count) would multiply the count."""
+    return Subquery(
         Membership.objects.filter(project=OuterRef("pk"))
         .order_by()
         .values("project")
         .annotate(n=Count("pk"))
         .values("n")
     )
+
+
+def projects_for(user: User) -> QuerySet[Project]:
+    """The caller's projects, each with `caller_role` and `member_count`, in fixed queries."""
+    caller_role = Membership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
     return (
         Project.objects.filter(memberships__user=user)
         .select_related("owner")
-        .annotate(caller_role=Subquery(caller_role), member_count=Subquery(member_count))
+        .annotate(caller_role=Subquery(caller_role), member_count=_member_count())
         .order_by("id")
     )
 
@@ -52,4 +53,13 @@ def members_of(project: Project) -> QuerySet[Membership]:
         Membership.objects.filter(project=project)
         .select_related("user")
         .order_by("joined_at", "id")
+    )
+
+
+def project_with_member_count(project_id: int) -> Project:
+    """A project with its owner and `member_count`, as real-time events render it."""
+    return (
+        Project.objects.select_related("owner")
+        .annotate(member_count=_member_count())
+        .get(pk=project_id)
     )

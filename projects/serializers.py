@@ -81,3 +81,10 @@ class TransferSerializer(serializers.Serializer):
                 "The new owner must be another member of the project.", code="not_a_member"
             )
         return membership.user
+
+
+class ProjectEventSerializer(ProjectSerializer):
+    """The project in real-time events: one rendering for every recipient, so no `role`."""
+
+    class Meta(ProjectSerializer.Meta):
+        fields = [field for field in ProjectSerializer.Meta.fields if field != "role"]

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.exceptions import Conflict
+from projects import events
 from projects.models import Membership, Project, Role
 
 INBOX_NAME = "Inbox"
@@ -53,6 +54,7 @@ def project_update(*, project: Project, actor: User, data: dict) -> dict:
         for field in changes:
             setattr(locked, field, data[field])
         locked.save(update_fields=[*changes, "updated_at"])
+        events.project_updated(project_id=locked.pk, actor_id=actor.pk, changes=list(changes))
     return changes
 
 
@@ -60,6 +62,7 @@ def project_update(*, project: Project, actor: User, data: dict) -> dict:
 def project_delete(*, project: Project, actor: User) -> None:
     """Delete a project with its tasks and memberships. The Inbox stays."""
     ensure_not_inbox(project, "deleted")
+    events.project_deleted(project_id=project.pk, actor_id=actor.pk)
     project.delete()
 
 
@@ -78,6 +81,10 @@ def project_transfer(*, project: Project, new_owner: User, actor: User) -> None:
     Membership.objects.filter(project=locked, user=new_owner).update(role=Role.OWNER)
     locked.owner = new_owner
     locked.save(update_fields=["owner", "updated_at"])
+    events.project_updated(project_id=locked.pk, actor_id=actor.pk, changes=["owner"])
+    for user_id in (old_owner_id, new_owner.pk):
+        membership = Membership.objects.select_related("user").get(project=locked, user_id=user_id)
+        events.member_updated(membership=membership, actor_id=actor.pk)
 
 
 @transaction.atomic
@@ -87,11 +94,13 @@ def member_add(*, project: Project, user: User, role: str, actor: User) -> Membe
         raise Conflict("This user is already a member of the project.", code="already_member")
     try:
         with transaction.atomic():
-            return Membership.objects.create(project=project, user=user, role=role)
+            membership = Membership.objects.create(project=project, user=user, role=role)
     except IntegrityError as exc:  # a concurrent add of the same user
         raise Conflict(
             "This user is already a member of the project.", code="already_member"
         ) from exc
+    events.member_added(membership=membership, actor_id=actor.pk)
+    return membership
 
 
 def ensure_not_owner_row(membership: Membership, action: str) -> None:
@@ -106,6 +115,7 @@ def member_change_role(*, membership: Membership, role: str, actor: User) -> Mem
     if locked.role != role:
         locked.role = role
         locked.save(update_fields=["role"])
+        events.member_updated(membership=locked, actor_id=actor.pk)
     return locked
 
 
@@ -122,5 +132,6 @@ def member_remove(*, membership: Membership, actor: User) -> list[int]:
     )
     ensure_not_owner_row(locked, "removed")
     unassigned = _unassign_tasks(project=locked.project, user=locked.user)
+    events.member_removed(membership=locked, actor_id=actor.pk, unassigned_task_ids=unassigned)
     locked.delete()
     return unassigned

@@ -10,6 +10,11 @@ from projects.models import Membership, Project
 from tasks.models import Status, Task
 
 
+def whole_number_id() -> serializers.IntegerField:
+    """Parses a related id before the lookup: without it `1.5` becomes id 1 (Django's int())."""
+    return serializers.IntegerField()
+
+
 class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
     """The task representation. Needs `request` and `today` (the caller's date) in context.
 
@@ -18,14 +23,21 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
     """
 
     project_id = serializers.PrimaryKeyRelatedField(
-        source="project", queryset=Project.objects.none(), required=False
+        source="project",
+        queryset=Project.objects.none(),
+        required=False,
+        pk_field=whole_number_id(),
     )
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     due_date = serializers.DateField(allow_null=True, required=False, input_formats=["%Y-%m-%d"])
     assignee_id = serializers.PrimaryKeyRelatedField(
-        source="assignee", queryset=User.objects.all(), allow_null=True, required=False
+        source="assignee",
+        queryset=User.objects.all(),
+        allow_null=True,
+        required=False,
+        pk_field=whole_number_id(),
     )
     assignee = UserSummarySerializer(read_only=True, allow_null=True)
     created_by = UserSummarySerializer(read_only=True, allow_null=True)
@@ -93,3 +105,10 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
                 }
             )
         return attrs
+
+
+class TaskEventSerializer(TaskSerializer):
+    """The task in real-time events: the same for every recipient, so no `is_overdue`."""
+
+    class Meta(TaskSerializer.Meta):
+        fields = [field for field in TaskSerializer.Meta.fields if field != "is_overdue"]

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.exceptions import PreconditionFailed
+from tasks import events
 from tasks.models import Status, Task
 
 TRACKED_FIELDS = ("project", "title", "description", "status", "due_date", "assignee")
@@ -34,6 +35,7 @@ def task_create(*, actor: User, data: dict) -> Task:
     task = Task(created_by=actor, **data)
     _sync_completed_at(task, previous_status=None)
     task.save()
+    events.task_created(task=task, actor_id=actor.pk, fields_set=list(data))
     return task
 
 
@@ -53,11 +55,18 @@ def task_update(*, task: Task, actor: User, data: dict, if_match: str | None = N
         for field, value in data.items()
         if field in TRACKED_FIELDS and getattr(locked, field) != value
     ]
+    from_project_id = locked.project_id
     for field in changed:
         setattr(locked, field, data[field])
     if changed:
         _sync_completed_at(locked, previous_status)
         locked.save(update_fields=[*changed, "completed_at", "updated_at"])
+        if "project" in changed:
+            events.task_moved(
+                task=locked, from_project_id=from_project_id, actor_id=actor.pk, changed=changed
+            )
+        else:
+            events.task_updated(task=locked, actor_id=actor.pk, changed=changed)
     return locked
 
 
@@ -66,4 +75,5 @@ def task_delete(*, task: Task, actor: User, if_match: str | None = None) -> None
     locked = Task.objects.select_for_update().get(pk=task.pk)
     if not etag_matches(if_match, locked):
         raise PreconditionFailed()
+    events.task_deleted(task_id=locked.pk, project_id=locked.project_id, actor_id=actor.pk)
     locked.delete()

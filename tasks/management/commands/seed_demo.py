@@ -32,7 +32,7 @@ DEMO_TASKS = [
 
 
 class Command(BaseCommand):
-    help = "Create demo users, a shared project and tasks (password: %s)." % DEMO_PASSWORD
+    help = f"Create demo users, a shared project and tasks (password: {DEMO_PASSWORD})."
 
     def add_arguments(self, parser):
         parser.add_argument(

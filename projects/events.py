@@ -1,0 +1,158 @@
+"""Real-time events: built by the services, sent to the channel layer after commit.
+
+Each event is rendered once and sent to groups: `project.<id>` (every member's sockets) and
+`user.<id>` (one user's sockets: their own membership changes, tasks assigned to them, and
+revocation). A socket that is in two groups receiving one event sees it once (`event_id`).
+
+Sending happens in `transaction.on_commit`, so a rolled-back write sends nothing, and a
+channel layer that is down is logged and never fails the HTTP request.
+"""
+
+import logging
+import uuid
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+logger = logging.getLogger("tasklane.events")
+
+FORWARD = "event.forward"
+REVOKE = "auth.revoked"
+
+
+def project_group(project_id: int) -> str:
+    return f"project.{project_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def timestamp() -> str:
+    return timezone.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _send_now(messages: list[tuple[str, dict]]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+
+    async def send_all():
+        for group, message in messages:
+            await layer.group_send(group, message)
+
+    try:
+        async_to_sync(send_all)()
+    except Exception:  # the write has committed; a broker outage must not turn it into a 500
+        logger.exception(
+            "Could not publish %s to the channel layer", [m["type"] for _, m in messages]
+        )
+
+
+def _on_commit(messages: list[tuple[str, dict]]) -> None:
+    transaction.on_commit(lambda: _send_now(messages))
+
+
+def broadcast(
+    *, event_type: str, project_id: int, actor_id: int | None, data: dict, groups: list[str]
+) -> None:
+    """Send one event to `groups` once the current transaction commits."""
+    message = {
+        "type": FORWARD,
+        "event_id": uuid.uuid4().hex,
+        "event": {
+            "type": event_type,
+            "project_id": project_id,
+            "actor_id": actor_id,
+            "occurred_at": timestamp(),
+            "data": data,
+        },
+    }
+    _on_commit([(group, message) for group in groups])
+
+
+def to_project(*, event_type: str, project_id: int, actor_id: int | None, data: dict) -> None:
+    broadcast(
+        event_type=event_type,
+        project_id=project_id,
+        actor_id=actor_id,
+        data=data,
+        groups=[project_group(project_id)],
+    )
+
+
+def revoke_sockets(*, user_id: int) -> None:
+    """Close every open socket of the user with 4401 (their password changed)."""
+    _on_commit([(user_group(user_id), {"type": REVOKE})])
+
+
+# --- Project and membership events ----------------------------------------------------------
+
+
+def project_data(project_id: int) -> dict:
+    from projects.selectors import project_with_member_count
+    from projects.serializers import ProjectEventSerializer
+
+    return dict(ProjectEventSerializer(project_with_member_count(project_id)).data)
+
+
+def member_data(membership) -> dict:
+    from projects.serializers import MemberSerializer
+
+    return dict(MemberSerializer(membership).data)
+
+
+def project_updated(*, project_id: int, actor_id: int, changes: list[str]) -> None:
+    to_project(
+        event_type="project.updated",
+        project_id=project_id,
+        actor_id=actor_id,
+        data={**project_data(project_id), "changes": changes},
+    )
+
+
+def project_deleted(*, project_id: int, actor_id: int) -> None:
+    to_project(
+        event_type="project.deleted",
+        project_id=project_id,
+        actor_id=actor_id,
+        data={"id": project_id},
+    )
+
+
+def member_added(*, membership, actor_id: int) -> None:
+    """To the project, and to the added user, whose sockets then join the project's group."""
+    broadcast(
+        event_type="member.added",
+        project_id=membership.project_id,
+        actor_id=actor_id,
+        data=member_data(membership),
+        groups=[user_group(membership.user_id), project_group(membership.project_id)],
+    )
+
+
+def member_updated(*, membership, actor_id: int) -> None:
+    to_project(
+        event_type="member.updated",
+        project_id=membership.project_id,
+        actor_id=actor_id,
+        data=member_data(membership),
+    )
+
+
+def member_removed(*, membership, actor_id: int, unassigned_task_ids: list[int]) -> None:
+    """To the project and the removed user, whose sockets leave the group right after it."""
+    data = member_data(membership)
+    broadcast(
+        event_type="member.removed",
+        project_id=membership.project_id,
+        actor_id=actor_id,
+        data={
+            "user": data["user"],
+            "role": data["role"],
+            "unassigned_task_ids": unassigned_task_ids,
+        },
+        groups=[project_group(membership.project_id), user_group(membership.user_id)],
+    )
