@@ -50,8 +50,11 @@ def refresh_rotate(*, raw_token: str) -> dict[str, str]:
     try:
         with transaction.atomic():
             outstanding = (
+                # order_by("pk"): the model orders by `user`, an outer join that PostgreSQL
+                # refuses to lock (FOR UPDATE on the nullable side of an outer join).
                 OutstandingToken.objects.select_for_update()
                 .filter(jti=token[api_settings.JTI_CLAIM])
+                .order_by("pk")
                 .first()
             )
             if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.middleware.ApiErrorMiddleware",
     "config.middleware.BodySizeLimitMiddleware",
+    "config.idempotency.IdempotencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -158,6 +159,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "tasklane",
+            # Fail fast when Redis is unreachable: throttles then fail open (config/throttling).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
     CHANNEL_LAYERS = {
@@ -166,7 +169,9 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py 8 defaults to a 5 s socket timeout while channels-redis blocks on
                 # Redis for 5 s at a time, which silently kills idle sockets: give it room.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 2}
+                ],
                 "prefix": "tasklane",
                 "capacity": 1000,
                 "expiry": 60,

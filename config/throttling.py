@@ -1,11 +1,16 @@
 """Throttles; rates come from THROTTLE_LOGIN, THROTTLE_REGISTER and THROTTLE_USER (`off`: none)."""
 
+import logging
+
+from redis.exceptions import RedisError
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
+logger = logging.getLogger("tasklane.throttling")
+
 
 class LiveRateMixin:
-    """Read the rate when the request arrives, not when the class was imported.
+    """Read the rate when the request arrives, not when the class was imported; fail open.
 
     DRF copies DEFAULT_THROTTLE_RATES into a class attribute at import time, so a changed
     setting (a test, a reload) would otherwise be ignored.
@@ -13,6 +18,16 @@ class LiveRateMixin:
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request, view):
+        """Fail open: a cache (Redis) outage must not turn every request into a 500."""
+        try:
+            return super().allow_request(request, view)
+        except (RedisError, OSError):
+            logger.warning(
+                "Throttle %s skipped: the cache is unavailable", self.scope, exc_info=True
+            )
+            return True
 
 
 class UserRateThrottle(LiveRateMixin, throttling.UserRateThrottle):

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from projects.models import Membership, Project
+from projects.models import Activity, Membership, Project
 
 
 class MembershipInline(admin.TabularInline):
@@ -29,3 +29,24 @@ class MembershipAdmin(admin.ModelAdmin):
     list_select_related = ["project", "user"]
     search_fields = ["project__name", "user__email"]
     autocomplete_fields = ["project", "user"]
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    """The feed, read-only: history is written by the services and never edited."""
+
+    list_display = ["created_at", "project", "verb", "task_id", "actor"]
+    list_filter = ["verb", "created_at"]
+    list_select_related = ["project", "actor"]
+    search_fields = ["project__name", "actor__email"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["project", "task_id", "actor", "verb", "changes", "mirror", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

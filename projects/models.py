@@ -65,3 +65,45 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.project} ({self.role})"
+
+
+class Verb(models.TextChoices):
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+    PROJECT_CREATED = "project_created"
+    PROJECT_UPDATED = "project_updated"
+    OWNERSHIP_TRANSFERRED = "ownership_transferred"
+    MEMBER_ADDED = "member_added"
+    ROLE_CHANGED = "role_changed"
+    MEMBER_REMOVED = "member_removed"
+
+
+class Activity(models.Model):
+    """One entry of a project's (and a task's) history: who changed what, from what to what.
+
+    `task_id` is a plain integer, not a foreign key, so the history of a deleted task stays.
+    A task moved between projects is recorded in both projects' feeds; the copy in the source
+    project is a `mirror`, which the task's own feed leaves out so the move is listed once.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="activity")
+    task_id = models.BigIntegerField(null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    verb = models.CharField(max_length=32, choices=Verb.choices)
+    changes = models.JSONField(default=dict)
+    mirror = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]  # newest first; ids grow with time
+        verbose_name_plural = "activity"
+        indexes = [
+            models.Index(fields=["project", "-id"], name="activity_project_feed"),
+            models.Index(fields=["task_id", "-id"], name="activity_task_feed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.verb} in {self.project_id}"

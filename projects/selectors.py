@@ -5,7 +5,7 @@ request into a 404."""
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from accounts.models import User
-from projects.models import Membership, Project
+from projects.models import Activity, Membership, Project
 
 
 def _member_count():
@@ -62,4 +62,18 @@ def project_with_member_count(project_id: int) -> Project:
         Project.objects.select_related("owner")
         .annotate(member_count=_member_count())
         .get(pk=project_id)
+    )
+
+
+def project_activity(project: Project) -> QuerySet[Activity]:
+    """A project's feed, newest first; entries of its deleted tasks stay."""
+    return Activity.objects.filter(project=project).select_related("actor").order_by("-id")
+
+
+def task_activity(task_id: int) -> QuerySet[Activity]:
+    """A task's feed across every project it has been in, a move listed once."""
+    return (
+        Activity.objects.filter(task_id=task_id, mirror=False)
+        .select_related("actor")
+        .order_by("-id")
     )

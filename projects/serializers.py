@@ -4,7 +4,7 @@ from rest_framework import serializers
 from accounts.models import User, normalize_email
 from accounts.serializers import UserSummarySerializer
 from config.serializers import ReplaceOnPutMixin
-from projects.models import Membership, Project, Role
+from projects.models import Activity, Membership, Project, Role
 
 MAX_ID = 2**63 - 1  # PostgreSQL bigint; a larger id must be a 400, not a database error
 MEMBER_ROLES = [Role.ADMIN.value, Role.MEMBER.value]
@@ -88,3 +88,24 @@ class ProjectEventSerializer(ProjectSerializer):
 
     class Meta(ProjectSerializer.Meta):
         fields = [field for field in ProjectSerializer.Meta.fields if field != "role"]
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    actor = UserSummarySerializer(read_only=True, allow_null=True)
+    changes = serializers.JSONField(
+        help_text='Each changed field mapped to {"from": old, "to": new}.'
+    )
+
+    class Meta:
+        model = Activity
+        fields = ["id", "actor", "verb", "task_id", "changes", "created_at"]
+        read_only_fields = fields
+
+
+class ActivityPageSerializer(serializers.Serializer):
+    """The paginated activity feed, as the schema documents it."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ActivitySerializer(many=True)

@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.exceptions import Conflict
-from projects import events
-from projects.models import Membership, Project, Role
+from projects import activity, events
+from projects.models import Membership, Project, Role, Verb
 
 INBOX_NAME = "Inbox"
 
@@ -26,11 +26,24 @@ def _unassign_tasks(*, project: Project, user: User) -> list[int]:
     return task_ids
 
 
+def _record_created(project: Project, actor: User) -> None:
+    activity.record(
+        project_id=project.pk,
+        actor=actor,
+        verb=Verb.PROJECT_CREATED,
+        changes={
+            "name": activity.change(None, project.name),
+            "description": activity.change(None, project.description),
+        },
+    )
+
+
 @transaction.atomic
 def project_create_inbox(*, owner: User) -> Project:
     """The personal Inbox every user gets at registration."""
     project = Project.objects.create(name=INBOX_NAME, owner=owner, is_inbox=True)
     Membership.objects.create(project=project, user=owner, role=Role.OWNER)
+    _record_created(project, owner)
     return project
 
 
@@ -38,6 +51,7 @@ def project_create_inbox(*, owner: User) -> Project:
 def project_create(*, owner: User, name: str, description: str = "") -> Project:
     project = Project.objects.create(name=name, description=description, owner=owner)
     Membership.objects.create(project=project, user=owner, role=Role.OWNER)
+    _record_created(project, owner)
     return project
 
 
@@ -54,6 +68,9 @@ def project_update(*, project: Project, actor: User, data: dict) -> dict:
         for field in changes:
             setattr(locked, field, data[field])
         locked.save(update_fields=[*changes, "updated_at"])
+        activity.record(
+            project_id=locked.pk, actor=actor, verb=Verb.PROJECT_UPDATED, changes=changes
+        )
         events.project_updated(project_id=locked.pk, actor_id=actor.pk, changes=list(changes))
     return changes
 
@@ -81,6 +98,12 @@ def project_transfer(*, project: Project, new_owner: User, actor: User) -> None:
     Membership.objects.filter(project=locked, user=new_owner).update(role=Role.OWNER)
     locked.owner = new_owner
     locked.save(update_fields=["owner", "updated_at"])
+    activity.record(
+        project_id=locked.pk,
+        actor=actor,
+        verb=Verb.OWNERSHIP_TRANSFERRED,
+        changes={"owner": activity.change(old_owner_id, new_owner.pk)},
+    )
     events.project_updated(project_id=locked.pk, actor_id=actor.pk, changes=["owner"])
     for user_id in (old_owner_id, new_owner.pk):
         membership = Membership.objects.select_related("user").get(project=locked, user_id=user_id)
@@ -99,6 +122,12 @@ def member_add(*, project: Project, user: User, role: str, actor: User) -> Membe
         raise Conflict(
             "This user is already a member of the project.", code="already_member"
         ) from exc
+    activity.record(
+        project_id=project.pk,
+        actor=actor,
+        verb=Verb.MEMBER_ADDED,
+        changes={"user_id": activity.change(None, user.pk), "role": activity.change(None, role)},
+    )
     events.member_added(membership=membership, actor_id=actor.pk)
     return membership
 
@@ -113,6 +142,15 @@ def member_change_role(*, membership: Membership, role: str, actor: User) -> Mem
     locked = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
     ensure_not_owner_row(locked, "demoted")
     if locked.role != role:
+        activity.record(
+            project_id=locked.project_id,
+            actor=actor,
+            verb=Verb.ROLE_CHANGED,
+            changes={
+                "user_id": activity.change(locked.user_id, locked.user_id),
+                "role": activity.change(locked.role, role),
+            },
+        )
         locked.role = role
         locked.save(update_fields=["role"])
         events.member_updated(membership=locked, actor_id=actor.pk)
@@ -132,6 +170,16 @@ def member_remove(*, membership: Membership, actor: User) -> list[int]:
     )
     ensure_not_owner_row(locked, "removed")
     unassigned = _unassign_tasks(project=locked.project, user=locked.user)
+    activity.record(
+        project_id=locked.project_id,
+        actor=actor,
+        verb=Verb.MEMBER_REMOVED,
+        changes={
+            "user_id": activity.change(locked.user_id, None),
+            "role": activity.change(locked.role, None),
+            "unassigned_task_ids": activity.change(unassigned, []),
+        },
+    )
     events.member_removed(membership=locked, actor_id=actor.pk, unassigned_task_ids=unassigned)
     locked.delete()
     return unassigned

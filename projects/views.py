@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from config.schema import client_error
 from config.urls_helpers import ID_PATTERN
 from projects import selectors, services
+from projects.feeds import feed_response, feed_schema
 from projects.models import Membership
 from projects.permissions import IsProjectAdmin, IsProjectMember, IsProjectOwner
 from projects.serializers import (
@@ -64,6 +65,7 @@ class ProjectViewSet(viewsets.ModelViewSet):
         "partial_update": [IsProjectAdmin],
         "destroy": [IsProjectOwner],
         "transfer": [IsProjectOwner],
+        "activity": [IsProjectMember],
     }
 
     def get_permissions(self):
@@ -111,6 +113,18 @@ class ProjectViewSet(viewsets.ModelViewSet):
             project=project, new_owner=serializer.validated_data["user_id"], actor=request.user
         )
         return Response(ProjectSerializer(self._fresh(project.pk)).data)
+
+    @feed_schema(
+        tag=TAG,
+        summary="A project's activity",
+        description=(
+            "Who changed what in the project, newest first: tasks (including deleted ones), "
+            "the project itself and its members. Members only."
+        ),
+    )
+    @action(detail=True, methods=["get"])
+    def activity(self, request, pk=None):
+        return feed_response(self, selectors.project_activity(self.get_object()))
 
 
 @extend_schema_view(

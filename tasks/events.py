@@ -4,13 +4,6 @@ own time zone), rendered once per event whatever the number of recipients."""
 from projects.events import broadcast, to_project, user_group
 from tasks.models import Task
 
-# Model field -> the name clients know it by.
-REST_NAMES = {"project": "project_id", "assignee": "assignee_id"}
-
-
-def rest_names(fields) -> list[str]:
-    return [REST_NAMES.get(field, field) for field in fields]
-
 
 def task_data(task: Task) -> dict:
     from tasks.serializers import TaskEventSerializer
@@ -33,23 +26,23 @@ def task_created(*, task: Task, actor_id: int, fields_set: list[str]) -> None:
     data = task_data(task)
     to_project(event_type="task.created", project_id=task.project_id, actor_id=actor_id, data=data)
     if task.assignee_id is not None:
-        _assigned(task, actor_id, data, rest_names(fields_set))
+        _assigned(task, actor_id, data, fields_set)
 
 
-def task_updated(*, task: Task, actor_id: int, changed: list[str]) -> None:
+def task_updated(*, task: Task, actor_id: int, changes: list[str]) -> None:
+    """`changes` lists the changed fields by their API names, as the activity entry does."""
     data = task_data(task)
-    changes = rest_names(changed)
     to_project(
         event_type="task.updated",
         project_id=task.project_id,
         actor_id=actor_id,
         data={**data, "changes": changes},
     )
-    if "assignee" in changed and task.assignee_id is not None:
+    if "assignee_id" in changes and task.assignee_id is not None:
         _assigned(task, actor_id, data, changes)
 
 
-def task_moved(*, task: Task, from_project_id: int, actor_id: int, changed: list[str]) -> None:
+def task_moved(*, task: Task, from_project_id: int, actor_id: int, changes: list[str]) -> None:
     """The old project sees the task go, the new one sees it arrive; nothing else."""
     to_project(
         event_type="task.deleted",
@@ -59,8 +52,8 @@ def task_moved(*, task: Task, from_project_id: int, actor_id: int, changed: list
     )
     data = task_data(task)
     to_project(event_type="task.created", project_id=task.project_id, actor_id=actor_id, data=data)
-    if "assignee" in changed and task.assignee_id is not None:
-        _assigned(task, actor_id, data, rest_names(changed))
+    if "assignee_id" in changes and task.assignee_id is not None:
+        _assigned(task, actor_id, data, changes)
 
 
 def task_deleted(*, task_id: int, project_id: int, actor_id: int) -> None:

@@ -1,14 +1,28 @@
-"""Every write to tasks, each in one transaction; views have already checked 404 and 403."""
+"""Every write to tasks, each in one transaction; views have already checked 404 and 403.
+
+Each write records its activity entry in the same transaction and publishes its real-time
+event after commit; both describe the change with the same field names.
+"""
 
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from config.exceptions import PreconditionFailed
+from projects import activity
+from projects.models import Verb
 from tasks import events
 from tasks.models import Status, Task
 
-TRACKED_FIELDS = ("project", "title", "description", "status", "due_date", "assignee")
+# Model field -> the name clients know it by, in activity `changes` and event `changes`.
+TRACKED_FIELDS = {
+    "project": "project_id",
+    "title": "title",
+    "description": "description",
+    "status": "status",
+    "due_date": "due_date",
+    "assignee": "assignee_id",
+}
 
 
 def task_etag(task: Task) -> str:
@@ -30,12 +44,28 @@ def _sync_completed_at(task: Task, previous_status: str | None) -> None:
         task.completed_at = None
 
 
+def _field_values(task: Task) -> dict:
+    """The tracked fields by their API names (which are also the model's attribute names)."""
+    return {name: activity.as_json(getattr(task, name)) for name in TRACKED_FIELDS.values()}
+
+
 @transaction.atomic
 def task_create(*, actor: User, data: dict) -> Task:
     task = Task(created_by=actor, **data)
     _sync_completed_at(task, previous_status=None)
     task.save()
-    events.task_created(task=task, actor_id=actor.pk, fields_set=list(data))
+    activity.record(
+        project_id=task.project_id,
+        actor=actor,
+        verb=Verb.CREATED,
+        task_id=task.pk,
+        changes={name: {"from": None, "to": value} for name, value in _field_values(task).items()},
+    )
+    events.task_created(
+        task=task,
+        actor_id=actor.pk,
+        fields_set=[TRACKED_FIELDS[f] for f in data if f in TRACKED_FIELDS],
+    )
     return task
 
 
@@ -49,24 +79,50 @@ def task_update(*, task: Task, actor: User, data: dict, if_match: str | None = N
     locked = Task.objects.select_for_update().get(pk=task.pk)
     if not etag_matches(if_match, locked):
         raise PreconditionFailed()
+    before = _field_values(locked)
     previous_status = locked.status
+    from_project_id = locked.project_id
     changed = [
         field
         for field, value in data.items()
         if field in TRACKED_FIELDS and getattr(locked, field) != value
     ]
-    from_project_id = locked.project_id
+    if not changed:
+        return locked
     for field in changed:
         setattr(locked, field, data[field])
-    if changed:
-        _sync_completed_at(locked, previous_status)
-        locked.save(update_fields=[*changed, "completed_at", "updated_at"])
-        if "project" in changed:
-            events.task_moved(
-                task=locked, from_project_id=from_project_id, actor_id=actor.pk, changed=changed
-            )
-        else:
-            events.task_updated(task=locked, actor_id=actor.pk, changed=changed)
+    _sync_completed_at(locked, previous_status)
+    locked.save(update_fields=[*changed, "completed_at", "updated_at"])
+    after = _field_values(locked)
+    changes = {
+        TRACKED_FIELDS[field]: {
+            "from": before[TRACKED_FIELDS[field]],
+            "to": after[TRACKED_FIELDS[field]],
+        }
+        for field in changed
+    }
+    activity.record(
+        project_id=locked.project_id,
+        actor=actor,
+        verb=Verb.UPDATED,
+        task_id=locked.pk,
+        changes=changes,
+    )
+    if "project" in changed:
+        # The source project's feed keeps the move too; the task's own feed lists it once.
+        activity.record(
+            project_id=from_project_id,
+            actor=actor,
+            verb=Verb.UPDATED,
+            task_id=locked.pk,
+            changes=changes,
+            mirror=True,
+        )
+        events.task_moved(
+            task=locked, from_project_id=from_project_id, actor_id=actor.pk, changes=list(changes)
+        )
+    else:
+        events.task_updated(task=locked, actor_id=actor.pk, changes=list(changes))
     return locked
 
 
@@ -75,5 +131,14 @@ def task_delete(*, task: Task, actor: User, if_match: str | None = None) -> None
     locked = Task.objects.select_for_update().get(pk=task.pk)
     if not etag_matches(if_match, locked):
         raise PreconditionFailed()
+    activity.record(
+        project_id=locked.project_id,
+        actor=actor,
+        verb=Verb.DELETED,
+        task_id=locked.pk,
+        changes={
+            name: {"from": value, "to": None} for name, value in _field_values(locked).items()
+        },
+    )
     events.task_deleted(task_id=locked.pk, project_id=locked.project_id, actor_id=actor.pk)
     locked.delete()

@@ -7,12 +7,15 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.exceptions import PreconditionFailed
 from config.schema import client_error
 from config.urls_helpers import ID_PATTERN
+from projects.feeds import feed_response, feed_schema
 from projects.permissions import CanDeleteTask, can_delete_task
+from projects.selectors import task_activity
 from tasks import selectors, services
 from tasks.filters import TaskFilterSet, TaskOrdering
 from tasks.models import Task
@@ -172,3 +175,15 @@ class TaskViewSet(viewsets.ModelViewSet):
         if_match = self._check_if_match(task)
         services.task_delete(task=task, actor=request.user, if_match=if_match)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @feed_schema(
+        tag=TAG,
+        summary="A task's activity",
+        description=(
+            "Every change to the task, newest first, in every project it has been in (a move "
+            "is listed once). Members of the task's project only."
+        ),
+    )
+    @action(detail=True, methods=["get"])
+    def activity(self, request, pk=None):
+        return feed_response(self, task_activity(self.get_object().pk))

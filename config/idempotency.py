@@ -1,0 +1,157 @@
+"""Idempotent creates: `Idempotency-Key` on authenticated POSTs (API.md, Conventions).
+
+A retry with the same key and request within 24 hours gets the first response again, with
+`Idempotent-Replayed: true`, and changes nothing; the same key with another request is a 422;
+a duplicate while the first is still running is a 409 (for at most 60 seconds).
+
+It is middleware because the replay must happen before the view runs; DRF authenticates
+inside the view, so the JWT is checked here too. The "in progress" row is committed before the
+view runs, which is what lets a concurrent duplicate see it.
+"""
+
+import hashlib
+import json
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse
+from django.utils import timezone
+from rest_framework.exceptions import APIException
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from accounts.models import IdempotencyRecord
+from config.errors import error_response, is_api_path
+
+HEADER = "Idempotency-Key"
+KEEP_FOR = timedelta(hours=24)
+IN_PROGRESS_FOR = timedelta(seconds=60)
+REPLAYED_HEADERS = ("Content-Type", "ETag", "Location")
+NOT_KEPT = frozenset({409, 429})
+EXEMPT_PREFIX = "/api/v1/auth/"
+
+
+def fingerprint(request) -> str:
+    """Method, path and the canonical JSON body (key order and spacing do not matter)."""
+    try:
+        body = json.dumps(
+            json.loads(request.body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+    except ValueError:
+        body = request.body
+    digest = hashlib.sha256(f"{request.method}\n{request.path}\n".encode())
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def keeps(status: int) -> bool:
+    return (200 <= status < 300 or 400 <= status < 500) and status not in NOT_KEPT
+
+
+class IdempotencyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        key = request.headers.get(HEADER)
+        if (
+            key is None
+            or request.method != "POST"
+            or not is_api_path(request.path)
+            or request.path.startswith(EXEMPT_PREFIX)
+        ):
+            return self.get_response(request)
+        user = self.authenticate(request)
+        if user is None:
+            return self.get_response(request)  # the view answers 401
+        if not 1 <= len(key) <= 255:
+            return error_response(
+                400, "invalid", f"{HEADER} must be 1 to 255 characters long.", attr=HEADER
+            )
+        outcome, record = self.claim(user, key, fingerprint(request))
+        if outcome == "replay":
+            return self.replay(record)
+        if outcome == "mismatch":
+            return error_response(
+                422,
+                "idempotency_key_reused",
+                f"This {HEADER} was used with a different request.",
+            )
+        if outcome == "in_progress":
+            return error_response(
+                409,
+                "idempotency_key_in_use",
+                f"A request with this {HEADER} is still being processed.",
+            )
+        try:
+            response = self.get_response(request)
+        except BaseException:
+            self.release(record)
+            raise
+        if keeps(response.status_code):
+            self.store(record, response)
+        else:
+            self.release(record)
+        return response
+
+    @staticmethod
+    def authenticate(request):
+        try:
+            result = JWTAuthentication().authenticate(request)
+        except APIException:
+            return None
+        return result[0] if result else None
+
+    @staticmethod
+    def claim(user, key: str, print_: str):
+        """("new" | "replay" | "mismatch" | "in_progress", record)."""
+        for _ in range(3):
+            now = timezone.now()
+            try:
+                with transaction.atomic():
+                    record = IdempotencyRecord.objects.create(
+                        user=user, key=key, fingerprint=print_, created_at=now, started_at=now
+                    )
+                return "new", record
+            except IntegrityError:
+                pass
+            with transaction.atomic():
+                record = (
+                    IdempotencyRecord.objects.select_for_update().filter(user=user, key=key).first()
+                )
+                if record is None:  # the first request just gave the key back: try again
+                    continue
+                if record.created_at < now - KEEP_FOR:
+                    IdempotencyRecord.objects.filter(pk=record.pk).delete()
+                    continue
+                if record.fingerprint != print_:
+                    return "mismatch", record
+                if record.completed_at is not None:
+                    return "replay", record
+                if record.started_at > now - IN_PROGRESS_FOR:
+                    return "in_progress", record
+                record.started_at = now  # the first attempt has been gone for 60 s: take over
+                record.save(update_fields=["started_at"])
+                return "new", record
+        return "in_progress", None
+
+    @staticmethod
+    def store(record, response) -> None:
+        headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
+        IdempotencyRecord.objects.filter(pk=record.pk, started_at=record.started_at).update(
+            completed_at=timezone.now(),
+            response_status=response.status_code,
+            response_body=response.content.decode("utf-8"),
+            response_headers=headers,
+        )
+
+    @staticmethod
+    def release(record) -> None:
+        IdempotencyRecord.objects.filter(pk=record.pk, started_at=record.started_at).delete()
+
+    @staticmethod
+    def replay(record) -> HttpResponse:
+        response = HttpResponse(record.response_body.encode("utf-8"), status=record.response_status)
+        for name, value in record.response_headers.items():
+            response[name] = value
+        response["Idempotent-Replayed"] = "true"
+        return response
