@@ -324,7 +324,7 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 1) if SECURE_SSL_REDIRECT else 0
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 2_592_000) if SECURE_SSL_REDIRECT else 0
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", "INFO").upper()
