@@ -9,6 +9,7 @@ from django.views import defaults
 from drf_standardized_errors.formatter import ExceptionFormatter
 from drf_standardized_errors.types import Error
 from rest_framework import exceptions
+from rest_framework.settings import api_settings
 
 ERROR_TYPES = {400: "validation_error", 500: "server_error"}
 
@@ -30,6 +31,7 @@ class ErrorFormatter(ExceptionFormatter):
     """drf-standardized-errors' envelope, with two changes the contract needs.
 
     - Every 400 is a `validation_error` (the library calls a JSON parse error a client error).
+    - `non_field_errors` is not a field: such errors get `attr: null`.
     - simplejwt raises `InvalidToken({"detail": ..., "code": ..., "messages": [...]})`; the
       stock formatter would turn each key into its own entry. A client wants one entry.
     """
@@ -48,7 +50,13 @@ class ErrorFormatter(ExceptionFormatter):
         ):
             code = detail.get("code") or getattr(detail["detail"], "code", None)
             return [Error(str(code or self.exc.default_code), str(detail["detail"]), None)]
-        return super().get_errors()
+        # Errors about the body as a whole (not an object, cross-field rules) name no field.
+        return [
+            Error(error.code, error.detail, None)
+            if error.attr == api_settings.NON_FIELD_ERRORS_KEY
+            else error
+            for error in super().get_errors()
+        ]
 
 
 # Django-level error handlers (used with DEBUG off): JSON under /api/, Django's pages elsewhere.

@@ -50,3 +50,15 @@ class MembershipFactory(DjangoModelFactory):
     project = factory.SubFactory(ProjectFactory)
     user = factory.SubFactory(UserFactory)
     role = Role.MEMBER
+
+
+class TaskFactory(DjangoModelFactory):
+    """A pending, unassigned task created by its project's owner."""
+
+    class Meta:
+        model = "tasks.Task"
+
+    project = factory.SubFactory(ProjectFactory)
+    title = factory.Sequence(lambda n: f"Task {n}")
+    status = "pending"
+    created_by = factory.LazyAttribute(lambda task: task.project.owner)
