@@ -2,7 +2,8 @@
 
 Starts `make run` (DEBUG off, PostgreSQL and Redis from the environment), then checks the
 docs pages and every script and stylesheet they load, the health checks, an account's first
-steps, the JSON 404, and that SIGTERM stops the server promptly.
+steps, the JSON 404, runs the Postman collection with newman (when NEWMAN names it), and
+checks that SIGTERM stops the server promptly.
 """
 
 import json
@@ -132,6 +133,25 @@ def main() -> int:
             "a path without its trailing slash is a JSON 404",
         )
         check(json.loads(body)["type"] == "client_error", "the 404 has the error envelope")
+
+        newman = os.environ.get("NEWMAN")
+        if newman:
+            collection = ROOT / "docs" / "postman" / "tasklane.postman_collection.json"
+            run = subprocess.run(
+                [
+                    newman,
+                    "run",
+                    str(collection),
+                    "--env-var",
+                    f"baseUrl={BASE}",
+                    "--reporters",
+                    "cli",
+                    "--color",
+                    "off",
+                ],
+                cwd=ROOT,
+            )
+            check(run.returncode == 0, "the Postman collection passes under newman")
     finally:
         started = time.monotonic()
         if server.poll() is None:
