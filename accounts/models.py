@@ -6,6 +6,8 @@ from django.utils.timezone import now
 
 from accounts.timezones import is_valid_timezone
 
+EMAIL_TAKEN = "A user with this email already exists."
+
 
 def normalize_email(email: str) -> str:
     """Emails are stored trimmed and lower-cased, and compared that way."""

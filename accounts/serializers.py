@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
-from accounts.models import User, normalize_email
+from accounts.models import EMAIL_TAKEN, User, normalize_email
 from accounts.timezones import is_valid_timezone
 
 
@@ -32,9 +32,7 @@ class UserSerializer(serializers.ModelSerializer):
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
-            raise serializers.ValidationError(
-                "A user with this email already exists.", code="unique"
-            )
+            raise serializers.ValidationError(EMAIL_TAKEN, code="unique")
         return email
 
     def validate_timezone(self, value: str) -> str:

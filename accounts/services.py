@@ -1,7 +1,20 @@
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from rest_framework.exceptions import ErrorDetail, ValidationError
 
-from accounts.models import User
+from accounts.models import EMAIL_TAKEN, User, normalize_email
 from accounts.tokens import revoke_all_refresh_tokens
+
+
+def _email_taken_by_another(email: str, user: User | None = None) -> bool:
+    others = User.objects.filter(email=normalize_email(email))
+    if user is not None:
+        others = others.exclude(pk=user.pk)
+    return others.exists()
+
+
+def _email_taken_error() -> ValidationError:
+    """The serializer checks first; this is the same 400 for a concurrent request that won."""
+    return ValidationError({"email": [ErrorDetail(EMAIL_TAKEN, code="unique")]})
 
 
 @transaction.atomic
@@ -9,7 +22,15 @@ def user_register(*, email: str, password: str, name: str = "", timezone: str = 
     """Create an account and its personal Inbox project, together or not at all."""
     from projects.services import project_create_inbox
 
-    user = User.objects.create_user(email=email, password=password, name=name, timezone=timezone)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email, password=password, name=name, timezone=timezone
+            )
+    except IntegrityError:
+        if _email_taken_by_another(email):
+            raise _email_taken_error() from None
+        raise
     project_create_inbox(owner=user)
     return user
 
@@ -20,7 +41,13 @@ def user_update(*, user: User, data: dict) -> User:
     for field in changed:
         setattr(user, field, data[field])
     if changed:
-        user.save(update_fields=changed)
+        try:
+            with transaction.atomic():
+                user.save(update_fields=changed)
+        except IntegrityError:
+            if "email" in changed and _email_taken_by_another(user.email, user):
+                raise _email_taken_error() from None
+            raise
     return user
 
 

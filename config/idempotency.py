@@ -36,7 +36,7 @@ def fingerprint(request) -> str:
         body = json.dumps(
             json.loads(request.body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
         ).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON (the view answers 400): the raw bytes
         body = request.body
     digest = hashlib.sha256(f"{request.method}\n{request.path}\n".encode())
     digest.update(body)

@@ -54,13 +54,15 @@ class BodySizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if is_api_path(request.path) and request.method in METHODS_WITH_BODY:
+        if is_api_path(request.path):
             limit = settings.MAX_BODY_BYTES
             declared = request.META.get("CONTENT_LENGTH") or "0"
             if not declared.isdigit():
                 return error_response(400, "invalid", "Invalid Content-Length header.")
             if int(declared) > limit:
                 return self.too_large(limit)
+            if request.method not in METHODS_WITH_BODY:
+                return self.get_response(request)
             try:
                 received = len(request.body)
             except RequestDataTooBig:

@@ -1,0 +1,256 @@
+"""Throttles, with rates overridden per test.
+
+CI runs these against Redis, whose counters outlive a test (and a test run), so every test
+gets its own cache key prefix, its own client addresses and its own emails instead of
+clearing a cache that other processes may share.
+"""
+
+import ipaddress
+import uuid
+
+import pytest
+from django.conf import settings as django_settings
+from rest_framework.test import APIClient
+
+from conftest import login
+from tests.envelope import assert_error
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+LOGIN = "/api/v1/auth/login/"
+REGISTER = "/api/v1/auth/register/"
+REFRESH = "/api/v1/auth/refresh/"
+LOGOUT = "/api/v1/auth/logout/"
+ME = "/api/v1/auth/me/"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rates(settings):
+    """Set throttle rates for one test, with counters no other test (or run) can share."""
+    caches = {name: dict(config) for name, config in django_settings.CACHES.items()}
+    caches["default"]["KEY_PREFIX"] = f"throttle-test-{uuid.uuid4().hex}"
+    settings.CACHES = caches
+
+    def set_rates(**overrides):
+        rest_framework = dict(django_settings.REST_FRAMEWORK)
+        rest_framework["DEFAULT_THROTTLE_RATES"] = {
+            **django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            **overrides,
+        }
+        settings.REST_FRAMEWORK = rest_framework
+
+    return set_rates
+
+
+def unique_address() -> str:
+    return str(ipaddress.IPv4Address(0x0A000000 | uuid.uuid4().int & 0x00FFFFFF))
+
+
+def client_at(address: str | None = None) -> APIClient:
+    return APIClient(REMOTE_ADDR=address or unique_address())
+
+
+def unique_email() -> str:
+    return f"throttle-{uuid.uuid4().hex[:12]}@example.com"
+
+
+def assert_throttled(response) -> None:
+    assert_error(response, 429, attr=None, code="throttled")
+    retry_after = response["Retry-After"]
+    assert retry_after.isdigit(), retry_after
+    assert 1 <= int(retry_after) <= 60
+
+
+def bad_login(client, email=None):
+    return client.post(LOGIN, {"email": email or unique_email(), "password": "wrong-password-1"})
+
+
+def test_login_is_throttled_per_address_with_retry_after_and_the_error_envelope(rates):
+    rates(login="3/min")
+    client = client_at()
+
+    answers = [bad_login(client).status_code for _ in range(3)]
+    throttled = bad_login(client)
+
+    assert answers == [401, 401, 401]
+    assert_throttled(throttled)
+
+
+def test_login_throttle_blocks_correct_credentials_too(rates):
+    rates(login="2/min")
+    user = UserFactory(email=unique_email())
+    client = client_at()
+    bad_login(client)
+    bad_login(client)
+
+    response = client.post(LOGIN, {"email": user.email, "password": DEFAULT_PASSWORD})
+
+    assert_throttled(response)
+
+
+def test_login_throttle_per_address_does_not_affect_other_addresses(rates):
+    rates(login="2/min")
+    client = client_at()
+    bad_login(client)
+    bad_login(client)
+    assert_throttled(bad_login(client))
+
+    user = UserFactory(email=unique_email())
+    response = client_at().post(LOGIN, {"email": user.email, "password": DEFAULT_PASSWORD})
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b'{"email": ', "application/json", 400),
+        (b'["a@example.com"]', "application/json", 400),
+        (b'{"email": ["a@example.com"], "password": "x"}', "application/json", 400),
+        (b"email=a@example.com", "text/plain", 415),
+    ],
+)
+def test_login_throttles_read_a_malformed_body_without_a_500(rates, body, content_type, status):
+    rates(login="100/min")
+
+    response = client_at().generic("POST", LOGIN, body, content_type=content_type)
+
+    assert_error(response, status, attr=...)
+
+
+def test_login_is_throttled_per_account_across_addresses(rates):
+    rates(login="3/min")
+    email = unique_email()
+
+    answers = [bad_login(client_at(), email).status_code for _ in range(3)]
+    throttled = bad_login(client_at(), email)
+
+    assert answers == [401, 401, 401]
+    assert_throttled(throttled)
+
+
+def test_login_account_throttle_matches_the_email_case_insensitively(rates):
+    rates(login="3/min")
+    email = unique_email()
+
+    for variant in (email, email.upper(), f"  {email.title()} "):
+        assert bad_login(client_at(), variant).status_code == 401
+
+    assert_throttled(bad_login(client_at(), email))
+
+
+def test_login_account_throttle_does_not_lock_out_other_accounts(rates):
+    rates(login="2/min")
+    email = unique_email()
+    bad_login(client_at(), email)
+    bad_login(client_at(), email)
+    assert_throttled(bad_login(client_at(), email))
+
+    user = UserFactory(email=unique_email())
+    response = client_at().post(LOGIN, {"email": user.email, "password": DEFAULT_PASSWORD})
+
+    assert response.status_code == 200
+
+
+def test_login_throttle_ignores_x_forwarded_for_without_trusted_proxies(rates):
+    rates(login="2/min")
+    address = unique_address()
+
+    for _ in range(2):
+        client = client_at(address)
+        bad_login(client)
+
+    spoofing = APIClient(REMOTE_ADDR=address, HTTP_X_FORWARDED_FOR=unique_address())
+    assert_throttled(bad_login(spoofing))
+
+
+@pytest.mark.parametrize("url", [REFRESH, LOGOUT])
+def test_refresh_and_logout_are_throttled_per_address_at_the_login_rate(rates, url):
+    rates(login="2/min")
+    client = client_at()
+
+    answers = [client.post(url, {"refresh": "garbage"}).status_code for _ in range(2)]
+    throttled = client.post(url, {"refresh": "garbage"})
+
+    assert answers == [401, 401]
+    assert_throttled(throttled)
+    assert client_at().post(url, {"refresh": "garbage"}).status_code == 401
+
+
+def test_register_is_throttled_per_address(rates):
+    rates(register="2/min")
+    client = client_at()
+
+    def register(c):
+        return c.post(REGISTER, {"email": unique_email(), "password": "correct-horse-battery"})
+
+    answers = [register(client).status_code for _ in range(2)]
+    throttled = register(client)
+
+    assert answers == [201, 201]
+    assert_throttled(throttled)
+    assert register(client_at()).status_code == 201
+
+
+def test_register_throttle_is_separate_from_the_login_throttle(rates):
+    rates(register="1/min", login="1/min")
+    client = client_at()
+
+    assert (
+        client.post(
+            REGISTER, {"email": unique_email(), "password": "correct-horse-battery"}
+        ).status_code
+        == 201
+    )
+    assert bad_login(client).status_code == 401
+
+
+def test_user_throttle_applies_per_authenticated_user(rates):
+    rates(user="3/min")
+    first, second = UserFactory(email=unique_email()), UserFactory(email=unique_email())
+    access = login(APIClient(), first)["access"]
+
+    answers = [
+        client_at().get(ME, HTTP_AUTHORIZATION=f"Bearer {access}").status_code for _ in range(3)
+    ]
+    throttled = client_at().get(ME, HTTP_AUTHORIZATION=f"Bearer {access}")
+
+    assert answers == [200, 200, 200]
+    assert_throttled(throttled)
+    other = APIClient(HTTP_AUTHORIZATION=f"Bearer {login(APIClient(), second)['access']}")
+    assert other.get(ME).status_code == 200
+
+
+def test_user_throttle_does_not_apply_to_anonymous_requests(rates):
+    rates(user="1/min")
+    client = client_at()
+
+    answers = [client.get(ME).status_code for _ in range(3)]
+
+    assert answers == [401, 401, 401]
+
+
+@pytest.mark.parametrize("scope", ["login", "register", "user"])
+def test_a_rate_of_off_never_throttles(rates, scope):
+    rates(**{scope: None})
+    user = UserFactory(email=unique_email())
+    client = client_at()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(client_at(), user)['access']}")
+
+    for _ in range(30):
+        if scope == "login":
+            response = bad_login(client, user.email)
+            assert response.status_code == 401
+        elif scope == "register":
+            response = client.post(REGISTER, {"email": "x"})
+            assert response.status_code == 400
+        else:
+            response = client.get(ME)
+            assert response.status_code == 200
+
+
+def test_throttles_are_off_in_the_test_settings():
+    rates = django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+
+    assert rates == {"login": None, "register": None, "user": None}
