@@ -38,7 +38,11 @@ def bench_env(database: str) -> dict:
 
 def manage(env: dict, *args: str) -> str:
     return subprocess.run(
-        [str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True,
+        [str(PYTHON), "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
         text=True,
     ).stdout
 
@@ -61,11 +65,25 @@ def start_server(env: dict, *extra: str, server: str = "uvicorn") -> tuple[subpr
         command = [str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port)]
         command += [*extra, "config.asgi:application"]
     else:
-        command = [str(UVICORN), "config.asgi:application", "--host", "127.0.0.1",
-                   "--port", str(port), "--ws", "websockets", "--lifespan", "off",
-                   "--no-access-log", "--timeout-graceful-shutdown", "5", *extra]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=sys.stderr)
+        command = [
+            str(UVICORN),
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--ws",
+            "websockets",
+            "--lifespan",
+            "off",
+            "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "5",
+            *extra,
+        ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:

@@ -38,15 +38,29 @@ def token_and_task(env: dict) -> tuple[str, int]:
 
 def wrk(url: str, token: str, seconds: int, connections: int) -> dict:
     output = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
-         "-H", f"Authorization: Bearer {token}", url],
-        check=True, capture_output=True, text=True,
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-H",
+            f"Authorization: Bearer {token}",
+            url,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     latency = dict(re.findall(r"\s+(50|99)%\s+([\d.]+\w+)", output))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {"rps": rps, "p50": latency.get("50"), "p99": latency.get("99"),
-            "non_2xx": int(errors.group(1)) if errors else 0}
+    return {
+        "rps": rps,
+        "p50": latency.get("50"),
+        "p99": latency.get("99"),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+    }
 
 
 def main():
@@ -60,17 +74,33 @@ def main():
 
     env = fresh_database("tasklane_bench")
     manage(env, "seed_bulk", "--users", "10", "--projects", "5", "--tasks", str(args.tasks))
-    manage(env, "shell", "-c", "from django.db import connection; connection.cursor().execute('ANALYZE')")
+    manage(
+        env,
+        "shell",
+        "-c",
+        "from django.db import connection; connection.cursor().execute('ANALYZE')",
+    )
     token, task_id = token_and_task(env)
-    extra = ["--workers", str(args.workers)] if args.server == "uvicorn" and args.workers > 1 else []
+    extra = (
+        ["--workers", str(args.workers)] if args.server == "uvicorn" and args.workers > 1 else []
+    )
     server, base = start_server(env, *extra, server=args.server)
     try:
         for name, path in QUERIES.items():
             path = path or f"/api/v1/tasks/{task_id}/"
             wrk(base + path, token, 2, args.connections)  # warm-up
             result = wrk(base + path, token, args.seconds, args.connections)
-            print(json.dumps({"server": args.server, "workers": args.workers, "query": name,
-                              "visible_tasks": args.tasks, **result}))
+            print(
+                json.dumps(
+                    {
+                        "server": args.server,
+                        "workers": args.workers,
+                        "query": name,
+                        "visible_tasks": args.tasks,
+                        **result,
+                    }
+                )
+            )
     finally:
         stop_server(server)
 

@@ -15,7 +15,6 @@ import time
 import urllib.request
 
 import websockets
-
 from common import (
     django_setup,
     fresh_database,
@@ -88,7 +87,9 @@ async def run(env: dict, tokens: list[str], project_id: int, writes: int) -> dic
         for i in range(writes):
             sent = time.perf_counter()
             task = await asyncio.to_thread(
-                post_json, f"{base}/api/v1/tasks/", tokens[0],
+                post_json,
+                f"{base}/api/v1/tasks/",
+                tokens[0],
                 {"title": f"fan-out {i}", "project_id": project_id},
             )
             answered = time.perf_counter()
