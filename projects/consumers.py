@@ -76,7 +76,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
         if self._too_many_messages():
             await self.close(code=CLOSE_TOO_MANY_MESSAGES)
             return
-        if text_data is None or len(text_data) > settings.WS_MAX_MESSAGE_BYTES:
+        if text_data is None or len(text_data.encode()) > settings.WS_MAX_MESSAGE_BYTES:
             await self._error(
                 f"Send JSON text messages of at most {settings.WS_MAX_MESSAGE_BYTES} bytes."
             )

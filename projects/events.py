@@ -47,7 +47,8 @@ def _send_now(messages: list[tuple[str, dict]]) -> None:
         async_to_sync(send_all)()
     except Exception:  # the write has committed; a broker outage must not turn it into a 500
         logger.exception(
-            "Could not publish %s to the channel layer", [m["type"] for _, m in messages]
+            "Could not publish %s to the channel layer",
+            [message.get("event", message)["type"] for _, message in messages],
         )
 
 

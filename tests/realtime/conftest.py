@@ -1,0 +1,60 @@
+from dataclasses import dataclass
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from conftest import login
+from projects.models import Project
+from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def in_memory_channel_layer(settings):
+    """A fresh in-memory channel layer per test, with or without REDIS_URL: nothing from
+    another test (or another process sharing Redis) can arrive on a socket."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+@dataclass
+class Person:
+    """A user with a logged-in API client and the access token their sockets use."""
+
+    user: User
+    client: APIClient
+    access: str
+
+    @property
+    def id(self) -> int:
+        return self.user.pk
+
+
+def person(user: User) -> Person:
+    client = APIClient()
+    access = login(client, user)["access"]
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    return Person(user=user, client=client, access=access)
+
+
+@dataclass
+class Team:
+    """A shared project with its owner and a plain member; `newcomer` and `stranger` belong
+    to nothing but their own Inbox (tests add the newcomer; the stranger stays out)."""
+
+    project: Project
+    owner: Person
+    member: Person
+    newcomer: Person
+    stranger: Person
+
+
+@pytest.fixture
+def team(transactional_db) -> Team:
+    project = ProjectFactory(name="Launch")
+    return Team(
+        project=project,
+        owner=person(project.owner),
+        member=person(MembershipFactory(project=project).user),
+        newcomer=person(UserFactory()),
+        stranger=person(UserFactory()),
+    )
