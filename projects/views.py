@@ -9,7 +9,7 @@ from config.schema import client_error
 from config.urls_helpers import ID_PATTERN
 from projects import selectors, services
 from projects.feeds import feed_response, feed_schema
-from projects.models import Membership
+from projects.models import Membership, Project
 from projects.permissions import IsProjectAdmin, IsProjectMember, IsProjectOwner
 from projects.serializers import (
     MemberAddSerializer,
@@ -74,7 +74,7 @@ class ProjectViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            return selectors.Project.objects.none()
+            return Project.objects.none()
         return selectors.projects_for(self.request.user)
 
     def _fresh(self, project_id: int):
