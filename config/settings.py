@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -73,6 +74,9 @@ if not DEBUG and "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS may not contain '*' when DJANGO_DEBUG is off.")
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+# Browsers may send the contract's request headers and read its response headers.
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key", "if-match")
+CORS_EXPOSE_HEADERS = ["ETag", "Idempotent-Replayed", "Retry-After"]
 CSRF_TRUSTED_ORIGINS = CORS_ALLOWED_ORIGINS
 
 INSTALLED_APPS = [
@@ -98,11 +102,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.ApiErrorMiddleware",
-    "config.middleware.BodySizeLimitMiddleware",
-    "config.idempotency.IdempotencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # After CORS and security, so their own answers (413, replays, 409/422) carry the headers.
+    "config.middleware.BodySizeLimitMiddleware",
+    "config.idempotency.IdempotencyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -1,0 +1,106 @@
+"""Rendering tasks costs a fixed number of SQL queries, however many are on the page."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from projects.models import Role
+from tasks.models import Status
+from tests.factories import MembershipFactory, ProjectFactory
+from tests.tasks.helpers import TASKS, make_task, task_url
+
+pytestmark = pytest.mark.django_db
+
+PROJECT_COUNT = 5
+
+
+@pytest.fixture
+def projects(team):
+    """Several projects of the caller (`team.member`), each with its own members."""
+    projects = [team.project]
+    for _ in range(PROJECT_COUNT - 1):
+        project = ProjectFactory()
+        MembershipFactory(project=project, user=team.member)
+        MembershipFactory(project=project, role=Role.ADMIN)
+        MembershipFactory(project=project)
+        projects.append(project)
+    return projects
+
+
+def add_tasks(projects, count: int, offset: int = 0):
+    """Tasks spread over the projects, each with a creator and an assignee from its members,
+    varied so that every user lookup would be a different row."""
+    tasks = []
+    for index in range(offset, offset + count):
+        project = projects[index % len(projects)]
+        members = [m.user for m in project.memberships.order_by("id").select_related("user")]
+        tasks.append(
+            make_task(
+                project=project,
+                created_by=members[index % len(members)],
+                assignee=members[(index + 1) % len(members)],
+                status=list(Status.values)[index % 3],
+            )
+        )
+    return tasks
+
+
+def count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, response.content
+    return len(queries)
+
+
+def test_task_list_runs_the_same_queries_for_1_and_50_tasks(
+    client_for, team, projects, django_assert_num_queries
+):
+    client = client_for(team.member)
+    add_tasks(projects, 1)
+    url = f"{TASKS}?page_size=50"
+    with_one = count_queries(client, url)
+    assert client.get(url).json()["count"] == 1
+
+    add_tasks(projects, 49, offset=1)
+
+    with django_assert_num_queries(with_one):
+        response = client.get(url)
+    assert response.status_code == 200, response.content
+    results = response.json()["results"]
+    assert len(results) == 50
+    assert len({task["project_id"] for task in results}) == PROJECT_COUNT
+    assert all(task["assignee"] and task["created_by"] for task in results)
+    assert len({task["created_by"]["id"] for task in results}) > PROJECT_COUNT
+
+
+def test_filtered_and_ordered_list_runs_the_same_queries_for_1_and_50_tasks(
+    client_for, team, projects, django_assert_num_queries
+):
+    client = client_for(team.member)
+    add_tasks(projects, 1)
+    url = f"{TASKS}?page_size=50&ordering=-status,due_date&search=task&status=pending,completed"
+    with_one = count_queries(client, url)
+    assert client.get(url).json()["count"] == 1
+
+    add_tasks(projects, 74, offset=1)
+
+    with django_assert_num_queries(with_one):
+        response = client.get(url)
+    assert len(response.json()["results"]) == 50
+
+
+def test_task_detail_runs_the_same_queries_however_many_tasks_exist(
+    client_for, team, projects, django_assert_num_queries
+):
+    client = client_for(team.member)
+    [first] = add_tasks(projects, 1)
+    alone = count_queries(client, task_url(first.id))
+
+    later = add_tasks(projects, 49, offset=1)
+
+    with django_assert_num_queries(alone):
+        response = client.get(task_url(later[-1].id))
+    assert response.status_code == 200, response.content
+    assert response.json()["assignee"] is not None
+    assert response.json()["created_by"] is not None
+    assert count_queries(client, task_url(first.id)) == alone
