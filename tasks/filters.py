@@ -10,6 +10,7 @@ from django_filters import rest_framework as filters
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.filters import BaseFilterBackend
 
+from tasks.dates import DateFormField
 from tasks.models import STATUS_RANK, Status, Task
 from tasks.selectors import today_for
 
@@ -50,6 +51,10 @@ class IdFilter(filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+class IsoDateFilter(filters.DateFilter):
+    field_class = DateFormField
+
+
 class StatusListFilter(filters.Filter):
     field_class = StatusListField
 
@@ -88,16 +93,14 @@ class TaskFilterSet(filters.FilterSet):
             "due date); today in the caller's time zone."
         ),
     )
-    due_after = filters.DateFilter(
+    due_after = IsoDateFilter(
         field_name="due_date",
         lookup_expr="gte",
-        input_formats=["%Y-%m-%d"],
         help_text="Due on or after this date (YYYY-MM-DD), inclusive.",
     )
-    due_before = filters.DateFilter(
+    due_before = IsoDateFilter(
         field_name="due_date",
         lookup_expr="lte",
-        input_formats=["%Y-%m-%d"],
         help_text="Due on or before this date (YYYY-MM-DD), inclusive.",
     )
     assignee = AssigneeFilter(help_text="A user id, `me` or `none`.")

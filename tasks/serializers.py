@@ -7,6 +7,7 @@ from accounts.models import User
 from accounts.serializers import UserSummarySerializer
 from config.serializers import ReplaceOnPutMixin
 from projects.models import Membership, Project
+from tasks.dates import DateField
 from tasks.models import Status, Task
 
 
@@ -31,7 +32,7 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
     status = serializers.ChoiceField(choices=Status.choices, required=False)
-    due_date = serializers.DateField(allow_null=True, required=False, input_formats=["%Y-%m-%d"])
+    due_date = DateField(allow_null=True, required=False)
     assignee_id = serializers.PrimaryKeyRelatedField(
         source="assignee",
         queryset=User.objects.all(),

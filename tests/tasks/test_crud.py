@@ -676,3 +676,10 @@ def test_new_user_sees_an_empty_list_not_someone_elses_tasks(db, client_for):
 
     assert response.status_code == 200, response.content
     assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+@pytest.mark.parametrize("value", ["2026-3-1", "2026-03-1", "26-03-01", " 2026-03-01", "20260301"])
+def test_due_date_must_be_written_yyyy_mm_dd(auth_client, value):
+    response = auth_client.post("/api/v1/tasks/", {"title": "T", "due_date": value}, format="json")
+
+    assert_error(response, 400, attr="due_date")

@@ -567,3 +567,11 @@ def test_list_matches_a_pure_python_filter_of_the_same_tasks(world, specs, combo
             assert {task["id"] for task in response.json()["results"]} == expected, query
             assert response.json()["count"] == len(expected), query
         transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize("parameter", ["due_after", "due_before"])
+@pytest.mark.parametrize("value", ["2026-3-1", "2026-03-1", "20260301"])
+def test_date_filters_must_be_written_yyyy_mm_dd(auth_client, parameter, value):
+    response = auth_client.get("/api/v1/tasks/", {parameter: value})
+
+    assert_error(response, 400, attr=parameter)
