@@ -1,5 +1,6 @@
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
@@ -16,6 +17,16 @@ class UserSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+USER_EXAMPLE = {
+    "id": 7,
+    "email": "ada@example.com",
+    "name": "Ada Lovelace",
+    "timezone": "Europe/London",
+    "date_joined": "2026-11-02T09:30:00.000000Z",
+}
+
+
+@extend_schema_serializer(examples=[OpenApiExample("User", value=USER_EXAMPLE, response_only=True)])
 class UserSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(max_length=254)
     name = serializers.CharField(max_length=150, allow_blank=True, required=False)
@@ -72,10 +83,29 @@ class TokenPairSerializer(serializers.Serializer):
     refresh = serializers.CharField(read_only=True)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Refresh token", value={"refresh": "eyJhbGciOiJIUzI1NiIs..."}, request_only=True
+        )
+    ]
+)
 class RefreshTokenSerializer(serializers.Serializer):
     refresh = serializers.CharField(max_length=4096)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Change password",
+            value={
+                "current_password": "correct-horse-battery",
+                "new_password": "a-new-long-phrase",
+            },
+            request_only=True,
+        )
+    ]
+)
 class PasswordChangeSerializer(serializers.Serializer):
     current_password = serializers.CharField(
         trim_whitespace=False, max_length=128, style={"input_type": "password"}

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from accounts import services, tokens
 from accounts.serializers import (
+    USER_EXAMPLE,
     LoginSerializer,
     PasswordChangeSerializer,
     RefreshTokenSerializer,
@@ -25,6 +26,7 @@ TOKENS_EXAMPLE = OpenApiExample(
     value={"access": "eyJhbGciOiJIUzI1NiIs...", "refresh": "eyJhbGciOiJIUzI1NiIs..."},
     response_only=True,
 )
+USER_RESPONSE = OpenApiExample("User", value=USER_EXAMPLE, response_only=True)
 INVALID_TOKEN = client_error("The refresh token is invalid, expired or revoked.")
 
 
@@ -55,7 +57,8 @@ class RegisterView(PublicAuthView):
                     "timezone": "Europe/London",
                 },
                 request_only=True,
-            )
+            ),
+            USER_RESPONSE,
         ],
     )
     def post(self, request):
@@ -110,7 +113,12 @@ class RefreshView(PublicAuthView):
         ),
         request=RefreshTokenSerializer,
         responses={200: TokenPairSerializer, 401: INVALID_TOKEN},
-        examples=[TOKENS_EXAMPLE],
+        examples=[
+            OpenApiExample(
+                "Refresh token", value={"refresh": "eyJhbGciOiJIUzI1NiIs..."}, request_only=True
+            ),
+            TOKENS_EXAMPLE,
+        ],
     )
     def post(self, request):
         serializer = RefreshTokenSerializer(data=request.data)
@@ -150,7 +158,8 @@ class MeView(APIView):
         request=UserSerializer,
         responses={200: UserSerializer},
         examples=[
-            OpenApiExample("Move to Tokyo", value={"timezone": "Asia/Tokyo"}, request_only=True)
+            OpenApiExample("Move to Tokyo", value={"timezone": "Asia/Tokyo"}, request_only=True),
+            USER_RESPONSE,
         ],
     )
     def patch(self, request):

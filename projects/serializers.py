@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.models import User, normalize_email
@@ -10,6 +10,30 @@ MAX_ID = 2**63 - 1  # PostgreSQL bigint; a larger id must be a 400, not a databa
 MEMBER_ROLES = [Role.ADMIN.value, Role.MEMBER.value]
 
 
+OWNER_EXAMPLE = {"id": 7, "email": "ada@example.com", "name": "Ada Lovelace"}
+PROJECT_EXAMPLE = {
+    "id": 12,
+    "name": "Website launch",
+    "description": "Everything for launch day.",
+    "owner": OWNER_EXAMPLE,
+    "role": "owner",
+    "is_inbox": False,
+    "member_count": 3,
+    "created_at": "2026-11-02T09:31:00.000000Z",
+    "updated_at": "2026-11-03T16:05:12.123456Z",
+}
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("Project", value=PROJECT_EXAMPLE, response_only=True),
+        OpenApiExample(
+            "Rename",
+            value={"name": "Website launch", "description": "Everything for launch day."},
+            request_only=True,
+        ),
+    ]
+)
 class ProjectSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
@@ -41,6 +65,16 @@ class ProjectSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
         return project.member_count
 
 
+MEMBER_EXAMPLE = {
+    "user": {"id": 9, "email": "grace@example.com", "name": "Grace Hopper"},
+    "role": "member",
+    "joined_at": "2026-11-02T10:00:00.000000Z",
+}
+
+
+@extend_schema_serializer(
+    examples=[OpenApiExample("Member", value=MEMBER_EXAMPLE, response_only=True)]
+)
 class MemberSerializer(serializers.ModelSerializer):
     user = UserSummarySerializer(read_only=True)
 
@@ -61,10 +95,16 @@ class MemberAddSerializer(serializers.Serializer):
         return user
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("Make admin", value={"role": "admin"}, request_only=True)]
+)
 class MemberRoleSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=MEMBER_ROLES)
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("Transfer", value={"user_id": 9}, request_only=True)]
+)
 class TransferSerializer(serializers.Serializer):
     user_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
@@ -90,6 +130,16 @@ class ProjectEventSerializer(ProjectSerializer):
         fields = [field for field in ProjectSerializer.Meta.fields if field != "role"]
 
 
+ACTIVITY_EXAMPLE = {
+    "id": 301,
+    "actor": OWNER_EXAMPLE,
+    "verb": "updated",
+    "task_id": 44,
+    "changes": {"status": {"from": "pending", "to": "in-progress"}},
+    "created_at": "2026-11-03T16:05:12.123456Z",
+}
+
+
 class ActivitySerializer(serializers.ModelSerializer):
     actor = UserSummarySerializer(read_only=True, allow_null=True)
     changes = serializers.JSONField(
@@ -102,6 +152,15 @@ class ActivitySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Feed page",
+            value={"count": 1, "next": None, "previous": None, "results": [ACTIVITY_EXAMPLE]},
+            response_only=True,
+        )
+    ]
+)
 class ActivityPageSerializer(serializers.Serializer):
     """The paginated activity feed, as the schema documents it."""
 

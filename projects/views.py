@@ -12,6 +12,8 @@ from projects.feeds import feed_response, feed_schema
 from projects.models import Membership, Project
 from projects.permissions import IsProjectAdmin, IsProjectMember, IsProjectOwner
 from projects.serializers import (
+    MEMBER_EXAMPLE,
+    PROJECT_EXAMPLE,
     MemberAddSerializer,
     MemberRoleSerializer,
     MemberSerializer,
@@ -35,7 +37,8 @@ INBOX_409 = client_error("The project is the caller's Inbox.")
                 "Create",
                 value={"name": "Launch", "description": "Everything for the launch."},
                 request_only=True,
-            )
+            ),
+            OpenApiExample("Project", value=PROJECT_EXAMPLE, response_only=True),
         ],
     ),
     retrieve=extend_schema(tags=[TAG], summary="Get a project"),
@@ -141,7 +144,8 @@ class ProjectViewSet(viewsets.ModelViewSet):
         examples=[
             OpenApiExample(
                 "Add", value={"email": "grace@example.com", "role": "member"}, request_only=True
-            )
+            ),
+            OpenApiExample("Member", value=MEMBER_EXAMPLE, response_only=True),
         ],
     ),
     partial_update=extend_schema(

@@ -1,5 +1,5 @@
 from django.utils.functional import cached_property
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
@@ -16,6 +16,33 @@ def whole_number_id() -> serializers.IntegerField:
     return serializers.IntegerField()
 
 
+TASK_EXAMPLE = {
+    "id": 44,
+    "project_id": 12,
+    "title": "Write the launch post",
+    "description": "Draft, review, publish.",
+    "status": "in-progress",
+    "due_date": "2026-12-01",
+    "assignee_id": 9,
+    "assignee": {"id": 9, "email": "grace@example.com", "name": "Grace Hopper"},
+    "created_by": {"id": 7, "email": "ada@example.com", "name": "Ada Lovelace"},
+    "created_at": "2026-11-02T10:15:00.000000Z",
+    "updated_at": "2026-11-03T16:05:12.123456Z",
+    "completed_at": None,
+    "is_overdue": False,
+}
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("Task", value=TASK_EXAMPLE, response_only=True),
+        OpenApiExample(
+            "Start working on it",
+            value={"status": "in-progress", "assignee_id": 9, "due_date": "2026-12-01"},
+            request_only=True,
+        ),
+    ]
+)
 class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
     """The task representation. Needs `request` and `today` (the caller's date) in context.
 

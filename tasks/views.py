@@ -20,6 +20,7 @@ from projects.selectors import task_activity
 from tasks import selectors, services
 from tasks.filters import TaskFilterSet, TaskOrdering
 from tasks.models import Task
+from tasks.serializers import TASK_EXAMPLE as TASK_RESPONSE
 from tasks.serializers import TaskSerializer
 
 TAG = "tasks"
@@ -65,7 +66,7 @@ TASK_EXAMPLE = OpenApiExample(
             "Any member of the project. Without `project_id` the task goes to your Inbox. "
             "The assignee must be a member of the project."
         ),
-        examples=[TASK_EXAMPLE],
+        examples=[TASK_EXAMPLE, OpenApiExample("Task", value=TASK_RESPONSE, response_only=True)],
     ),
     retrieve=extend_schema(tags=[TAG], summary="Get a task", parameters=[ETAG]),
     update=extend_schema(
