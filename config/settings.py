@@ -288,6 +288,11 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# --- Server ---------------------------------------------------------------------------------
+# Threads per server process that run HTTP requests (config/asgi.py); keep DB_POOL_MAX_SIZE
+# at least this large.
+HTTP_THREADS = env_int("HTTP_THREADS", 8)
+
 # --- WebSocket ------------------------------------------------------------------------------
 WS_MAX_MESSAGE_BYTES = env_int("WS_MAX_MESSAGE_BYTES", 4096)
 WS_RATE_MAX_MESSAGES = env_int("WS_RATE_MAX_MESSAGES", 30)

@@ -3,7 +3,7 @@
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -16,13 +16,42 @@ def today_for(user: User) -> date:
     return timezone.now().astimezone(ZoneInfo(user.timezone)).date()
 
 
+def roles_for(user: User) -> dict[int, str]:
+    """The user's role in each of their projects, by project id: one small query."""
+    return dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
+
+
+def tasks_in(project_ids) -> QuerySet[Task]:
+    """Tasks of these projects, ready to render in fixed queries.
+
+    The ids are passed as a literal list rather than a membership subquery: PostgreSQL then
+    filters the task table directly (and walks an index for the default order) instead of
+    hash-joining every visible task, which is several times faster with 10,000 tasks.
+    """
+    return Task.objects.filter(project_id__in=list(project_ids)).select_related(
+        "assignee", "created_by"
+    )
+
+
+def tasks_by_id(task_ids: list[int]) -> list[Task]:
+    """These tasks, in this order, with their users; the ids must already be scoped."""
+    rows = Task.objects.select_related("assignee", "created_by").in_bulk(task_ids)
+    return [rows[task_id] for task_id in task_ids if task_id in rows]
+
+
 def tasks_for(user: User) -> QuerySet[Task]:
-    """Every task in every project the user belongs to, ready to render in fixed queries."""
-    project_ids = Membership.objects.filter(user=user).values("project_id")
-    return Task.objects.filter(project_id__in=project_ids).select_related("assignee", "created_by")
+    """Every task in every project the user belongs to."""
+    return tasks_in(roles_for(user))
 
 
 def task_for(user: User, task_id: int) -> Task:
-    """One of the user's tasks with `caller_role`, their role in its project (for 403s)."""
-    role = Membership.objects.filter(user=user, project=OuterRef("project_id")).values("role")
-    return tasks_for(user).annotate(caller_role=Subquery(role[:1])).get(pk=task_id)
+    """One of the user's tasks, with `caller_role`: their role in its project (for 403s).
+
+    Raises Task.DoesNotExist for a task outside the user's projects, as for a missing one.
+    """
+    roles = roles_for(user)
+    task = Task.objects.select_related("assignee", "created_by").get(pk=task_id)
+    if task.project_id not in roles:
+        raise Task.DoesNotExist
+    task.caller_role = roles[task.project_id]
+    return task
