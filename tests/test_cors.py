@@ -3,6 +3,7 @@
 import pytest
 
 ORIGIN = "https://app.example.com"
+REQUEST_HEADERS = "authorization, content-type, if-match, idempotency-key"
 
 
 @pytest.fixture(autouse=True)
@@ -15,7 +16,7 @@ def test_preflight_allows_the_contracts_request_headers(api_client, db):
         "/api/v1/tasks/1/",
         HTTP_ORIGIN=ORIGIN,
         HTTP_ACCESS_CONTROL_REQUEST_METHOD="PATCH",
-        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, content-type, if-match, idempotency-key",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS=REQUEST_HEADERS,
     )
 
     assert response.status_code == 200
