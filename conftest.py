@@ -8,6 +8,17 @@ from projects.models import Project, Role
 from tests.factories import DEFAULT_PASSWORD, MembershipFactory, ProjectFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _static_files_without_collectstatic(settings):
+    """Production's manifest storage (DEBUG off) needs `collectstatic` before any page that
+    links a static file (the admin) can render; tests must not depend on a leftover
+    `staticfiles/` directory. The real server's assets are checked by .ci/smoke.py."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def api_client():
     return APIClient()
