@@ -104,3 +104,25 @@ def test_task_detail_runs_the_same_queries_however_many_tasks_exist(
     assert response.json()["assignee"] is not None
     assert response.json()["created_by"] is not None
     assert count_queries(client, task_url(first.id)) == alone
+
+
+def test_task_list_costs_five_queries(client_for, team, projects, django_assert_num_queries):
+    """The caller, their projects, the count, one page of ids, then that page's rows with
+    their users (README, Performance)."""
+    add_tasks(projects, 50)
+    client = client_for(team.member)
+
+    with django_assert_num_queries(5):
+        response = client.get(TASKS, {"page_size": 50})
+
+    assert len(response.json()["results"]) == 50
+
+
+def test_task_detail_costs_three_queries(client_for, team, projects, django_assert_num_queries):
+    """The caller, their projects (and roles), the task with its users."""
+    add_tasks(projects, 3)
+    client = client_for(team.member)
+    task_id = client.get(TASKS).json()["results"][0]["id"]
+
+    with django_assert_num_queries(3):
+        client.get(task_url(task_id))
