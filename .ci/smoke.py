@@ -2,8 +2,9 @@
 
 Starts `make run` (DEBUG off, PostgreSQL and Redis from the environment), then checks the
 docs pages and every script and stylesheet they load, the health checks, an account's first
-steps, the JSON 404, runs the Postman collection with newman (when NEWMAN names it), and
-checks that SIGTERM stops the server promptly.
+steps, the JSON 404, runs the Postman collection with newman (when NEWMAN names it), drives
+Swagger UI in headless Chromium (when PLAYWRIGHT_NODE_PATH is set), and checks that SIGTERM
+stops the server promptly.
 """
 
 import json
@@ -152,6 +153,16 @@ def main() -> int:
                 cwd=ROOT,
             )
             check(run.returncode == 0, "the Postman collection passes under newman")
+
+        node_path = os.environ.get("PLAYWRIGHT_NODE_PATH")
+        if node_path:
+            run = subprocess.run(
+                ["node", str(ROOT / ".ci" / "swagger_ui.cjs"), BASE],
+                cwd=ROOT,
+                env={**os.environ, "NODE_PATH": node_path},
+                timeout=180,
+            )
+            check(run.returncode == 0, "Swagger UI in Chromium: register, log in, Authorize, me/")
     finally:
         started = time.monotonic()
         if server.poll() is None:
