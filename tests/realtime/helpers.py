@@ -17,26 +17,15 @@ from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
 
 from config.asgi import application
+from tests.tasks.helpers import TASK_FIELDS
 
 EVENTS_PATH = "/ws/v1/events/"
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_MANY_MESSAGES = 4429
 
 EVENT_KEYS = {"type", "project_id", "actor_id", "occurred_at", "data"}
-TASK_DATA_KEYS = {
-    "id",
-    "project_id",
-    "title",
-    "description",
-    "status",
-    "due_date",
-    "assignee_id",
-    "assignee",
-    "created_by",
-    "created_at",
-    "updated_at",
-    "completed_at",
-}
+# Events carry the REST task representation without `is_overdue` (API.md, Real-time).
+TASK_DATA_KEYS = TASK_FIELDS - {"is_overdue"}
 PROJECT_DATA_KEYS = {
     "id",
     "name",
