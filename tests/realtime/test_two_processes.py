@@ -7,122 +7,23 @@ Runs where CI runs it: PostgreSQL (so the servers can see the test database) and
 
 import asyncio
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from contextlib import AsyncExitStack
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.server import Server, request, require_services, server_env
+
 pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
 
-BASE_DIR = Path(settings.BASE_DIR)
 PASSWORD = "a-long-test-passphrase-42"
 EVENT_TIMEOUT = 5
 IDLE_SECONDS = 10
 SHUTDOWN_SECONDS = 10
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def database_url_of_this_run() -> str:
-    """The database this test run uses (test_<name>), where its committed rows live."""
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = db["HOST"] or "127.0.0.1"
-    port = db["PORT"] or "5432"
-    return f"postgres://{credentials}@{host}:{port}/{quote(db['NAME'], safe='')}"
-
-
-class Server:
-    def __init__(self, name: str, log_dir: Path, env: dict):
-        self.port = free_port()
-        self.log_path = log_dir / f"server-{name}.log"
-        self.log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "config.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--ws",
-                "websockets",
-                "--lifespan",
-                "off",
-                "--timeout-graceful-shutdown",
-                "5",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    @property
-    def http(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def events_url(self, token: str) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws/v1/events/?token={token}"
-
-    def wait_until_live(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.logs()
-            try:
-                with urllib.request.urlopen(f"{self.http}/health/live/", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        pytest.fail(f"server did not come up within {timeout} s:\n{self.logs()}")
-
-    def logs(self) -> str:
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-
-
-def request(method: str, url: str, body: dict | None = None, token: str | None = None):
-    """(status, JSON body) of one HTTP request."""
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, headers=headers, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as response:
-            raw = response.read()
-            return response.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
 
 
 async def api(method: str, url: str, body: dict | None = None, token: str | None = None):
@@ -141,20 +42,8 @@ async def receive_event(ws, event_type: str) -> dict:
 
 @pytest.fixture
 def servers(tmp_path):
-    if connection.vendor != "postgresql" or not os.environ.get("REDIS_URL"):
-        pytest.skip("needs PostgreSQL (DATABASE_URL) and REDIS_URL, as on CI")
-    env = {
-        **os.environ,
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": database_url_of_this_run(),
-        "THROTTLE_LOGIN": "off",
-        "THROTTLE_REGISTER": "off",
-        "THROTTLE_USER": "off",
-        "LOG_LEVEL": "INFO",
-        "PYTHONUNBUFFERED": "1",
-    }
+    require_services()
+    env = server_env()
     started = [Server("a", tmp_path, env), Server("b", tmp_path, env)]
     try:
         for server in started:

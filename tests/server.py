@@ -1,0 +1,159 @@
+"""Real server processes for tests that live at the ASGI or network layer.
+
+`Server` starts the production ASGI app under uvicorn on a free port, against the database of
+this test run (its committed rows are visible to the server), and `server_env()` is the
+environment it runs with. Tests using it need PostgreSQL and Redis, as on CI.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+BASE_DIR = Path(settings.BASE_DIR)
+UVICORN_ARGS = [
+    "--ws",
+    "websockets",
+    "--ws-max-size",
+    "65536",
+    "--lifespan",
+    "off",
+    "--timeout-graceful-shutdown",
+    "5",
+    "--no-server-header",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def database_url_of_this_run() -> str:
+    """The database this test run uses (test_<name>), where its committed rows live."""
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = db["HOST"] or "127.0.0.1"
+    port = db["PORT"] or "5432"
+    return f"postgres://{credentials}@{host}:{port}/{quote(db['NAME'], safe='')}"
+
+
+def require_services() -> None:
+    if connection.vendor != "postgresql" or not os.environ.get("REDIS_URL"):
+        pytest.skip("needs PostgreSQL (DATABASE_URL) and REDIS_URL, as on CI")
+
+
+def server_env(**overrides: str) -> dict:
+    """The environment of a production-like server process (DEBUG off, throttles off)."""
+    return {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": database_url_of_this_run(),
+        "THROTTLE_LOGIN": "off",
+        "THROTTLE_REGISTER": "off",
+        "THROTTLE_USER": "off",
+        "LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+        **overrides,
+    }
+
+
+class Server:
+    def __init__(self, name: str, log_dir: Path, env: dict, extra_args: tuple[str, ...] = ()):
+        self.port = free_port()
+        self.log_path = log_dir / f"server-{name}.log"
+        self.log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "config.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                *UVICORN_ARGS,
+                *extra_args,
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def events_url(self, token: str) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/v1/events/?token={token}"
+
+    def wait_until_live(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.logs()
+            try:
+                with urllib.request.urlopen(f"{self.http}/health/live/", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        pytest.fail(f"server did not come up within {timeout} s:\n{self.logs()}")
+
+    def logs(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+def start_server(tmp_path: Path, name: str = "server", **env_overrides: str) -> Server:
+    server = Server(name, tmp_path, server_env(**env_overrides))
+    try:
+        server.wait_until_live()
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def request(
+    method: str,
+    url: str,
+    body: dict | None = None,
+    token: str | None = None,
+    headers: dict | None = None,
+):
+    """(status, JSON body) of one HTTP request."""
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    if token:
+        all_headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, headers=all_headers, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
