@@ -42,12 +42,18 @@ class PooledWsgiToAsgi(WsgiToAsgi):
         )
 
 
+from config.request_body import RequestBodyGuard  # noqa: E402
 from config.websocket import OriginValidator  # noqa: E402
 from projects.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": PooledWsgiToAsgi(wsgi_application),
+        "http": RequestBodyGuard(
+            PooledWsgiToAsgi(wsgi_application),
+            max_bytes=settings.MAX_BODY_BYTES,
+            idle_timeout=settings.REQUEST_BODY_TIMEOUT,
+            total_timeout=settings.REQUEST_BODY_TOTAL_TIMEOUT,
+        ),
         "websocket": OriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 
 from config.errors import error_response, is_api_path
+from config.request_body import ERROR_META, TIMED_OUT, TOO_LARGE
 
 logger = logging.getLogger("tasklane.errors")
 
@@ -43,17 +44,28 @@ class ApiErrorMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """413 for any /api/ request body larger than MAX_BODY_BYTES.
+    """413 for any /api/ request body larger than MAX_BODY_BYTES, 408 for one that stalled.
 
-    DRF reads the request stream itself, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE never stops a
-    large JSON body (and where it does, it becomes a 400). Both the declared Content-Length and
-    the bytes actually received are checked.
+    Under ASGI the body was already read, up to the limit, by `config.request_body` (which
+    marks what it refused); under plain WSGI the declared Content-Length and the bytes actually
+    received are checked here. DRF reads the request stream itself, so Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE never stops a large JSON body (and where it does, it becomes a
+    400).
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        refused = request.META.get(ERROR_META)
+        if refused == TIMED_OUT:
+            return error_response(
+                408,
+                "request_timeout",
+                f"The request body stopped arriving for {settings.REQUEST_BODY_TIMEOUT} seconds.",
+            )
+        if refused == TOO_LARGE:
+            return self.too_large(settings.MAX_BODY_BYTES)
         if is_api_path(request.path):
             limit = settings.MAX_BODY_BYTES
             declared = request.META.get("CONTENT_LENGTH") or "0"
