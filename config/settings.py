@@ -303,6 +303,10 @@ WS_TOKEN_CHECK_SECONDS = float(env_int("WS_TOKEN_CHECK_SECONDS", 5))
 # --- Limits ---------------------------------------------------------------------------------
 MAX_BODY_BYTES = env_int("MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+# A request body that stops arriving for this many seconds is answered 408 (config/request_body);
+# the whole body must arrive within REQUEST_BODY_TOTAL_TIMEOUT.
+REQUEST_BODY_TIMEOUT = env_int("REQUEST_BODY_TIMEOUT", 5)
+REQUEST_BODY_TOTAL_TIMEOUT = env_int("REQUEST_BODY_TOTAL_TIMEOUT", 60)
 
 # --- Internationalization -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
