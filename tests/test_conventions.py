@@ -10,7 +10,6 @@ from django.core.management import call_command
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from config import health
 from tests.envelope import assert_error
 
 LOGIN = "/api/v1/auth/login/"
@@ -292,62 +291,6 @@ def test_liveness_needs_no_token(db):
     response = APIClient(HTTP_AUTHORIZATION="Bearer garbage").get("/health/live/")
 
     assert response.status_code == 200
-
-
-def test_readiness_reports_every_check_ok(api_client, db):
-    response = api_client.get("/health/ready/")
-
-    assert response.status_code == 200, response.content
-    assert response["Content-Type"] == "application/json"
-    body = response.json()
-    assert body["status"] == "ok"
-    assert body["checks"] == {"database": "ok", "cache": "ok", "channel_layer": "ok"}
-
-
-@pytest.mark.parametrize("failing", ["database", "cache", "channel_layer"])
-def test_readiness_is_503_naming_the_failed_check(api_client, db, monkeypatch, failing):
-    def broken():
-        raise ConnectionError(f"{failing} is down")
-
-    monkeypatch.setitem(health.CHECKS, failing, broken)
-
-    response = api_client.get("/health/ready/")
-
-    assert response.status_code == 503
-    body = response.json()
-    assert body["status"] == "error"
-    assert body["failed"] == [failing]
-    assert body["checks"][failing] == "error"
-    assert all(body["checks"][name] == "ok" for name in body["checks"] if name != failing)
-    assert "is down" not in response.content.decode()
-
-
-def test_readiness_names_every_failed_check(api_client, db, monkeypatch):
-    def broken():
-        raise ConnectionError("down")
-
-    monkeypatch.setitem(health.CHECKS, "cache", broken)
-    monkeypatch.setitem(health.CHECKS, "channel_layer", broken)
-
-    response = api_client.get("/health/ready/")
-
-    assert response.status_code == 503
-    assert sorted(response.json()["failed"]) == ["cache", "channel_layer"]
-
-
-def test_readiness_is_503_when_the_cache_server_is_unreachable(api_client, db, settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
-
-    response = api_client.get("/health/ready/")
-
-    assert response.status_code == 503
-    assert response.json()["failed"] == ["cache"]
 
 
 # --- OpenAPI schema and self-hosted docs ------------------------------------------------------
