@@ -1,8 +1,17 @@
 """Every write to projects and memberships, each in one transaction; the one place each rule
-lives. Views call these after the caller-scoped lookup (404) and the role check (403)."""
+lives. Views call these after the caller-scoped lookup (404) and the role check (403).
+
+Writes that touch memberships lock rows in one order, the project, then its membership rows,
+then tasks, and re-read what they check under those locks: concurrent removals, role changes,
+transfers and assignments then run one after the other instead of deadlocking or leaving two
+owners or a task assigned to a non-member. The project is locked `FOR NO KEY UPDATE`, which
+leaves the foreign-key checks of concurrent inserts (tasks, activity) unblocked.
+"""
 
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
+from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import User
 from config.exceptions import Conflict
@@ -12,12 +21,37 @@ from projects.models import Membership, Project, Role, Verb
 INBOX_NAME = "Inbox"
 
 
+def _lock_project(project_id: int) -> Project:
+    try:
+        return Project.objects.select_for_update(no_key=True).get(pk=project_id)
+    except Project.DoesNotExist:  # deleted since the view looked it up
+        raise Http404 from None
+
+
+def _lock_membership(pk: int) -> Membership:
+    """The membership row, locked after its project's row; 404 if it went meanwhile."""
+    project_id = Membership.objects.filter(pk=pk).values_list("project_id", flat=True).first()
+    if project_id is None:
+        raise Http404
+    _lock_project(project_id)
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("project", "user")
+        .filter(pk=pk)
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    return membership
+
+
 def _unassign_tasks(*, project: Project, user: User) -> list[int]:
     """Unassign the user's tasks in the project; returns the ids of the tasks it changed."""
     from tasks.models import Task
 
     task_ids = list(
-        Task.objects.filter(project=project, assignee=user)
+        Task.objects.select_for_update()
+        .filter(project=project, assignee=user)
         .order_by("id")
         .values_list("id", flat=True)
     )
@@ -58,7 +92,7 @@ def project_create(*, owner: User, name: str, description: str = "") -> Project:
 @transaction.atomic
 def project_update(*, project: Project, actor: User, data: dict) -> dict:
     """Change name/description; returns `{field: {"from", "to"}}` for what really changed."""
-    locked = Project.objects.select_for_update().get(pk=project.pk)
+    locked = _lock_project(project.pk)
     changes = {
         field: {"from": getattr(locked, field), "to": value}
         for field, value in data.items()
@@ -92,8 +126,19 @@ def ensure_not_inbox(project: Project, action: str) -> None:
 def project_transfer(*, project: Project, new_owner: User, actor: User) -> None:
     """Hand the project to another member; the old owner stays on as an admin."""
     ensure_not_inbox(project, "transferred")
-    locked = Project.objects.select_for_update().get(pk=project.pk)
+    locked = _lock_project(project.pk)
     old_owner_id = locked.owner_id
+    if old_owner_id != actor.pk:  # a concurrent transfer went first
+        raise PermissionDenied("Only the project's owner may do this.")
+    memberships = Membership.objects.select_for_update().filter(
+        project=locked, user_id__in=(old_owner_id, new_owner.pk)
+    )
+    if new_owner.pk not in {m.user_id for m in memberships.order_by("id")}:
+        # Removed since the request was validated.
+        raise ValidationError(
+            {"user_id": ["The new owner must be another member of the project."]},
+            code="not_a_member",
+        )
     Membership.objects.filter(project=locked, user_id=old_owner_id).update(role=Role.ADMIN)
     Membership.objects.filter(project=locked, user=new_owner).update(role=Role.OWNER)
     locked.owner = new_owner
@@ -139,7 +184,7 @@ def ensure_not_owner_row(membership: Membership, action: str) -> None:
 
 @transaction.atomic
 def member_change_role(*, membership: Membership, role: str, actor: User) -> Membership:
-    locked = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+    locked = _lock_membership(membership.pk)
     ensure_not_owner_row(locked, "demoted")
     if locked.role != role:
         activity.record(
@@ -163,11 +208,7 @@ def member_remove(*, membership: Membership, actor: User) -> list[int]:
 
     Returns the ids of the tasks that were unassigned.
     """
-    locked = (
-        Membership.objects.select_for_update()
-        .select_related("project", "user")
-        .get(pk=membership.pk)
-    )
+    locked = _lock_membership(membership.pk)
     ensure_not_owner_row(locked, "removed")
     unassigned = _unassign_tasks(project=locked.project, user=locked.user)
     activity.record(

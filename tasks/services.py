@@ -5,12 +5,14 @@ event after commit; both describe the change with the same field names.
 """
 
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
+from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from accounts.models import User
 from config.exceptions import PreconditionFailed
 from projects import activity
-from projects.models import Verb
+from projects.models import Membership, Verb
 from tasks import events
 from tasks.models import Status, Task
 
@@ -44,6 +46,38 @@ def _sync_completed_at(task: Task, previous_status: str | None) -> None:
         task.completed_at = None
 
 
+def _lock_task(pk: int) -> Task:
+    try:
+        return Task.objects.select_for_update().get(pk=pk)
+    except Task.DoesNotExist:  # deleted since the view looked it up
+        raise Http404 from None
+
+
+def _ensure_assignee_stays_member(task: Task) -> None:
+    """Lock the assignee's membership row until commit, so a concurrent removal either runs
+    first (this write is then refused, as the serializer would have) or waits and unassigns
+    the task; never a task assigned to a non-member."""
+    if task.assignee_id is None:
+        return
+    membership = (
+        Membership.objects.select_for_update(no_key=True)
+        .filter(project_id=task.project_id, user_id=task.assignee_id)
+        .values_list("id", flat=True)
+        .first()
+    )
+    if membership is None:
+        raise ValidationError(
+            {
+                "assignee_id": [
+                    ErrorDetail(
+                        "The assignee must be a member of the task's project.",
+                        code="not_a_member",
+                    )
+                ]
+            }
+        )
+
+
 def _field_values(task: Task) -> dict:
     """The tracked fields by their API names (which are also the model's attribute names)."""
     return {name: activity.as_json(getattr(task, name)) for name in TRACKED_FIELDS.values()}
@@ -52,6 +86,7 @@ def _field_values(task: Task) -> dict:
 @transaction.atomic
 def task_create(*, actor: User, data: dict) -> Task:
     task = Task(created_by=actor, **data)
+    _ensure_assignee_stays_member(task)
     _sync_completed_at(task, previous_status=None)
     task.save()
     activity.record(
@@ -76,7 +111,7 @@ def task_update(*, task: Task, actor: User, data: dict, if_match: str | None = N
     Only the fields that really changed are written, so concurrent PATCHes of different
     fields do not overwrite each other.
     """
-    locked = Task.objects.select_for_update().get(pk=task.pk)
+    locked = _lock_task(task.pk)
     if not etag_matches(if_match, locked):
         raise PreconditionFailed()
     before = _field_values(locked)
@@ -91,6 +126,8 @@ def task_update(*, task: Task, actor: User, data: dict, if_match: str | None = N
         return locked
     for field in changed:
         setattr(locked, field, data[field])
+    if "assignee" in changed or "project" in changed:
+        _ensure_assignee_stays_member(locked)
     _sync_completed_at(locked, previous_status)
     locked.save(update_fields=[*changed, "completed_at", "updated_at"])
     after = _field_values(locked)
@@ -128,7 +165,7 @@ def task_update(*, task: Task, actor: User, data: dict, if_match: str | None = N
 
 @transaction.atomic
 def task_delete(*, task: Task, actor: User, if_match: str | None = None) -> None:
-    locked = Task.objects.select_for_update().get(pk=task.pk)
+    locked = _lock_task(task.pk)
     if not etag_matches(if_match, locked):
         raise PreconditionFailed()
     activity.record(

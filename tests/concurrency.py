@@ -30,3 +30,33 @@ def run_concurrently(request, times: int) -> list:
         thread.join(timeout=30)
     assert len(results) == times, "a concurrent request raised or hung"
     return results
+
+
+def run_together(calls: list) -> list:
+    """Call each of `calls` from its own thread, all released together; results in order.
+
+    The caller's own connection goes back to the pool first, so `len(calls)` threads can each
+    hold one without waiting for the test's.
+    """
+    connection.close()
+    start = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+    failures: list = []
+
+    def worker(index: int, call) -> None:
+        try:
+            start.wait(timeout=10)
+            results[index] = call()
+        except BaseException as exc:  # surfaced in the caller below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures
+    assert not any(thread.is_alive() for thread in threads), "a concurrent request hung"
+    return results

@@ -751,7 +751,8 @@ ROLLED_BACK = {
     "task_move": lambda t, task: task_services.task_update(
         task=task,
         actor=t.owner,
-        data={"project": Project.objects.get(owner=t.owner, is_inbox=True)},
+        # The assignee is no member of the Inbox: the service refuses to keep them.
+        data={"project": Project.objects.get(owner=t.owner, is_inbox=True), "assignee": None},
     ),
     "task_delete": lambda t, task: task_services.task_delete(task=task, actor=t.member),
     "project_create": lambda t, task: project_services.project_create(owner=t.owner, name="Never"),

@@ -1,0 +1,200 @@
+"""Races on PostgreSQL: many requests at the same moment, each on its own connection.
+
+Each race runs several rounds, because one round can pass by luck of the scheduling.
+"""
+
+from functools import partial
+
+import pytest
+from django.http import Http404
+from rest_framework.exceptions import ValidationError
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from conftest import login
+from projects.models import Membership, Project, Role
+from projects.services import member_change_role, member_remove, project_transfer
+from tasks.models import Task
+from tasks.services import task_update
+from tests.concurrency import require_postgresql, run_together
+from tests.envelope import assert_error
+from tests.factories import MembershipFactory, ProjectFactory, TaskFactory
+from tests.projects.helpers import member_url, transfer_url
+from tests.tasks.helpers import task_url
+
+ROUNDS = 5
+PARALLEL = 20
+PASSWORD = "a-long-test-passphrase-7"
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _postgresql():
+    require_postgresql()
+
+
+def client_of(user) -> APIClient:
+    client = APIClient(raise_request_exception=False)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(APIClient(), user)['access']}")
+    return client
+
+
+def call(client: APIClient, method: str, url: str, body: dict | None = None, **headers):
+    """One request, to run later from a thread."""
+    return partial(getattr(client, method), url, body, format="json", **headers)
+
+
+def test_parallel_patches_with_one_if_match_let_exactly_one_through():
+    project = ProjectFactory()
+    member = MembershipFactory(project=project).user
+    clients = [client_of(project.owner), client_of(member)]
+    for round_ in range(ROUNDS):
+        task = TaskFactory(project=project, title="Original")
+        etag = clients[0].get(task_url(task.id))["ETag"]
+
+        responses = run_together(
+            [
+                call(
+                    clients[index % 2],
+                    "patch",
+                    task_url(task.id),
+                    {"title": f"Writer {index}"},
+                    HTTP_IF_MATCH=etag,
+                )
+                for index in range(PARALLEL)
+            ]
+        )
+
+        statuses = sorted(response.status_code for response in responses)
+        assert statuses == [200] + [412] * (PARALLEL - 1), (round_, statuses)
+        for response in responses:
+            if response.status_code == 412:
+                assert_error(response, 412)
+        winner = next(response for response in responses if response.status_code == 200)
+        task.refresh_from_db()
+        assert task.title == winner.json()["title"]
+
+
+def test_parallel_registrations_of_one_email_create_exactly_one_user():
+    for round_ in range(ROUNDS):
+        email = f"race{round_}@example.com"
+        responses = run_together(
+            [
+                call(
+                    APIClient(raise_request_exception=False),
+                    "post",
+                    "/api/v1/auth/register/",
+                    # The same address however it is cased.
+                    {"email": email if index % 2 else email.upper(), "password": PASSWORD},
+                )
+                for index in range(PARALLEL)
+            ]
+        )
+
+        statuses = sorted(response.status_code for response in responses)
+        assert statuses == [201] + [400] * (PARALLEL - 1), (round_, statuses)
+        for response in responses:
+            if response.status_code == 400:
+                assert_error(response, 400, attr="email", code="unique")
+        assert User.objects.filter(email__iexact=email).count() == 1
+        assert Project.objects.filter(owner__email__iexact=email, is_inbox=True).count() == 1
+
+
+def assert_consistent(project: Project) -> None:
+    """One owner membership, and it is the project's owner; every assignee is a member."""
+    project.refresh_from_db()
+    owners = list(
+        Membership.objects.filter(project=project, role=Role.OWNER).values_list(
+            "user_id", flat=True
+        )
+    )
+    assert owners == [project.owner_id], (owners, project.owner_id)
+    members = set(Membership.objects.filter(project=project).values_list("user_id", flat=True))
+    orphans = (
+        Task.objects.filter(project=project, assignee__isnull=False)
+        .exclude(assignee_id__in=members)
+        .values_list("id", "assignee_id")
+    )
+    assert not orphans, list(orphans)
+
+
+def test_concurrent_removal_role_change_transfer_and_assignment_leave_consistent_rows():
+    """The owner hands the project to B while an admin removes B, changes B's role and assigns
+    B a task, and the same for C; whatever order the database picks, the rows stay right and
+    no request is a 500."""
+    for round_ in range(ROUNDS):
+        project = ProjectFactory()
+        owner = project.owner
+        admin = MembershipFactory(project=project, role=Role.ADMIN).user
+        b = MembershipFactory(project=project).user
+        c = MembershipFactory(project=project).user
+        assigned_to_b = TaskFactory(project=project, assignee=b)
+        assigned_to_c = TaskFactory(project=project, assignee=c)
+        unassigned = TaskFactory(project=project)
+        as_owner, as_admin, as_b = client_of(owner), client_of(admin), client_of(b)
+
+        calls = [
+            call(as_owner, "post", transfer_url(project.id), {"user_id": b.id}),
+            call(as_admin, "delete", member_url(project.id, b.id)),
+            call(as_owner, "delete", member_url(project.id, b.id)),
+            call(as_admin, "patch", member_url(project.id, b.id), {"role": "admin"}),
+            call(as_admin, "patch", task_url(unassigned.id), {"assignee_id": b.id}),
+            call(as_owner, "patch", task_url(assigned_to_c.id), {"assignee_id": b.id}),
+            call(as_owner, "post", transfer_url(project.id), {"user_id": c.id}),
+            call(as_admin, "delete", member_url(project.id, c.id)),
+            call(as_owner, "patch", member_url(project.id, c.id), {"role": "admin"}),
+            call(as_admin, "patch", task_url(assigned_to_b.id), {"assignee_id": c.id}),
+            call(as_b, "delete", member_url(project.id, b.id)),
+            call(as_admin, "patch", member_url(project.id, admin.id), {"role": "member"}),
+        ]
+        responses = run_together(calls)
+
+        statuses = [response.status_code for response in responses]
+        assert all(status < 500 for status in statuses), (round_, statuses, responses)
+        for response in responses:
+            if response.status_code >= 400:
+                assert_error(response, response.status_code)
+        assert set(statuses) <= {200, 204, 400, 403, 404, 409}, (round_, statuses)
+        assert_consistent(project)
+
+
+# The same interleavings, made deterministic: the view validated against rows that changed
+# before the service took its locks.
+
+
+def test_removing_a_membership_that_just_went_is_a_404_not_a_500():
+    project = ProjectFactory()
+    membership = MembershipFactory(project=project)
+    Membership.objects.filter(pk=membership.pk).delete()
+
+    with pytest.raises(Http404):
+        member_remove(membership=membership, actor=project.owner)
+    with pytest.raises(Http404):
+        member_change_role(membership=membership, role=Role.ADMIN, actor=project.owner)
+
+
+def test_assigning_a_member_removed_after_validation_is_refused():
+    project = ProjectFactory()
+    leaver = MembershipFactory(project=project)
+    task = TaskFactory(project=project)
+    leaver.delete()
+
+    with pytest.raises(ValidationError) as refused:
+        task_update(task=task, actor=project.owner, data={"assignee": leaver.user})
+
+    assert refused.value.get_codes() == {"assignee_id": ["not_a_member"]}
+    task.refresh_from_db()
+    assert task.assignee_id is None
+
+
+def test_transferring_to_a_member_removed_after_validation_is_refused():
+    project = ProjectFactory()
+    leaver = MembershipFactory(project=project)
+    leaver.delete()
+
+    with pytest.raises(ValidationError):
+        project_transfer(project=project, new_owner=leaver.user, actor=project.owner)
+
+    assert_consistent(project)
+    assert project.owner_id != leaver.user_id
