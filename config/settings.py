@@ -297,6 +297,8 @@ HTTP_THREADS = env_int("HTTP_THREADS", 8)
 WS_MAX_MESSAGE_BYTES = env_int("WS_MAX_MESSAGE_BYTES", 4096)
 WS_RATE_MAX_MESSAGES = env_int("WS_RATE_MAX_MESSAGES", 30)
 WS_RATE_WINDOW_SECONDS = env_int("WS_RATE_WINDOW_SECONDS", 10)
+# Open event sockets per user, across all processes; extra ones are closed with 4429.
+WS_MAX_SOCKETS_PER_USER = env_int("WS_MAX_SOCKETS_PER_USER", 20)
 # How often an open socket checks its token's expiry (it closes with 4401 once expired).
 WS_TOKEN_CHECK_SECONDS = float(env_int("WS_TOKEN_CHECK_SECONDS", 5))
 

@@ -5,6 +5,13 @@ changes: it joins `user.<id>` and one `project.<id>` group per project; `member.
 user makes it join that project's group, its own `member.removed` (or `project.deleted`) makes
 it leave right after forwarding the event, and events of projects it no longer has are
 dropped. Clients only ever send `ping`.
+
+Access follows the data however it changes (projects/socket_access.py): a membership created
+or deleted outside the services, a deactivated, deleted or re-passworded user reach the
+socket as transport messages on its user group, within a second of the commit.
+
+Close codes (API.md): 4401 bad or expired token, 4403 user deactivated, 4429 too many
+messages or sockets, 1012 the channel layer (Redis) was lost: reconnect after a short delay.
 """
 
 import asyncio
@@ -17,21 +24,46 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from redis.exceptions import RedisError
 
+from accounts.models import User
 from accounts.tokens import authenticate_access_token
-from projects import events
+from projects import events, socket_slots
 from projects.selectors import project_ids_for
 
 logger = logging.getLogger("tasklane.ws")
 
+CLOSE_SERVICE_RESTART = 1012
 CLOSE_UNAUTHORIZED = 4401
-CLOSE_TOO_MANY_MESSAGES = 4429
+CLOSE_DEACTIVATED = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_MANY = 4429
+CLOSE_TOO_MANY_MESSAGES = CLOSE_TOO_MANY
 RECENT_EVENTS = 256
+# What a lost or unreachable Redis raises from the channel layer and the socket slots.
+LAYER_ERRORS = (RedisError, OSError)
+# Leaving groups on a layer that has just failed is worth one short try, no more.
+CLEANUP_TIMEOUT_SECONDS = 1
 
 
 class EventsConsumer(AsyncWebsocketConsumer):
     user = None
     project_ids: set[int]
+    accepted = False
+    closing = False
+    holds_slot = False
+
+    async def __call__(self, scope, receive, send):
+        """Close with 1012 when the channel layer fails (Redis stopped, restarted or out of
+        reach) instead of dying with 1011 and a traceback: the client reconnects after a
+        short delay and re-reads state, as after any reconnect. Sockets opened while Redis is
+        down get the same answer once accepted."""
+        self.background: list[asyncio.Task] = []
+        try:
+            await super().__call__(scope, receive, send)
+        except LAYER_ERRORS as error:
+            logger.warning("Closing a socket with 1012: the channel layer failed (%r)", error)
+            await self._abandon(send)
 
     async def connect(self):
         # Accept first: closing before accept() turns into an HTTP 403 and loses the 4401.
@@ -40,14 +72,20 @@ class EventsConsumer(AsyncWebsocketConsumer):
         self.groups_joined: set[str] = set()
         self.seen_ids: deque[str] = deque(maxlen=RECENT_EVENTS)
         self.message_times: deque[float] = deque()
-        raw = self._token_from_query()
+        self.token = self._token_from_query()
         authenticated = (
-            await database_sync_to_async(authenticate_access_token)(raw) if raw else None
+            await database_sync_to_async(authenticate_access_token)(self.token)
+            if self.token
+            else None
         )
         if authenticated is None:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
-        self.user, self.expires_at = authenticated
+        user, self.expires_at = authenticated
+        if not await socket_slots.claim(user_id=user.pk, socket_id=self.channel_name):
+            await self.close(code=CLOSE_TOO_MANY)
+            return
+        self.user, self.holds_slot = user, True
         await self._join(events.user_group(self.user.pk))
         project_ids = await database_sync_to_async(project_ids_for)(self.user)
         for project_id in project_ids:
@@ -59,14 +97,26 @@ class EventsConsumer(AsyncWebsocketConsumer):
                 "project_ids": sorted(self.project_ids),
             }
         )
-        self.expiry_task = asyncio.create_task(self._close_on_expiry())
+        self.background += [
+            asyncio.create_task(self._close_on_expiry()),
+            asyncio.create_task(self._renew_slot()),
+        ]
 
     async def disconnect(self, code):
-        task = getattr(self, "expiry_task", None)
-        if task is not None:
-            task.cancel()
+        self.closing = True  # the client is gone: nothing more may be sent
+        self._stop_background()
         for group in list(getattr(self, "groups_joined", ())):
             await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined = set()
+        await self._release_slot()
+
+    async def accept(self, subprotocol=None, headers=None):
+        await super().accept(subprotocol, headers)
+        self.accepted = True
+
+    async def close(self, code=None, reason=None):
+        self.closing = True
+        await super().close(code, reason)
 
     # --- client messages ----------------------------------------------------------------
 
@@ -85,6 +135,9 @@ class EventsConsumer(AsyncWebsocketConsumer):
             message = json.loads(text_data)
         except ValueError:
             await self._error("Messages must be JSON.")
+            return
+        except RecursionError:  # "[[[[..." nested deeper than the parser's recursion limit
+            await self._error("Messages must not be nested this deeply.")
             return
         if isinstance(message, dict) and message.get("type") == "ping":
             await self._send_json({"type": "pong"})
@@ -120,6 +173,33 @@ class EventsConsumer(AsyncWebsocketConsumer):
     async def auth_revoked(self, message):
         await self.close(code=CLOSE_UNAUTHORIZED)
 
+    async def auth_recheck(self, message):
+        """The user was saved outside the token's knowledge (deactivated, new password):
+        check the token again as a new socket would."""
+        if self.user is None:
+            return
+        code = await database_sync_to_async(self._close_code_for_current_user)()
+        if code is not None:
+            await self.close(code=code)
+
+    async def membership_revoked(self, message):
+        if self.user is not None and message["project_id"] in self.project_ids:
+            await self._leave_project(message["project_id"])
+
+    async def membership_granted(self, message):
+        if self.user is not None:
+            await self._join_project(message["project_id"])
+
+    async def membership_changed(self, message):
+        """A membership row was edited in place: follow what the database says now."""
+        if self.user is None:
+            return
+        current = set(await database_sync_to_async(project_ids_for)(self.user))
+        for project_id in self.project_ids - current:
+            await self._leave_project(project_id)
+        for project_id in current - self.project_ids:
+            await self._join_project(project_id)
+
     # --- helpers ------------------------------------------------------------------------
 
     def _token_from_query(self) -> str | None:
@@ -127,16 +207,61 @@ class EventsConsumer(AsyncWebsocketConsumer):
         values = query.get("token") or [None]
         return values[0]
 
+    def _close_code_for_current_user(self) -> int | None:
+        if authenticate_access_token(self.token) is not None:
+            return None
+        if User.objects.filter(pk=self.user.pk, is_active=False).exists():
+            return CLOSE_DEACTIVATED
+        return CLOSE_UNAUTHORIZED
+
     async def _close_on_expiry(self):
         """Close with 4401 when the access token expires (checked against the wall clock)."""
+        while True:
+            remaining = self.expires_at - time.time()
+            if remaining <= 0:
+                await self.close(code=CLOSE_UNAUTHORIZED)
+                return
+            await asyncio.sleep(min(remaining, settings.WS_TOKEN_CHECK_SECONDS))
+
+    async def _renew_slot(self):
+        """Keep this socket's slot leased (socket_slots): a failed renewal is left to the
+        channel layer, which fails too and closes the socket with 1012."""
+        while True:
+            await asyncio.sleep(socket_slots.RENEW_SECONDS)
+            try:
+                await socket_slots.claim(user_id=self.user.pk, socket_id=self.channel_name)
+            except LAYER_ERRORS as error:
+                logger.warning("Could not renew a socket slot: %r", error)
+
+    async def _release_slot(self):
+        if self.holds_slot:
+            self.holds_slot = False
+            await socket_slots.release(user_id=self.user.pk, socket_id=self.channel_name)
+
+    def _stop_background(self):
+        for task in self.background:
+            task.cancel()
+        self.background = []
+
+    async def _abandon(self, send):
+        """After a channel layer failure: close with 1012 if the socket is still open, and
+        clean up what can be cleaned up quickly (a lease and group entries left behind
+        expire by themselves)."""
+        self._stop_background()
+        if not self.closing:
+            self.closing = True
+            try:
+                if not self.accepted:
+                    await send({"type": "websocket.accept"})
+                await send({"type": "websocket.close", "code": CLOSE_SERVICE_RESTART})
+            except (OSError, RuntimeError):  # the client is already gone
+                pass
         try:
-            while True:
-                remaining = self.expires_at - time.time()
-                if remaining <= 0:
-                    await self.close(code=CLOSE_UNAUTHORIZED)
-                    return
-                await asyncio.sleep(min(remaining, settings.WS_TOKEN_CHECK_SECONDS))
-        except asyncio.CancelledError:
+            async with asyncio.timeout(CLEANUP_TIMEOUT_SECONDS):
+                await self._release_slot()
+                for group in list(getattr(self, "groups_joined", ())):
+                    await self.channel_layer.group_discard(group, self.channel_name)
+        except (*LAYER_ERRORS, TimeoutError):
             pass
 
     async def _join(self, group: str):
@@ -158,3 +283,13 @@ class EventsConsumer(AsyncWebsocketConsumer):
 
     async def _error(self, detail: str):
         await self._send_json({"type": "error", "detail": detail})
+
+
+async def unknown_path(scope, receive, send):
+    """Any other WebSocket path: accepted, then closed with 4404 (a refused handshake would
+    reach the client as a bare HTTP 403 that says nothing)."""
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.close", "code": CLOSE_NOT_FOUND})

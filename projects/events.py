@@ -20,6 +20,11 @@ logger = logging.getLogger("tasklane.events")
 
 FORWARD = "event.forward"
 REVOKE = "auth.revoked"
+# Transport-level messages to a user's sockets (projects/socket_access.py); never forwarded.
+RECHECK = "auth.recheck"
+MEMBERSHIP_GRANTED = "membership.granted"
+MEMBERSHIP_REVOKED = "membership.revoked"
+MEMBERSHIP_CHANGED = "membership.changed"
 
 
 def project_group(project_id: int) -> str:
@@ -85,8 +90,21 @@ def to_project(*, event_type: str, project_id: int, actor_id: int | None, data: 
 
 
 def revoke_sockets(*, user_id: int) -> None:
-    """Close every open socket of the user with 4401 (their password changed)."""
+    """Close every open socket of the user with 4401 (their password changed, or the user
+    was deleted)."""
     _on_commit([(user_group(user_id), {"type": REVOKE})])
+
+
+def recheck_sockets(*, user_id: int) -> None:
+    """Each open socket of the user checks its token again: 4403 if the user is now
+    inactive, 4401 if the token no longer holds (a new password)."""
+    _on_commit([(user_group(user_id), {"type": RECHECK})])
+
+
+def membership_sockets(*, user_id: int, project_id: int, change: str) -> None:
+    """The user's sockets join (`MEMBERSHIP_GRANTED`) or leave (`MEMBERSHIP_REVOKED`) the
+    project's group, or re-read their memberships (`MEMBERSHIP_CHANGED`)."""
+    _on_commit([(user_group(user_id), {"type": change, "project_id": project_id})])
 
 
 # --- Project and membership events ----------------------------------------------------------

@@ -12,8 +12,10 @@ from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 @pytest.fixture(autouse=True)
 def in_memory_channel_layer(settings):
     """A fresh in-memory channel layer per test, with or without REDIS_URL: nothing from
-    another test (or another process sharing Redis) can arrive on a socket."""
+    another test (or another process sharing Redis) can arrive on a socket. Socket slots are
+    counted in memory too (tests that want Redis set REDIS_URL again)."""
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.REDIS_URL = ""
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """The events socket against the contract: authentication, client messages, and every event
 type with its exact payload and recipients. Writes go through the HTTP API."""
 
+import logging
 import time
 from datetime import timedelta
 
@@ -164,6 +165,9 @@ REJECTED_MESSAGES = {
     "json_list": '[{"type": "ping"}]',
     "no_type": "{}",
     "empty": "",
+    # Under the size limit, deeper than json's recursion limit (issue 9, point 6).
+    "deeply_nested_list": "[" * 4000,
+    "deeply_nested_object": '{"":' * 1000,
 }
 
 
@@ -184,6 +188,20 @@ async def test_any_other_client_message_gets_an_error_and_reaches_no_other_socke
         await assert_all_silent(same_user, same_project)
         await sender.send_json({"type": "ping"})
         assert await sender.receive() == {"type": "pong"}
+
+
+@run_async
+async def test_a_deeply_nested_message_logs_no_traceback(team, caplog):
+    async with sockets() as open_socket:
+        socket = await open_socket(team.member.access)
+
+        with caplog.at_level(logging.WARNING):
+            await socket.send_text("[" * 4000)
+            assert (await socket.receive())["type"] == "error"
+
+        await socket.send_json({"type": "ping"})
+        assert await socket.receive() == {"type": "pong"}
+        assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 @run_async
