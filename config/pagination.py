@@ -1,9 +1,11 @@
 from django.core.paginator import InvalidPage
 from rest_framework import exceptions, pagination
 
+from config.numbers import positive_bigint
+
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """`?page=N&page_size=M`: positive integers or a 400 naming the parameter.
+    """`?page=N&page_size=M`: positive 64-bit integers or a 400 naming the parameter.
 
     DRF's own class silently falls back to the default for a bad `page_size` and accepts
     `page=last`; the contract wants both refused. `page_size` is clamped to 100.
@@ -19,11 +21,12 @@ class PageNumberPagination(pagination.PageNumberPagination):
         raw = request.query_params.get(name)
         if raw is None:
             return None
-        if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+        value = positive_bigint(raw)
+        if value is None:
             raise exceptions.ValidationError(
                 {name: [exceptions.ErrorDetail("A positive integer is required.", code="invalid")]}
             )
-        return int(raw)
+        return value
 
     def get_page_size(self, request) -> int:
         size = self._positive_int(request, self.page_size_query_param)

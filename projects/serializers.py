@@ -3,10 +3,10 @@ from rest_framework import serializers
 
 from accounts.models import User, normalize_email
 from accounts.serializers import UserSummarySerializer
+from config.numbers import MAX_BIGINT
 from config.serializers import ReplaceOnPutMixin
 from projects.models import Activity, Membership, Project, Role
 
-MAX_ID = 2**63 - 1  # PostgreSQL bigint; a larger id must be a 400, not a database error
 MEMBER_ROLES = [Role.ADMIN.value, Role.MEMBER.value]
 
 
@@ -106,7 +106,7 @@ class MemberRoleSerializer(serializers.Serializer):
     examples=[OpenApiExample("Transfer", value={"user_id": 9}, request_only=True)]
 )
 class TransferSerializer(serializers.Serializer):
-    user_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    user_id = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT)
 
     def validate_user_id(self, value: int) -> User:
         project = self.context["project"]

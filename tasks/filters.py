@@ -10,11 +10,11 @@ from django_filters import rest_framework as filters
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.filters import BaseFilterBackend
 
+from config.numbers import MAX_BIGINT, positive_bigint
 from tasks.dates import DateFormField
 from tasks.models import STATUS_RANK, Status, Task
 from tasks.selectors import today_for
 
-MAX_ID = 2**63 - 1
 DUE_BUCKETS = ["overdue", "today", "future", "none"]
 
 
@@ -42,9 +42,10 @@ class AssigneeField(forms.CharField):
         value = super().clean(value)
         if value in ("", None, "me", "none"):
             return value
-        if not value.isascii() or not value.isdigit() or not 0 < int(value) <= MAX_ID:
+        user_id = positive_bigint(value)
+        if user_id is None:
             raise forms.ValidationError("Use a user id, 'me' or 'none'.", code="invalid")
-        return int(value)
+        return user_id
 
 
 class IdFilter(filters.NumberFilter):
@@ -79,7 +80,7 @@ class TaskFilterSet(filters.FilterSet):
     project = IdFilter(
         field_name="project_id",
         min_value=1,
-        max_value=MAX_ID,
+        max_value=MAX_BIGINT,
         help_text="Only tasks of this project (one of yours).",
     )
     status = StatusListFilter(

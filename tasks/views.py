@@ -12,6 +12,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 
 from config.exceptions import PreconditionFailed
+from config.numbers import MAX_BIGINT
 from config.schema import client_error
 from config.urls_helpers import ID_PATTERN
 from projects.feeds import feed_response, feed_schema
@@ -39,6 +40,54 @@ ETAG = OpenApiParameter(
     response=True,
     description="The task's current version, for If-Match.",
 )
+# The list's parameters as the filters really accept them, so that a value the schema allows
+# is never refused (django-filter's own schema calls `assignee` an integer and `project` a
+# number, and says nothing of comma lists or of the ordering syntax).
+STATUS_CHOICE = "(pending|in-progress|completed)"
+ORDERING_TERM = f"-?({'|'.join(TaskOrdering.fields)})"
+LIST_PARAMETERS = [
+    OpenApiParameter(
+        "project",
+        {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_BIGINT},
+        description="Only tasks of this project (one of yours).",
+    ),
+    OpenApiParameter(
+        "status",
+        {"type": "string", "pattern": f"^({STATUS_CHOICE}(,{STATUS_CHOICE})*)?$"},
+        description=(
+            "One status or a comma-separated list: pending, in-progress, completed (empty: any)."
+        ),
+        examples=[OpenApiExample("Open", value="pending,in-progress")],
+    ),
+    OpenApiParameter(
+        "assignee",
+        {"type": "string", "pattern": "^(me|none|[1-9][0-9]{0,17})?$"},
+        description="A user id, `me` or `none` (empty: anyone's).",
+    ),
+    OpenApiParameter(
+        "search",
+        {"type": "string", "maxLength": 200},
+        description=(
+            "Case-insensitive substring of the title or description (one substring, not "
+            "split into words; % and _ are literal)."
+        ),
+    ),
+    OpenApiParameter(
+        "ordering",
+        {
+            "type": "string",
+            "pattern": f"^{ORDERING_TERM}(,{ORDERING_TERM}){{0,{len(TaskOrdering.fields) - 1}}}$",
+        },
+        description=(
+            "Comma-separated fields, each optionally prefixed with `-` for descending: "
+            f"{', '.join(TaskOrdering.fields)}; each field at most once. Default "
+            f"`{TaskOrdering.default}`. Status follows the workflow (pending < in-progress < "
+            "completed); tasks without a due date come last either way; `id` breaks ties. "
+            "Unknown or repeated fields are a 400."
+        ),
+        examples=[OpenApiExample("By due date", value="due_date,-status")],
+    ),
+]
 TASK_EXAMPLE = OpenApiExample(
     "Create",
     value={
@@ -58,6 +107,7 @@ TASK_EXAMPLE = OpenApiExample(
         tags=[TAG],
         summary="List tasks",
         description="Tasks in every project you belong to; filters combine.",
+        parameters=LIST_PARAMETERS,
     ),
     create=extend_schema(
         tags=[TAG],

@@ -93,3 +93,50 @@ def test_wrong_types_and_huge_values_are_4xx_never_500(targets):
                 )
                 if response.status_code >= 400:
                     assert_error(response, response.status_code)
+
+
+# --- Integers too long for Python's int() (more than 4,300 digits) ---------------------------
+
+HUGE = "9" * 5000
+BEYOND_BIGINT = str(2**63)
+
+
+@pytest.mark.parametrize("digits", [HUGE, BEYOND_BIGINT, "1" + "0" * 30])
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/v1/tasks/", "page"),
+        ("/api/v1/tasks/", "page_size"),
+        ("/api/v1/tasks/", "assignee"),
+        ("/api/v1/tasks/", "project"),
+        ("/api/v1/projects/", "page"),
+        ("/api/v1/projects/", "page_size"),
+        ("/api/v1/projects/{project}/members/", "page"),
+        ("/api/v1/projects/{project}/activity/", "page_size"),
+    ],
+)
+def test_an_integer_parameter_that_does_not_fit_64_bits_is_a_400_naming_it(
+    team, path, parameter, digits
+):
+    client = APIClient(raise_request_exception=False)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {_access(team.owner)}")
+
+    response = client.get(path.format(project=team.project.pk), {parameter: digits})
+
+    assert_error(response, 400, attr=parameter)
+
+
+@pytest.mark.parametrize("digits", [HUGE, BEYOND_BIGINT])
+def test_an_integer_body_field_that_does_not_fit_64_bits_is_a_400_naming_it(team, digits):
+    client = APIClient(raise_request_exception=False)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {_access(team.owner)}")
+    project = f"/api/v1/projects/{team.project.pk}/"
+    cases = [
+        ("POST", "/api/v1/tasks/", '{"title": "T", "project_id": %s}', "project_id"),
+        ("POST", "/api/v1/tasks/", '{"title": "T", "assignee_id": %s}', "assignee_id"),
+        ("POST", f"{project}transfer/", '{"user_id": %s}', "user_id"),
+    ]
+    for method, url, template, field in cases:
+        response = client.generic(method, url, template % digits, content_type="application/json")
+
+        assert_error(response, 400, attr=field)

@@ -60,7 +60,7 @@ def test_page_size_is_honoured_up_to_100(client, team, asked, served):
 def test_huge_page_size_is_clamped_not_an_error(client, team):
     add_tasks(team, 3)
 
-    response = client.get(f"{TASKS}?page_size={10**30}")
+    response = client.get(f"{TASKS}?page_size={2**63 - 1}")
 
     assert response.status_code == 200, response.content
     assert len(response.json()["results"]) == 3
@@ -94,7 +94,7 @@ def test_page_past_the_end_is_a_404(client, team):
 
     assert client.get(f"{TASKS}?page=2").status_code == 200
     assert_error(client.get(f"{TASKS}?page=3"), 404)
-    assert_error(client.get(f"{TASKS}?page={10**30}"), 404)
+    assert_error(client.get(f"{TASKS}?page={2**63 - 1}"), 404)
 
 
 def test_first_page_of_an_empty_list_is_a_200_with_no_results(client, team):
