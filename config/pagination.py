@@ -2,6 +2,7 @@ from django.core.paginator import InvalidPage
 from rest_framework import exceptions, pagination
 
 from config.numbers import positive_bigint
+from config.query import single_value
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -18,7 +19,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     @staticmethod
     def _positive_int(request, name: str) -> int | None:
-        raw = request.query_params.get(name)
+        raw = single_value(request.query_params, name)
         if raw is None:
             return None
         value = positive_bigint(raw)

@@ -11,6 +11,7 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.filters import BaseFilterBackend
 
 from config.numbers import MAX_BIGINT, positive_bigint
+from config.query import repeated_error, single_value
 from tasks.dates import DateFormField
 from tasks.models import STATUS_RANK, Status, Task
 from tasks.selectors import today_for
@@ -118,6 +119,28 @@ class TaskFilterSet(filters.FilterSet):
         model = Task
         fields = ["project", "status", "due", "due_after", "due_before", "assignee", "search"]
 
+    def __init__(self, data=None, *args, **kwargs):
+        """`status` given several times combines like its comma form; any other filter given
+        twice is refused in `is_valid`."""
+        self.repeated = []
+        if data is not None:
+            data = data.copy()
+            statuses = data.getlist("status")
+            if len(statuses) > 1:
+                data.setlist("status", [",".join(statuses)])
+            self.repeated = [
+                name
+                for name in self.base_filters
+                if name != "status" and len(data.getlist(name)) > 1
+            ]
+        super().__init__(data, *args, **kwargs)
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name in self.repeated:
+            self.form.add_error(name, forms.ValidationError(repeated_error(name), code="repeated"))
+        return valid and not self.repeated
+
     def filter_due(self, qs, name, value):
         today = today_for(self.request.user)
         if value == "overdue":
@@ -160,28 +183,30 @@ class TaskOrdering(BaseFilterBackend):
     default = "-created_at"
 
     def parse(self, raw: str) -> list[tuple[str, bool]]:
-        terms = [term.strip() for term in raw.split(",")]
+        """Each known field at most once, so the work per request is bounded by the number of
+        fields however long the parameter is."""
+        terms = raw.split(",", len(self.fields))
+        if len(terms) > len(self.fields):
+            self.refuse(f"Order by at most {len(self.fields)} fields, each named once.")
         parsed = []
-        for term in terms:
+        for term in (term.strip() for term in terms):
             descending = term.startswith("-")
             field = term[1:] if descending else term
             if field not in self.fields:
-                raise ValidationError(
-                    {
-                        self.param: [
-                            ErrorDetail(
-                                f"Unknown ordering field {term!r}; use "
-                                f"{', '.join(self.fields)}, optionally prefixed with '-'.",
-                                code="invalid",
-                            )
-                        ]
-                    }
+                self.refuse(
+                    f"Unknown ordering field {term[:40]!r}; use {', '.join(self.fields)}, "
+                    "optionally prefixed with '-'."
                 )
+            if any(field == seen for seen, _ in parsed):
+                self.refuse(f"{field!r} is named more than once; name each field once.")
             parsed.append((field, descending))
         return parsed
 
+    def refuse(self, detail: str):
+        raise ValidationError({self.param: [ErrorDetail(detail, code="invalid")]})
+
     def filter_queryset(self, request, queryset: QuerySet, view) -> QuerySet:
-        raw = request.query_params.get(self.param, "").strip() or self.default
+        raw = (single_value(request.query_params, self.param) or "").strip() or self.default
         order = [_order_expression(field, descending) for field, descending in self.parse(raw)]
         return queryset.order_by(*order, "id")
 

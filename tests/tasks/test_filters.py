@@ -91,6 +91,49 @@ def test_unknown_status_is_a_400_on_status(client, by_status, value):
     assert_error(client.get(f"{TASKS}?status={value}"), 400, attr="status")
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("status=pending&status=completed", {"pending", "completed"}),
+        ("status=pending,in-progress&status=completed", {"pending", "in-progress", "completed"}),
+        ("status=pending&status=pending", {"pending"}),
+    ],
+)
+def test_status_given_several_times_combines_like_its_comma_form(
+    client, by_status, query, expected
+):
+    assert listed(client, query) == {by_status[s].id for s in expected}
+
+
+def test_an_unknown_status_among_repeated_ones_is_a_400_on_status(client, by_status):
+    assert_error(client.get(f"{TASKS}?status=pending&status=done"), 400, attr="status")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "project=1&project=1",
+        "due=today&due=overdue",
+        "due_after=2026-01-01&due_after=2026-01-02",
+        "due_before=2026-01-01&due_before=2026-01-01",
+        "assignee=me&assignee=none",
+        "search=a&search=b",
+        "ordering=title&ordering=title",
+        "page=1&page=1",
+        "page_size=5&page_size=10",
+    ],
+)
+def test_any_other_parameter_given_twice_is_a_400_naming_it(client, team, query):
+    parameter = query.split("=")[0]
+
+    assert_error(client.get(f"{TASKS}?{query}"), 400, attr=parameter)
+
+
+def test_page_given_twice_is_a_400_on_every_list(client, team):
+    for url in ["/api/v1/projects/", f"/api/v1/projects/{team.project.pk}/members/"]:
+        assert_error(client.get(f"{url}?page=1&page=2"), 400, attr="page")
+
+
 # --- due buckets and the caller's today -----------------------------------------------------
 
 

@@ -176,6 +176,27 @@ def test_unknown_ordering_is_a_400_on_ordering(client, tasks, ordering):
 
 @pytest.mark.parametrize(
     "ordering",
+    ["title,title", "title,-title", "-status,due_date,status", ",".join(["title"] * 8000)],
+)
+def test_a_field_named_twice_in_ordering_is_a_400_on_ordering(client, tasks, ordering):
+    assert_error(client.get(f"{TASKS}?ordering={ordering}"), 400, attr="ordering")
+
+
+def test_more_ordering_terms_than_fields_is_a_400_on_ordering(client, tasks):
+    six_terms = "due_date,status,created_at,updated_at,title,-title"
+
+    assert_error(client.get(f"{TASKS}?ordering={six_terms}"), 400, attr="ordering")
+
+
+def test_every_field_once_is_a_valid_ordering(client, tasks):
+    response = client.get(f"{TASKS}?ordering=-updated_at,title,status,due_date,created_at")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["results"][0]["title"] == "alpha"
+
+
+@pytest.mark.parametrize(
+    "ordering",
     ["-created_at", "status", "-status", "due_date", "-due_date", "due_date,-status", "title"],
 )
 def test_pages_never_overlap_or_skip(client, team, ordering):
