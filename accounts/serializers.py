@@ -2,10 +2,13 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import get_error_detail
 
 from accounts.models import EMAIL_TAKEN, User, normalize_email
 from accounts.timezones import is_valid_timezone
+
+WRONG_PASSWORD = "wrong_password"
 
 
 class UserSummarySerializer(serializers.ModelSerializer):
@@ -117,7 +120,7 @@ class PasswordChangeSerializer(serializers.Serializer):
     def validate_current_password(self, value: str) -> str:
         if not self.context["request"].user.check_password(value):
             raise serializers.ValidationError(
-                "The current password is not correct.", code="wrong_password"
+                "The current password is not correct.", code=WRONG_PASSWORD
             )
         return value
 
@@ -125,3 +128,23 @@ class PasswordChangeSerializer(serializers.Serializer):
         # DRF turns the validators' Django ValidationError into entries with their codes.
         password_validation.validate_password(value, user=self.context["request"].user)
         return value
+
+    def validate(self, attrs):
+        # Reached only with the right current password, so this compares with the real one.
+        if attrs["new_password"] == attrs["current_password"]:
+            raise serializers.ValidationError(
+                {
+                    "new_password": ErrorDetail(
+                        "The new password must differ from the current one.",
+                        code="password_unchanged",
+                    )
+                }
+            )
+        return attrs
+
+    def current_password_was_wrong(self) -> bool:
+        """After `is_valid()`: whether this attempt was a wrong guess at the password."""
+        return any(
+            getattr(error, "code", None) == WRONG_PASSWORD
+            for error in self.errors.get("current_password", [])
+        )

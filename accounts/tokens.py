@@ -8,7 +8,7 @@
 
 from django.db import IntegrityError, transaction
 from rest_framework import exceptions
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
@@ -20,6 +20,11 @@ from accounts.models import User
 class InvalidRefreshToken(exceptions.AuthenticationFailed):
     default_detail = "Token is invalid, expired or revoked."
     default_code = "token_not_valid"
+
+
+class ExpiredRefreshToken(InvalidRefreshToken):
+    default_detail = "Token has expired."
+    default_code = "token_expired"
 
 
 def issue_token_pair(user: User) -> dict[str, str]:
@@ -40,6 +45,8 @@ def _user_for_token(token: Token) -> User:
 def _parse_refresh(raw: str) -> RefreshToken:
     try:
         return RefreshToken(raw)  # signature, expiry, token type and blacklist
+    except ExpiredTokenError as exc:
+        raise ExpiredRefreshToken() from exc
     except TokenError as exc:
         raise InvalidRefreshToken() from exc
 

@@ -1,4 +1,5 @@
 from django.contrib.auth import authenticate
+from django.utils.cache import patch_cache_control
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny
@@ -15,10 +16,14 @@ from accounts.serializers import (
     TokenPairSerializer,
     UserSerializer,
 )
-from accounts.throttles import LoginAccountThrottle
+from accounts.throttles import LoginAccountThrottle, PasswordGuessThrottle
 from config.authentication import PublicEndpointAuthentication
 from config.schema import client_error
-from config.throttling import LoginAddressThrottle, RegisterAddressThrottle
+from config.throttling import (
+    FirstRefusalThrottlesMixin,
+    LoginAddressThrottle,
+    RegisterAddressThrottle,
+)
 
 TAG = "auth"
 TOKENS_EXAMPLE = OpenApiExample(
@@ -27,10 +32,25 @@ TOKENS_EXAMPLE = OpenApiExample(
     response_only=True,
 )
 USER_RESPONSE = OpenApiExample("User", value=USER_EXAMPLE, response_only=True)
-INVALID_TOKEN = client_error("The refresh token is invalid, expired or revoked.")
+INVALID_TOKEN = client_error(
+    "The refresh token is invalid or revoked (`token_not_valid`), or expired (`token_expired`)."
+)
 
 
-class PublicAuthView(APIView):
+LOGIN_THROTTLED = client_error(
+    "Too many attempts from this client address or for this account (`THROTTLE_LOGIN`); "
+    "`Retry-After` says when to try again. The password is not checked."
+)
+
+
+def token_response(pair: dict[str, str]) -> Response:
+    """Tokens are credentials: no browser, proxy or CDN may keep a copy."""
+    response = Response(pair)
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+class PublicAuthView(FirstRefusalThrottlesMixin, APIView):
     """Register, login, refresh and logout: no access token, an address throttle."""
 
     authentication_classes = [PublicEndpointAuthentication]
@@ -71,6 +91,12 @@ class RegisterView(PublicAuthView):
 class LoginView(PublicAuthView):
     throttle_classes = [LoginAddressThrottle, LoginAccountThrottle]
 
+    def check_throttles(self, request):
+        """Validate the body before any throttle runs: the account throttle keys on the email,
+        so one longer than an email can be is a 400 before any throttle key is written."""
+        LoginSerializer(data=request.data).is_valid(raise_exception=True)
+        super().check_throttles(request)
+
     @extend_schema(
         tags=[TAG],
         summary="Log in",
@@ -80,7 +106,11 @@ class LoginView(PublicAuthView):
             "the account exists."
         ),
         request=LoginSerializer,
-        responses={200: TokenPairSerializer, 401: client_error("Wrong email or password.")},
+        responses={
+            200: TokenPairSerializer,
+            401: client_error("Wrong email or password."),
+            429: LOGIN_THROTTLED,
+        },
         examples=[
             OpenApiExample(
                 "Login",
@@ -91,7 +121,6 @@ class LoginView(PublicAuthView):
         ],
     )
     def post(self, request):
-
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(request, **serializer.validated_data)
@@ -100,7 +129,7 @@ class LoginView(PublicAuthView):
                 "No active account found with the given email and password.",
                 code="invalid_credentials",
             )
-        return Response(tokens.issue_token_pair(user))
+        return token_response(tokens.issue_token_pair(user))
 
 
 class RefreshView(PublicAuthView):
@@ -123,7 +152,7 @@ class RefreshView(PublicAuthView):
     def post(self, request):
         serializer = RefreshTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response(tokens.refresh_rotate(raw_token=serializer.validated_data["refresh"]))
+        return token_response(tokens.refresh_rotate(raw_token=serializer.validated_data["refresh"]))
 
 
 class LogoutView(PublicAuthView):
@@ -169,20 +198,34 @@ class MeView(APIView):
         return Response(UserSerializer(user).data)
 
 
-class PasswordChangeView(APIView):
+class PasswordChangeView(FirstRefusalThrottlesMixin, APIView):
+    throttle_classes = [*APIView.throttle_classes, PasswordGuessThrottle]
+
     @extend_schema(
         tags=[TAG],
         summary="Change your password",
         description=(
             "Every access and refresh token issued before the change stops working, and your "
-            "open WebSockets are closed with code 4401. Log in again afterwards."
+            "open WebSockets are closed with code 4401. Log in again afterwards. A new password "
+            "equal to the current one is refused (`password_unchanged`). Wrong "
+            "`current_password` attempts are throttled per account at the `THROTTLE_LOGIN` rate."
         ),
         request=PasswordChangeSerializer,
-        responses={204: None},
+        responses={
+            204: None,
+            429: client_error(
+                "Too many wrong `current_password` attempts for this account "
+                "(`THROTTLE_LOGIN`), or too many requests (`THROTTLE_USER`); `Retry-After` says "
+                "when to try again. The password is not checked."
+            ),
+        },
     )
     def post(self, request):
         serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            if serializer.current_password_was_wrong():
+                PasswordGuessThrottle().record_wrong_guess(request, self)
+            raise exceptions.ValidationError(serializer.errors)
         services.user_change_password(
             user=request.user, new_password=serializer.validated_data["new_password"]
         )

@@ -55,3 +55,17 @@ class LoginAddressThrottle(AddressRateThrottle):
 
 class RegisterAddressThrottle(AddressRateThrottle):
     scope = "register"
+
+
+class FirstRefusalThrottlesMixin:
+    """Stop at the first throttle that refuses.
+
+    DRF's `check_throttles` asks every throttle, and each one that is asked records the
+    request: a refused login would still write a per-account key for whatever email it
+    carried. Later throttles are only asked once the earlier ones let the request through.
+    """
+
+    def check_throttles(self, request):
+        for throttle in self.get_throttles():
+            if not throttle.allow_request(request, self):
+                self.throttled(request, throttle.wait())

@@ -70,6 +70,14 @@ def test_password_change_refuses_a_new_password_similar_to_the_email(auth_client
     assert "password_too_similar" in codes_for(errors, "new_password")
 
 
+def test_a_new_password_equal_to_the_current_one_is_refused(auth_client, user):
+    response = change(auth_client, new=DEFAULT_PASSWORD)
+
+    errors = assert_error(response, 400, attr="new_password")
+    assert codes_for(errors, "new_password") == {"password_unchanged"}
+    assert auth_client.get("/api/v1/auth/me/").status_code == 200  # nothing was revoked
+
+
 @pytest.mark.parametrize("missing", ["current_password", "new_password"])
 def test_password_change_requires_both_fields(auth_client, user, missing):
     body = {"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD}

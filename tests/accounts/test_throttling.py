@@ -5,13 +5,19 @@ gets its own cache key prefix, its own client addresses and its own emails inste
 clearing a cache that other processes may share.
 """
 
+import hashlib
 import ipaddress
 import uuid
+from unittest import mock
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import caches
+from django.test import Client
 from rest_framework.test import APIClient
 
+from accounts.backends import EmailBackend
+from accounts.models import User
 from conftest import login
 from tests.envelope import assert_error
 from tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -254,3 +260,207 @@ def test_throttles_are_off_in_the_test_settings():
     rates = django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
 
     assert rates == {"login": None, "register": None, "user": None}
+
+
+# --- Throttle keys stay bounded (issue 9, point 2) ---------------------------------------------
+
+
+def throttle_keys() -> list[str]:
+    """The keys this test wrote: its cache has a key prefix of its own (see `rates`)."""
+    backend = caches["default"]
+    prefix = f"{backend.key_prefix}:"
+    if isinstance(getattr(backend, "_cache", None), dict):  # locmem
+        keys = list(backend._cache)
+    else:  # Redis
+        client = backend._cache.get_client()
+        keys = [key.decode() for key in client.scan_iter(match=f"{prefix}*")]
+    return [key for key in keys if key.startswith(prefix)]
+
+
+def test_30_logins_with_100_kb_emails_write_only_bounded_keys(rates):
+    rates(login="1000/min")
+    client = client_at()
+
+    answers = [
+        bad_login(client, f"{uuid.uuid4().hex}{'a' * 100_000}@example.com") for _ in range(30)
+    ]
+
+    for response in answers:
+        assert_error(response, 400, attr="email", code="max_length")
+    keys = throttle_keys()
+    assert sum(len(key) for key in keys) <= 30 * 200, [key[:80] for key in keys]
+    assert all(len(key) <= 200 for key in keys)
+
+
+def test_an_email_longer_than_an_email_can_be_writes_no_throttle_key(rates):
+    rates(login="1000/min")
+
+    response = bad_login(client_at(), f"{'a' * 250}@example.com")
+
+    assert_error(response, 400, attr="email", code="max_length")
+    assert throttle_keys() == []
+
+
+def test_account_throttle_keys_on_a_hash_of_the_normalized_email(rates):
+    rates(login="1000/min")
+    email = f"{'a' * 240}@example.com"  # 252 characters: a valid length
+
+    assert bad_login(client_at(), f"  {email.upper()} ").status_code == 401
+
+    account_keys = [key for key in throttle_keys() if "login-account" in key]
+    assert len(account_keys) == 1
+    assert email not in account_keys[0]
+    assert account_keys[0].endswith(hashlib.sha256(email.encode()).hexdigest())
+
+
+def test_once_the_address_throttle_refuses_the_account_throttle_writes_nothing(rates):
+    rates(login="2/min")
+    client = client_at()
+
+    answers = [bad_login(client).status_code for _ in range(2)]
+    for _ in range(5):
+        assert_throttled(bad_login(client))
+
+    assert answers == [401, 401]
+    assert len([key for key in throttle_keys() if "login-account" in key]) == 2
+
+
+# --- The Django admin's login (issue 9, point 8) ----------------------------------------------
+
+ADMIN_LOGIN = "/admin/login/"
+
+
+def admin_login(address: str, email: str, password: str = "wrong-password-1"):
+    return Client(REMOTE_ADDR=address).post(
+        ADMIN_LOGIN, {"username": email, "password": password, "next": "/admin/"}
+    )
+
+
+def assert_admin_throttled(response) -> None:
+    assert response.status_code == 429, response.content
+    assert 1 <= int(response["Retry-After"]) <= 60
+
+
+@pytest.fixture
+def superuser():
+    return UserFactory(email=unique_email(), is_staff=True, is_superuser=True)
+
+
+def test_admin_login_is_throttled_per_address(rates, superuser):
+    rates(login="3/min")
+    address = unique_address()
+
+    answers = [admin_login(address, unique_email()).status_code for _ in range(3)]
+    throttled = admin_login(address, superuser.email, DEFAULT_PASSWORD)
+
+    assert answers == [200, 200, 200]  # the form again, with its error
+    assert_admin_throttled(throttled)
+    assert admin_login(unique_address(), superuser.email, DEFAULT_PASSWORD).status_code == 302
+
+
+def test_admin_login_is_throttled_per_account_across_addresses(rates, superuser):
+    rates(login="3/min")
+
+    answers = [admin_login(unique_address(), superuser.email).status_code for _ in range(3)]
+    throttled = admin_login(unique_address(), superuser.email.upper(), DEFAULT_PASSWORD)
+
+    assert answers == [200, 200, 200]
+    assert_admin_throttled(throttled)
+
+
+def test_admin_and_api_logins_share_the_per_account_budget(rates, superuser):
+    rates(login="3/min")
+    for _ in range(3):
+        assert bad_login(client_at(), superuser.email).status_code == 401
+
+    assert_admin_throttled(admin_login(unique_address(), superuser.email, DEFAULT_PASSWORD))
+
+
+def test_a_throttled_admin_login_never_checks_the_password(rates, superuser):
+    rates(login="1/min")
+    address = unique_address()
+    admin_login(address, superuser.email)
+
+    with mock.patch.object(EmailBackend, "authenticate", return_value=None) as authenticate:
+        response = admin_login(address, superuser.email, DEFAULT_PASSWORD)
+
+    assert_admin_throttled(response)
+    authenticate.assert_not_called()
+
+
+def test_showing_the_admin_login_page_is_not_throttled(rates):
+    rates(login="1/min")
+    client = Client(REMOTE_ADDR=unique_address())
+
+    assert [client.get(ADMIN_LOGIN).status_code for _ in range(3)] == [200, 200, 200]
+
+
+# --- Wrong current passwords at password/ (issue 9, point 9) ----------------------------------
+
+PASSWORD = "/api/v1/auth/password/"
+NEW_PASSWORD = "a-brand-new-passphrase-77"
+
+
+def change_password(client, current):
+    return client.post(PASSWORD, {"current_password": current, "new_password": NEW_PASSWORD})
+
+
+def test_wrong_current_passwords_are_throttled_per_account_at_the_login_rate(rates):
+    rates(login="3/min")
+    user = UserFactory(email=unique_email())
+    first = client_at()
+    first.credentials(HTTP_AUTHORIZATION=f"Bearer {login(client_at(), user)['access']}")
+    second = client_at()  # another session of the same account, from another address
+    second.credentials(HTTP_AUTHORIZATION=f"Bearer {login(client_at(), user)['access']}")
+
+    answers = [change_password(first, f"guess-{n}").status_code for n in range(3)]
+    throttled = change_password(second, DEFAULT_PASSWORD)
+
+    assert answers == [400, 400, 400]
+    assert_throttled(throttled)
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)
+
+
+def test_a_throttled_password_change_never_checks_the_password(rates):
+    rates(login="1/min")
+    user = UserFactory(email=unique_email())
+    client = client_at()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(client_at(), user)['access']}")
+    change_password(client, "guess-1")
+
+    with mock.patch.object(User, "check_password") as check_password:
+        response = change_password(client, DEFAULT_PASSWORD)
+
+    assert_throttled(response)
+    check_password.assert_not_called()
+
+
+def test_only_wrong_current_passwords_count_towards_the_password_throttle(rates):
+    rates(login="2/min")
+    user = UserFactory(email=unique_email())
+    client = client_at()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(client_at(), user)['access']}")
+
+    weak = [
+        client.post(PASSWORD, {"current_password": DEFAULT_PASSWORD, "new_password": "short"})
+        for _ in range(3)
+    ]
+
+    assert [response.status_code for response in weak] == [400, 400, 400]
+    assert change_password(client, DEFAULT_PASSWORD).status_code == 204
+
+
+def test_the_password_throttle_does_not_lock_out_other_accounts(rates):
+    rates(login="1/min")
+    guesser, other = UserFactory(email=unique_email()), UserFactory(email=unique_email())
+    address = unique_address()
+    client = client_at(address)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(client_at(), guesser)['access']}")
+    change_password(client, "guess-1")
+    assert_throttled(change_password(client, "guess-2"))
+
+    other_client = client_at(address)
+    other_client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(client_at(), other)['access']}")
+
+    assert change_password(other_client, DEFAULT_PASSWORD).status_code == 204

@@ -118,6 +118,79 @@ def test_refresh_after_the_access_token_expired_gives_a_working_access_token(api
     assert me.status_code == 200
 
 
+# --- Expired is not invalid: `token_expired` tells a client that a refresh will help ---------
+
+
+def after_access_lifetime():
+    return time_machine.travel(timezone.now() + ACCESS_LIFETIME + timedelta(seconds=5))
+
+
+def after_refresh_lifetime():
+    return time_machine.travel(timezone.now() + REFRESH_LIFETIME + timedelta(seconds=5))
+
+
+def assert_unauthorized_with(response, code: str) -> None:
+    assert_unauthorized(response)
+    assert response.json()["errors"][0]["code"] == code, response.json()
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", ME),
+        ("patch", ME),
+        ("post", PASSWORD),
+        ("get", "/api/v1/projects/"),
+        ("post", "/api/v1/projects/"),
+        ("get", "/api/v1/tasks/"),
+    ],
+)
+def test_expired_access_token_is_token_expired_on_every_endpoint(tokens, method, url):
+    with after_access_lifetime():
+        response = getattr(bearer(tokens["access"]), method)(url, {})
+
+    assert_unauthorized_with(response, "token_expired")
+
+
+def test_expired_access_token_signed_with_another_key_is_token_not_valid(tokens):
+    forged = jwt.encode(claims_of(tokens["access"]), "not-the-server-key" * 4, algorithm="HS256")
+
+    with after_access_lifetime():
+        response = bearer(forged).get(ME)
+
+    assert_unauthorized_with(response, "token_not_valid")
+
+
+def test_tampered_access_token_is_token_not_valid(tokens):
+    assert_unauthorized_with(bearer(tamper_signature(tokens["access"])).get(ME), "token_not_valid")
+
+
+@pytest.mark.parametrize("url", [REFRESH, LOGOUT])
+def test_expired_refresh_token_is_token_expired(api_client, tokens, url):
+    with after_refresh_lifetime():
+        response = api_client.post(url, {"refresh": tokens["refresh"]})
+
+    assert_unauthorized_with(response, "token_expired")
+
+
+@pytest.mark.parametrize("url", [REFRESH, LOGOUT])
+def test_tampered_refresh_token_is_token_not_valid(api_client, tokens, url):
+    response = api_client.post(url, {"refresh": tamper_signature(tokens["refresh"])})
+
+    assert_unauthorized_with(response, "token_not_valid")
+
+
+def test_token_responses_are_never_stored(api_client, user, tokens):
+    login_response = api_client.post(
+        "/api/v1/auth/login/", {"email": user.email, "password": DEFAULT_PASSWORD}
+    )
+    refresh_response = api_client.post(REFRESH, {"refresh": tokens["refresh"]})
+
+    for response in (login_response, refresh_response):
+        assert response.status_code == 200, response.content
+        assert "no-store" in response["Cache-Control"], response["Cache-Control"]
+
+
 # --- Refresh and rotation ---------------------------------------------------------------------
 
 

@@ -1,0 +1,37 @@
+"""The Django admin's site, with its login throttled like the API's.
+
+Without it, `/admin/login/` lets anyone guess a superuser's password as fast as the server
+hashes them. The same `THROTTLE_LOGIN` rate applies per client address and per account (the
+per-account bucket is shared with `POST /api/v1/auth/login/`), and a throttled attempt is
+refused before the password is checked.
+"""
+
+import math
+
+from django.contrib import admin
+from django.http import HttpResponse
+
+from accounts.throttles import AdminLoginAccountThrottle, AdminLoginAddressThrottle
+
+
+class AdminSite(admin.AdminSite):
+    login_throttle_classes = [AdminLoginAddressThrottle, AdminLoginAccountThrottle]
+
+    def login(self, request, extra_context=None):
+        if request.method == "POST":
+            for throttle_class in self.login_throttle_classes:
+                throttle = throttle_class()
+                if not throttle.allow_request(request, self):  # later ones write nothing
+                    return self.login_throttled(throttle.wait())
+        return super().login(request, extra_context)
+
+    @staticmethod
+    def login_throttled(wait: float | None) -> HttpResponse:
+        seconds = max(1, math.ceil(wait or 1))
+        response = HttpResponse(
+            f"Too many login attempts. Try again in {seconds} seconds.\n",
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = str(seconds)
+        return response

@@ -1,0 +1,36 @@
+"""Bearer JWT authentication that tells an expired token from any other bad one.
+
+simplejwt raises the same `InvalidToken` (`token_not_valid`) for both. The contract gives an
+expired token its own code, `token_expired`, so that a client knows a refresh will help.
+"""
+
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework_simplejwt import authentication
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings
+
+
+class TokenExpired(InvalidToken):
+    default_detail = "Token has expired."
+    default_code = "token_expired"
+
+
+class JWTAuthentication(authentication.JWTAuthentication):
+    def get_validated_token(self, raw_token):
+        # simplejwt's loop over AUTH_TOKEN_CLASSES, keeping apart the one error it merges.
+        # The signature is checked before the expiry, so a forged token is never "expired".
+        expired = False
+        for token_class in api_settings.AUTH_TOKEN_CLASSES:
+            try:
+                return token_class(raw_token)
+            except ExpiredTokenError:
+                expired = True
+            except TokenError:
+                pass
+        raise TokenExpired() if expired else InvalidToken()
+
+
+class JWTScheme(SimpleJWTScheme):
+    """The OpenAPI bearer scheme for the subclass (extensions match exact classes)."""
+
+    target_class = "accounts.authentication.JWTAuthentication"
