@@ -2,11 +2,16 @@
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 
+from config.schema import POSITIVE_INT64
 from projects.serializers import ActivityPageSerializer, ActivitySerializer
 
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="Page number (from 1)."),
-    OpenApiParameter("page_size", int, description="Entries per page (default 20, at most 100)."),
+    OpenApiParameter("page", {**POSITIVE_INT64}, description="Page number (from 1)."),
+    OpenApiParameter(
+        "page_size",
+        {**POSITIVE_INT64, "default": 20},
+        description="Entries per page (default 20; larger values are clamped to 100).",
+    ),
 ]
 
 

@@ -76,14 +76,16 @@ LIST_PARAMETERS = [
         "ordering",
         {
             "type": "string",
-            "pattern": f"^{ORDERING_TERM}(,{ORDERING_TERM}){{0,{len(TaskOrdering.fields) - 1}}}$",
+            "pattern": (
+                f"^({ORDERING_TERM}(,{ORDERING_TERM}){{0,{len(TaskOrdering.fields) - 1}}})?$"
+            ),
         },
         description=(
             "Comma-separated fields, each optionally prefixed with `-` for descending: "
-            f"{', '.join(TaskOrdering.fields)}; each field at most once. Default "
-            f"`{TaskOrdering.default}`. Status follows the workflow (pending < in-progress < "
-            "completed); tasks without a due date come last either way; `id` breaks ties. "
-            "Unknown or repeated fields are a 400."
+            f"{', '.join(TaskOrdering.fields)}; each field at most once. Default (also when "
+            f"empty) `{TaskOrdering.default}`. Status follows the workflow (pending < "
+            "in-progress < completed); tasks without a due date come last either way; `id` "
+            "breaks ties. Unknown or repeated fields are a 400."
         ),
         examples=[OpenApiExample("By due date", value="due_date,-status")],
     ),
@@ -106,7 +108,10 @@ TASK_EXAMPLE = OpenApiExample(
     list=extend_schema(
         tags=[TAG],
         summary="List tasks",
-        description="Tasks in every project you belong to; filters combine.",
+        description=(
+            "Tasks in every project you belong to; filters combine. An empty parameter "
+            "(`?due_before=`) is the same as leaving it out."
+        ),
         parameters=LIST_PARAMETERS,
     ),
     create=extend_schema(

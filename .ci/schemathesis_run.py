@@ -1,0 +1,161 @@
+"""Schemathesis against the real server process: every operation, every check.
+
+Starts `make run` (DEBUG off, PostgreSQL and Redis from the environment, throttles off so
+that the fuzzer is not answered 429), registers and logs in a user, then runs schemathesis
+on the served `/api/schema/` with that user's access token: the examples, coverage,
+fuzzing and stateful phases, all checks, a bounded number of examples per operation and a
+fixed seed (`SCHEMATHESIS_SEED` picks another). Any failure fails CI. What the run allows
+beyond the defaults, and why, is in `.ci/schemathesis.toml` and `.ci/schemathesis_hooks.py`.
+
+    .venv/bin/python .ci/schemathesis_run.py            # as CI runs it
+    SCHEMATHESIS_MAX_EXAMPLES=50 .venv/bin/python .ci/schemathesis_run.py
+"""
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CI = Path(__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def post(base: str, path: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        base + path,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def wait_until_live(base: str, server: subprocess.Popen, log_path: Path) -> None:
+    for _ in range(120):
+        try:
+            with urllib.request.urlopen(base + "/health/live/", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if server.poll() is not None:
+            print(log_path.read_text())
+            raise SystemExit("the server exited during start-up")
+        time.sleep(0.5)
+    raise SystemExit("the server did not answer /health/live/ within 60 s")
+
+
+def access_token(base: str) -> str:
+    email = f"schemathesis-{time.time_ns()}@example.com"
+    password = secrets.token_urlsafe(24)
+    status, body = post(base, "/api/v1/auth/register/", {"email": email, "password": password})
+    if status != 201:
+        raise SystemExit(f"register answered {status}: {body}")
+    status, body = post(base, "/api/v1/auth/login/", {"email": email, "password": password})
+    if status != 200:
+        raise SystemExit(f"login answered {status}: {body}")
+    return body["access"]
+
+
+def main() -> int:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "schemathesis-" + secrets.token_urlsafe(48),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PORT": str(port),
+        "THROTTLE_LOGIN": "off",
+        "THROTTLE_REGISTER": "off",
+        "THROTTLE_USER": "off",
+        # Registration and login hash passwords; the contract does not depend on the cost.
+        "FAST_PASSWORD_HASHER": "1",
+    }
+    workdir = Path(tempfile.mkdtemp(prefix="schemathesis-"))
+    log_path = workdir / "server.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            ["make", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_until_live(base, server, log_path)
+        token = access_token(base)
+        command = [
+            str(ROOT / ".venv" / "bin" / "schemathesis"),
+            "--config-file",
+            str(CI / "schemathesis.toml"),
+            "--no-color",
+            "run",
+            f"{base}/api/schema/",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--checks",
+            "all",
+            "--max-examples",
+            os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"),
+            "--seed",
+            os.environ.get("SCHEMATHESIS_SEED", "20261201"),
+            "--workers",
+            "2",
+            "--generation-database",
+            "none",
+            "--request-timeout",
+            "10",
+            "--report",
+            "junit",
+            "--report-dir",
+            str(workdir / "report"),
+        ]
+        started = time.monotonic()
+        run = subprocess.run(
+            command,
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "SCHEMATHESIS_HOOKS": "schemathesis_hooks",
+                "PYTHONPATH": str(CI),
+            },
+        )
+        print(
+            f"schemathesis finished in {time.monotonic() - started:.0f} s (exit {run.returncode})"
+        )
+        if "Traceback" in log_path.read_text():
+            print(log_path.read_text()[-20000:])
+            print("the server logged a traceback")
+            return 1
+        return run.returncode
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
