@@ -60,7 +60,7 @@ def main() -> int:
     env = {
         **os.environ,
         "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "smoke-test-secret-key-0123456789abcdef0123456789",
+        "DJANGO_SECRET_KEY": "smoke-test-secret-key-0123456789abcdef0123456789ghijklmn",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "PORT": str(PORT),
         "THROTTLE_LOGIN": "off",

@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 UVICORN = ROOT / ".venv" / "bin" / "uvicorn"
-SECRET = "bench-secret-key-0123456789abcdef0123456789abcdef"
+SECRET = "bench-secret-key-0123456789abcdef0123456789abcdefghijklmn"
 
 
 def free_port() -> int:

@@ -11,6 +11,11 @@ from pathlib import Path
 
 import dj_database_url
 from corsheaders.defaults import default_headers as default_cors_headers
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -68,6 +73,17 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
     SECRET_KEY = "insecure-development-key-never-use-in-production-0123456789"
+elif not DEBUG and (
+    # What `manage.py check --deploy` asks of a key (security.W009); it also signs the JWTs.
+    len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH
+    or len(set(SECRET_KEY)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+    or SECRET_KEY.startswith(SECRET_KEY_INSECURE_PREFIX)
+):
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} random characters "
+        f"(with at least {SECRET_KEY_MIN_UNIQUE_CHARACTERS} different ones, not starting "
+        f"with {SECRET_KEY_INSECURE_PREFIX!r}) when DJANGO_DEBUG is off."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
 if not DEBUG and "*" in ALLOWED_HOSTS:

@@ -18,7 +18,7 @@ SETUP = "import django; django.setup(); from django.conf import settings; print(
 IMPORT = "from django.conf import settings; print(settings.DEBUG)"
 SAFE_PRODUCTION = {
     "DJANGO_DEBUG": "0",
-    "DJANGO_SECRET_KEY": "a-real-secret-for-this-test-only-0123456789abcdef",
+    "DJANGO_SECRET_KEY": "a-real-secret-for-this-test-only-0123456789abcdefghijklmn",
     "ALLOWED_HOSTS": "api.example.com",
 }
 
@@ -79,6 +79,27 @@ def test_blank_secret_key_with_debug_off_is_refused():
     result = refused(**SAFE_PRODUCTION | {"DJANGO_SECRET_KEY": "   "})
 
     assert_refused(result, "DJANGO_SECRET_KEY")
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "short-but-random-Xq7#pL2!",  # under 50 characters
+        "ab" * 30,  # long, but only 2 different characters
+        "django-insecure-" + "k3#x9Lq!vR2@pZ8^wN5&mT1*bY7(cJ4)" * 2,  # startproject's marker
+    ],
+)
+def test_a_secret_key_check_deploy_would_flag_is_refused_with_debug_off(key):
+    result = refused(**SAFE_PRODUCTION | {"DJANGO_SECRET_KEY": key})
+
+    assert_refused(result, "DJANGO_SECRET_KEY", "50")
+    assert key not in result.stderr  # the refusal never prints the secret
+
+
+def test_a_short_secret_key_is_allowed_in_debug():
+    result = start(DJANGO_DEBUG="1", DJANGO_SECRET_KEY="dev")
+
+    assert result.returncode == 0, result.stderr
 
 
 def test_missing_secret_key_is_allowed_in_debug():
