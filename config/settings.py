@@ -17,6 +17,8 @@ from django.core.checks.security.base import (
     SECRET_KEY_MIN_UNIQUE_CHARACTERS,
 )
 from django.core.exceptions import ImproperlyConfigured
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -190,8 +192,16 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py 8 defaults to a 5 s socket timeout while channels-redis blocks on
                 # Redis for 5 s at a time, which silently kills idle sockets: give it room.
+                # One immediate retry: after Redis restarts, each pooled connection fails once
+                # before reconnecting. A short connect timeout: publishing after a commit
+                # never holds a request for long while Redis is away.
                 "hosts": [
-                    {"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 2}
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 30,
+                        "socket_connect_timeout": 1,
+                        "retry": Retry(NoBackoff(), 1),
+                    }
                 ],
                 "prefix": "tasklane",
                 "capacity": 1000,

@@ -19,11 +19,14 @@ from collections import defaultdict
 
 from django.conf import settings
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 LEASE_SECONDS = 60
 RENEW_SECONDS = 20
-# Short timeouts: a socket opened while Redis is down must be refused (1012) at once.
-REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+# Short timeouts: a socket opened while Redis is down must be refused (1012) at once. One
+# immediate retry: after Redis restarts, each pooled connection fails once, then reconnects.
+REDIS_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2, "retry": Retry(NoBackoff(), 1)}
 
 # KEYS[1]: the user's set. ARGV: socket id, cap, lease in ms. 1 if the socket holds a slot.
 _CLAIM = """
@@ -56,7 +59,7 @@ def _redis() -> Redis:
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None:
-        client = Redis.from_url(settings.REDIS_URL, **REDIS_TIMEOUTS)
+        client = Redis.from_url(settings.REDIS_URL, **REDIS_OPTIONS)
         _clients[loop] = client
     return client
 
