@@ -388,6 +388,17 @@ def test_a_throttled_admin_login_never_checks_the_password(rates, superuser):
     authenticate.assert_not_called()
 
 
+def test_admin_logins_with_100_kb_emails_write_only_bounded_keys(rates):
+    rates(login="1000/min")
+    address = unique_address()
+
+    answers = [admin_login(address, f"{'a' * 100_000}@example.com") for _ in range(30)]
+
+    assert {response.status_code for response in answers} == {200}
+    assert all(len(key) <= 200 for key in throttle_keys())
+    assert not [key for key in throttle_keys() if "login-account" in key]
+
+
 def test_showing_the_admin_login_page_is_not_throttled(rates):
     rates(login="1/min")
     client = Client(REMOTE_ADDR=unique_address())
