@@ -3,6 +3,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -31,6 +32,16 @@ IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=False,
     description="The task's ETag from GET; a stale value is a 412 and nothing changes.",
+)
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="ETags you hold (or `*`); the current one makes the answer a 304 with no body.",
+)
+NOT_MODIFIED_304 = OpenApiResponse(
+    description="Not modified: If-None-Match names the current ETag. No body; the ETag header."
 )
 STALE_412 = client_error("If-Match does not match the task's current ETag.")
 ETAG = OpenApiParameter(
@@ -104,6 +115,15 @@ TASK_EXAMPLE = OpenApiExample(
 )
 
 
+def none_match_hits(if_none_match: str | None, etag: str) -> bool:
+    """If-None-Match compares weakly (RFC 9110, 13.1.2): `W/"x"` matches `"x"`; `*` matches
+    any current task. A client that already holds this version gets a 304, not the body."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip() for tag in if_none_match.split(",")]
+    return "*" in tags or etag in {tag.removeprefix("W/") for tag in tags}
+
+
 @extend_schema_view(
     list=extend_schema(
         tags=[TAG],
@@ -123,7 +143,12 @@ TASK_EXAMPLE = OpenApiExample(
         ),
         examples=[TASK_EXAMPLE, OpenApiExample("Task", value=TASK_RESPONSE, response_only=True)],
     ),
-    retrieve=extend_schema(tags=[TAG], summary="Get a task", parameters=[ETAG]),
+    retrieve=extend_schema(
+        tags=[TAG],
+        summary="Get a task",
+        parameters=[IF_NONE_MATCH, ETAG],
+        responses={200: TaskSerializer, 304: NOT_MODIFIED_304},
+    ),
     update=extend_schema(
         tags=[TAG],
         summary="Replace a task",
@@ -210,8 +235,12 @@ class TaskViewSet(viewsets.ModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         task = self.get_object()
-        response = Response(self.get_serializer(task).data)
-        response["ETag"] = services.task_etag(task)
+        etag = services.task_etag(task)
+        if none_match_hits(request.headers.get("If-None-Match"), etag):
+            response = Response(status=status.HTTP_304_NOT_MODIFIED)
+        else:
+            response = Response(self.get_serializer(task).data)
+        response["ETag"] = etag
         return response
 
     def create(self, request, *args, **kwargs):
