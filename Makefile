@@ -26,7 +26,7 @@ run: install
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo --if-empty
 	exec $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
-		--ws websockets --ws-max-size 65536 --lifespan off --timeout-graceful-shutdown 5 --no-server-header
+		--ws websockets --ws-max-size 65536 --lifespan off --timeout-graceful-shutdown 5 --no-proxy-headers --no-server-header
 
 test: install
 	DJANGO_DEBUG=0 $(BIN)/python -m pytest $(PYTEST_ARGS)

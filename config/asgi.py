@@ -18,6 +18,7 @@ from asgiref.wsgi import WsgiToAsgi, WsgiToAsgiInstance
 from channels.routing import ProtocolTypeRouter, URLRouter
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 wsgi_application = get_wsgi_application()
 http_threads = ThreadPoolExecutor(max_workers=settings.HTTP_THREADS, thread_name_prefix="http")
@@ -57,3 +58,7 @@ application = ProtocolTypeRouter(
         "websocket": OriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )
+if settings.FORWARDED_ALLOW_IPS:
+    # The client address and scheme from X-Forwarded-For/-Proto, believed only from these
+    # proxies (the server runs with --no-proxy-headers: this is the one place that decides).
+    application = ProxyHeadersMiddleware(application, trusted_hosts=settings.FORWARDED_ALLOW_IPS)

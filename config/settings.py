@@ -261,9 +261,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_THROTTLE_CLASSES": ["config.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
-    # Client addresses come from REMOTE_ADDR unless this many proxies are trusted to set
-    # X-Forwarded-For; otherwise a client could pick its own address and dodge the throttles.
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
+    # Throttles see REMOTE_ADDR only: the ASGI app has already replaced it with the client's
+    # address when, and only when, the request came through a proxy in FORWARDED_ALLOW_IPS.
+    "NUM_PROXIES": 0,
     "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -360,7 +360,11 @@ STORAGES = {
 }
 
 # --- Security -------------------------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies (addresses or networks, comma-separated; "*" for any) whose X-Forwarded-For and
+# X-Forwarded-Proto are believed: they set the client address the throttles and logs see, and
+# the scheme (https). Default none: a client cannot pick its own address. The ASGI app applies
+# it (config/asgi.py); the server's own proxy-header handling stays off.
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

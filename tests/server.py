@@ -31,6 +31,7 @@ UVICORN_ARGS = [
     "--timeout-graceful-shutdown",
     "5",
     "--no-server-header",
+    "--no-proxy-headers",
 ]
 
 
