@@ -62,7 +62,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
         try:
             await super().__call__(scope, receive, send)
         except LAYER_ERRORS as error:
-            logger.warning("Closing a socket with 1012: the channel layer failed (%r)", error)
+            logger.warning("Closing a socket with 1012 after a channel layer error: %r", error)
             await self._abandon(send)
 
     async def connect(self):
@@ -97,10 +97,9 @@ class EventsConsumer(AsyncWebsocketConsumer):
                 "project_ids": sorted(self.project_ids),
             }
         )
-        self.background += [
-            asyncio.create_task(self._close_on_expiry()),
-            asyncio.create_task(self._renew_slot()),
-        ]
+        self.background.append(asyncio.create_task(self._close_on_expiry()))
+        if settings.REDIS_URL:  # slots in memory need no lease
+            self.background.append(asyncio.create_task(self._renew_slot()))
 
     async def disconnect(self, code):
         self.closing = True  # the client is gone: nothing more may be sent
