@@ -6,6 +6,7 @@ separate settings module.
 """
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -68,13 +69,31 @@ def env_rate(name: str, default: str) -> str | None:
     return value
 
 
+def development_secret_key(path: Path) -> str:
+    """A random key made on the first DEBUG start and kept in a git-ignored file.
+
+    A key written in the repository would be the same in every checkout, and `make run` is
+    also how people run on PostgreSQL or on 0.0.0.0: anyone could sign tokens for them.
+    """
+    try:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+            file.write(secrets.token_urlsafe(50))
+    except FileExistsError:
+        pass  # made by an earlier start (or a concurrent one)
+    key = path.read_text().strip()
+    if not key:
+        raise ImproperlyConfigured(f"{path} is empty: delete it to get a new development key.")
+    return key
+
+
 DEBUG = env_bool("DJANGO_DEBUG")
+DEVELOPMENT_KEY_FILE = ".development-secret-key"
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
-    SECRET_KEY = "insecure-development-key-never-use-in-production-0123456789"
+    SECRET_KEY = development_secret_key(BASE_DIR / DEVELOPMENT_KEY_FILE)
 elif not DEBUG and (
     # What `manage.py check --deploy` asks of a key (security.W009); it also signs the JWTs.
     len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH
@@ -370,7 +389,19 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 2_592_000) if SECURE_SSL_REDIRECT else 0
+# Load balancers and platforms probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+# HSTS is sent on HTTPS responses only (a request is HTTPS when it arrived over TLS or through a
+# proxy in FORWARDED_ALLOW_IPS that says so), whether or not plain HTTP is redirected.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
+# includeSubDomains covers hosts under the API's own host name only (api.example.com and
+# *.api.example.com), not its parent domain.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
+if not SECURE_HSTS_PRELOAD:
+    # Asking browsers to preload the domain is its owner's decision (hard to undo), not a
+    # default; check --deploy would otherwise flag its absence.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", "INFO").upper()

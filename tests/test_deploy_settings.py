@@ -1,0 +1,61 @@
+"""Production defaults: HSTS on every HTTPS response, a clean `check --deploy` with the
+settings the README documents, and a development key that no other checkout shares."""
+
+import stat
+
+from config.settings import BASE_DIR, DEVELOPMENT_KEY_FILE, development_secret_key
+from tests.test_settings import SAFE_PRODUCTION, start
+
+DOCUMENTED_PRODUCTION = {**SAFE_PRODUCTION, "SECURE_SSL_REDIRECT": "1"}
+
+
+def test_check_deploy_reports_nothing_with_the_documented_production_settings():
+    result = start(
+        "import django, sys; django.setup(); from django.core.management import call_command; "
+        "call_command('check', '--deploy', '--fail-level', 'WARNING')",
+        **DOCUMENTED_PRODUCTION,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout, result.stdout
+
+
+def test_hsts_is_sent_on_https_responses_without_the_https_redirect(api_client, db, settings):
+    assert settings.SECURE_SSL_REDIRECT is False
+
+    secure = api_client.get("/health/live/", secure=True)
+    plain = api_client.get("/health/live/")
+
+    assert secure["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert "Strict-Transport-Security" not in plain
+
+
+def test_health_checks_are_not_redirected_to_https(api_client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+
+    assert api_client.get("/health/live/").status_code == 200
+    assert api_client.get("/api/v1/auth/me/").status_code == 301
+
+
+def test_the_development_key_is_random_and_kept(tmp_path):
+    first = development_secret_key(tmp_path / "a")
+    again = development_secret_key(tmp_path / "a")
+    other = development_secret_key(tmp_path / "b")
+
+    assert first == again
+    assert first != other
+    assert len(first) >= 50
+    assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o600
+
+
+def test_debug_without_a_key_signs_with_the_checkouts_own_key():
+    result = start("from django.conf import settings; print(settings.SECRET_KEY)", DJANGO_DEBUG="1")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (BASE_DIR / DEVELOPMENT_KEY_FILE).read_text().strip()
+
+
+def test_the_development_key_file_is_ignored_by_git():
+    ignored = (BASE_DIR / ".gitignore").read_text().splitlines()
+
+    assert DEVELOPMENT_KEY_FILE in ignored
