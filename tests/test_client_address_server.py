@@ -5,6 +5,7 @@ FORWARDED_ALLOW_IPS (default: none). Otherwise anyone could rotate the header an
 throttle bucket with every request.
 """
 
+import http.client
 import os
 import uuid
 
@@ -80,3 +81,33 @@ def test_the_client_is_the_last_address_the_trusted_proxy_did_not_add(server_wit
     statuses = failed_logins(server, lambda attempt: f"10.9.9.{attempt}, 198.51.100.8")
 
     assert statuses == [401, 401, 401, 429, 429]
+
+
+def https_status_and_hsts(server, **headers) -> tuple[int, str | None]:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request("GET", "/api/v1/auth/me/", headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status, response.getheader("Strict-Transport-Security")
+    finally:
+        connection.close()
+
+
+def test_a_trusted_proxy_says_the_request_was_https(server_with):
+    server = server_with(FORWARDED_ALLOW_IPS="127.0.0.1", SECURE_SSL_REDIRECT="1")
+
+    status, hsts = https_status_and_hsts(server, **{"X-Forwarded-Proto": "https"})
+
+    assert status == 401  # not redirected: the proxy terminated TLS
+    assert hsts == "max-age=31536000; includeSubDomains"
+    assert https_status_and_hsts(server)[0] == 301  # plain HTTP through the proxy
+
+
+def test_a_client_cannot_claim_https_itself(server_with):
+    server = server_with(SECURE_SSL_REDIRECT="1")
+
+    status, hsts = https_status_and_hsts(server, **{"X-Forwarded-Proto": "https"})
+
+    assert status == 301
+    assert hsts is None
