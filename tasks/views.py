@@ -252,8 +252,10 @@ class TaskViewSet(viewsets.ModelViewSet):
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         task = self.get_object()
-        self._check_move_allowed(task)
+        unreadable = self._check_move_allowed(task)
         if_match = self._check_if_match(task)
+        if unreadable is not None:
+            raise unreadable
         serializer = self.get_serializer(task, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         services.task_update(
@@ -261,18 +263,24 @@ class TaskViewSet(viewsets.ModelViewSet):
         )
         return self._render(task.pk)
 
-    def _check_move_allowed(self, task: Task) -> None:
-        """Moving a task out of its project takes the right to delete it there (403)."""
+    def _check_move_allowed(self, task: Task) -> ParseError | None:
+        """Moving a task out of its project takes the right to delete it there (403).
+
+        An unreadable body is no move: its 400 is returned, for the caller to raise after
+        If-Match. (DRF reads the body once: asked again after a parse error, `request.data`
+        is empty, and the write would go ahead as an empty PATCH.)
+        """
         try:
             data = self.request.data
-        except ParseError:
-            return  # no readable body, no move: the body's 400 comes after If-Match
+        except ParseError as error:
+            return error
         if not isinstance(data, dict):
-            return
+            return None
         if "project_id" not in data or str(data["project_id"]) == str(task.project_id):
-            return
+            return None
         if not can_delete_task(role=task.caller_role, task=task, user=self.request.user):
             self.permission_denied(self.request, message=CanDeleteTask.message)
+        return None
 
     def destroy(self, request, *args, **kwargs):
         task = self.get_object()
