@@ -1,5 +1,6 @@
 from datetime import UTC
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.functional import cached_property
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -16,6 +17,24 @@ from tasks.models import Status, Task
 def whole_number_id() -> serializers.IntegerField:
     """Parses a related id before the lookup: without it `1.5` becomes id 1 (Django's int())."""
     return serializers.IntegerField()
+
+
+NOT_A_MEMBER = "The assignee must be a member of the task's project."
+NO_SUCH_PROJECT = "You have no project with this id."
+
+
+class AssigneeIdField(serializers.PrimaryKeyRelatedField):
+    """A user id. One that names no user gets the very answer of one that names a user outside
+    the project (`not_a_member`): otherwise the two answers would tell which ids exist."""
+
+    default_error_messages = {"not_a_member": NOT_A_MEMBER}
+
+    def to_internal_value(self, data):
+        pk = self.pk_field.to_internal_value(data)
+        try:
+            return self.get_queryset().get(pk=pk)
+        except ObjectDoesNotExist:
+            self.fail("not_a_member")
 
 
 TASK_EXAMPLE = {
@@ -66,12 +85,13 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
         queryset=Project.objects.none(),
         required=False,
         pk_field=whole_number_id(),
+        error_messages={"does_not_exist": NO_SUCH_PROJECT},
     )
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     due_date = DateField(allow_null=True, required=False)
-    assignee_id = serializers.PrimaryKeyRelatedField(
+    assignee_id = AssigneeIdField(
         source="assignee",
         queryset=User.objects.all(),
         allow_null=True,
@@ -159,14 +179,7 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
             and not Membership.objects.filter(project=project, user=assignee).exists()
         ):
             raise serializers.ValidationError(
-                {
-                    "assignee_id": [
-                        ErrorDetail(
-                            "The assignee must be a member of the task's project.",
-                            code="not_a_member",
-                        )
-                    ]
-                }
+                {"assignee_id": [ErrorDetail(NOT_A_MEMBER, code="not_a_member")]}
             )
         return attrs
 

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from accounts.models import User
 from projects.models import Project
 from tasks.models import Status, Task
 from tests.envelope import assert_error
@@ -287,6 +288,51 @@ def test_assignee_must_be_a_member_of_the_project_on_update(member_client, team)
 
     assert_error(response, 400, attr="assignee_id")
     assert task_rows() == before
+
+
+@pytest.mark.parametrize("method", ["post", "patch", "move"])
+def test_a_missing_user_and_a_non_member_get_the_same_answer(member_client, team, method):
+    """Otherwise `assignee_id` would tell which user ids exist."""
+    task = make_task(project=team.project, created_by=team.member)
+    other = ProjectFactory(owner=team.member)
+    missing_id = User.objects.order_by("-id").first().id + 1000
+
+    def attempt(user_id):
+        if method == "post":
+            return member_client.post(
+                TASKS, {"title": "T", "project_id": team.project.id, "assignee_id": user_id}
+            )
+        if method == "patch":
+            return member_client.patch(task_url(task.id), {"assignee_id": user_id})
+        return member_client.patch(
+            task_url(task.id), {"project_id": other.id, "assignee_id": user_id}
+        )
+
+    answers = [attempt(user_id) for user_id in (team.stranger.id, missing_id)]
+
+    for response in answers:
+        assert_error(response, 400, attr="assignee_id")
+    assert answers[0].json() == answers[1].json()
+    assert answers[0].json()["errors"][0]["code"] == "not_a_member"
+
+
+def test_a_project_that_is_not_yours_is_refused_in_plain_words(member_client, team):
+    foreign = ProjectFactory()
+    missing_id = foreign.id + 1000
+
+    answers = [
+        member_client.post(TASKS, {"title": "T", "project_id": project_id})
+        for project_id in (foreign.id, missing_id)
+    ]
+
+    assert answers[0].json() == answers[1].json()
+    assert answers[0].json()["errors"] == [
+        {
+            "code": "does_not_exist",
+            "detail": "You have no project with this id.",
+            "attr": "project_id",
+        }
+    ]
 
 
 def test_a_member_of_the_project_can_be_assigned_and_unassigned(member_client, team):
