@@ -90,6 +90,9 @@ class TaskFilterSet(filters.FilterSet):
     due = filters.ChoiceFilter(
         choices=[(bucket, bucket) for bucket in DUE_BUCKETS],
         method="filter_due",
+        error_messages={
+            "invalid_choice": f"Unknown due bucket %(value)r; use {', '.join(DUE_BUCKETS)}."
+        },
         help_text=(
             "overdue (before today, not completed), today, future (after today), none (no "
             "due date); today in the caller's time zone."

@@ -257,6 +257,18 @@ def test_malformed_due_date_is_a_400_on_due_date(member_client, value):
     assert not Task.objects.exists()
 
 
+def test_an_impossible_date_and_a_wrong_format_get_different_plain_messages(member_client):
+    impossible = member_client.post(TASKS, {"title": "T", "due_date": "2026-02-30"})
+    wrong_format = member_client.post(TASKS, {"title": "T", "due_date": "01/03/2026"})
+
+    assert_error(impossible, 400, attr="due_date")
+    assert_error(wrong_format, 400, attr="due_date")
+    assert impossible.json()["errors"][0]["detail"] == "2026-02-30 is not a date of the calendar."
+    assert wrong_format.json()["errors"][0]["detail"] == (
+        "Enter a date as YYYY-MM-DD, for example 2026-03-01."
+    )
+
+
 def test_due_date_accepts_iso_dates_and_null(member_client):
     response = member_client.post(TASKS, {"title": "T", "due_date": "2026-02-28"})
     assert response.status_code == 201, response.content

@@ -243,6 +243,15 @@ def test_unknown_due_bucket_is_a_400_on_due(client, by_due, value):
     assert_error(client.get(f"{TASKS}?due={value}"), 400, attr="due")
 
 
+def test_an_unknown_due_bucket_lists_the_valid_ones(client, by_due):
+    response = client.get(f"{TASKS}?due=yesterday")
+
+    assert_error(response, 400, attr="due")
+    assert response.json()["errors"][0]["detail"] == (
+        "Unknown due bucket 'yesterday'; use overdue, today, future, none."
+    )
+
+
 # --- due_after / due_before -----------------------------------------------------------------
 
 
@@ -273,6 +282,13 @@ def test_due_after_and_due_before_are_inclusive(client, march):
 )
 def test_malformed_date_bound_is_a_400_naming_it(client, march, parameter, value):
     assert_error(client.get(f"{TASKS}?{parameter}={value}"), 400, attr=parameter)
+
+
+def test_an_impossible_date_bound_says_so(client, march):
+    response = client.get(f"{TASKS}?due_after=2026-02-30")
+
+    assert_error(response, 400, attr="due_after")
+    assert response.json()["errors"][0]["detail"] == "2026-02-30 is not a date of the calendar."
 
 
 # --- assignee --------------------------------------------------------------------------------
