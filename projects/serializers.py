@@ -86,7 +86,7 @@ class MemberSerializer(serializers.ModelSerializer):
 
 class MemberAddSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    role = serializers.ChoiceField(choices=MEMBER_ROLES)
+    role = serializers.ChoiceField(choices=MEMBER_ROLES, default=Role.MEMBER.value)
 
     def validate_email(self, value: str) -> User:
         user = User.objects.filter(email=normalize_email(value), is_active=True).first()

@@ -115,6 +115,16 @@ def test_email_that_names_no_user_is_a_400_on_email(client_for, team, email):
     assert db_state() == before
 
 
+def test_adding_without_a_role_adds_a_member(client_for, team):
+    newcomer = UserFactory()
+
+    response = client_for(team.admin).post(members_url(team.project.id), {"email": newcomer.email})
+
+    assert response.status_code == 201, response.content
+    assert response.json()["role"] == "member"
+    assert Membership.objects.get(project=team.project, user=newcomer).role == "member"
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -122,7 +132,6 @@ def test_email_that_names_no_user_is_a_400_on_email(client_for, team, email):
         pytest.param({"role": "boss"}, id="boss"),
         pytest.param({"role": "ADMIN"}, id="wrong-case"),
         pytest.param({"role": None}, id="null"),
-        pytest.param({}, id="missing"),
     ],
 )
 def test_role_other_than_admin_or_member_is_a_400_on_role(client_for, team, body):
