@@ -11,6 +11,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", views.landing, name="landing"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

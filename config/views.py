@@ -1,4 +1,6 @@
+from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
 from config.errors import error_response
 
@@ -11,3 +13,10 @@ def api_not_found(request, *args, **kwargs):
     clients from silently losing a POST body on a redirect, and answers JSON in DEBUG too.
     """
     return error_response(404, "not_found", "Not found.")
+
+
+@require_safe
+def landing(request):
+    """`/`: where a browser (or the admin's "View site" link) lands: links to the docs, the
+    schema, the health checks and the admin."""
+    return render(request, "tasklane/landing.html")

@@ -399,3 +399,29 @@ def test_json_nested_too_deeply_with_an_idempotency_key_is_a_400(auth_client):
     )
 
     assert_error(response, 400, attr=None, code="parse_error")
+
+
+# --- Landing ----------------------------------------------------------------------------------
+
+
+def test_the_root_is_a_landing_that_links_the_docs_schema_health_and_admin(api_client, db):
+    response = api_client.get("/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    links = re.findall(r'href="([^"]+)"', response.content.decode())
+    assert set(links) >= {
+        "/api/docs/",
+        "/api/redoc/",
+        "/api/schema/",
+        "/health/live/",
+        "/health/ready/",
+        "/admin/",
+    }
+
+
+def test_the_admins_view_site_link_points_at_the_landing(db):
+    from django.contrib import admin
+
+    assert admin.site.site_url == "/"
+    assert APIClient().get(admin.site.site_url).status_code == 200
