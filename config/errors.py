@@ -4,9 +4,13 @@ drf-standardized-errors renders it for DRF views; the functions here render it f
 happens outside them (Django-level 400/403/404/500, middleware).
 """
 
+import sys
+
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views import defaults
 from drf_standardized_errors.formatter import ExceptionFormatter
+from drf_standardized_errors.handler import ExceptionHandler as StandardExceptionHandler
 from drf_standardized_errors.types import Error
 from rest_framework import exceptions
 from rest_framework.settings import api_settings
@@ -25,6 +29,49 @@ def error_response(status: int, code: str, detail: str, attr: str | None = None)
 
 def is_api_path(path: str) -> bool:
     return path.startswith("/api/")
+
+
+# --- The database is unavailable: 503, wherever it is noticed --------------------------------
+
+# SQLSTATEs that mean "no database right now", not "this query is wrong": connection
+# exceptions (class 08), and the server shutting down, crashed or still starting up.
+UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+DATABASE_RETRY_AFTER_SECONDS = 2
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    status_code = 503
+    default_detail = "The database is unavailable. Try again in a few seconds."
+    default_code = "database_unavailable"
+    wait = DATABASE_RETRY_AFTER_SECONDS  # rendered as Retry-After
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """Whether `exc` means the database cannot be reached now (stopped, restarting, or no
+    pooled connection within DB_POOL_TIMEOUT) rather than a bug: such a request gets a 503
+    with Retry-After instead of a 500. psycopg errors carry `sqlstate`, None when the failure
+    is on the client side (connection refused or lost, pool timeout); a deadlock, a bad query
+    or a SQLite error stays a 500."""
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    sqlstate = getattr(exc.__cause__, "sqlstate", "")
+    return sqlstate is None or sqlstate.startswith(UNAVAILABLE_SQLSTATES)
+
+
+def database_unavailable_response() -> JsonResponse:
+    exc = DatabaseUnavailable()
+    response = error_response(exc.status_code, exc.default_code, str(exc.detail))
+    response["Retry-After"] = str(exc.wait)
+    return response
+
+
+class ExceptionHandler(StandardExceptionHandler):
+    """drf-standardized-errors' handler, with database outages as 503s (not 500s)."""
+
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if database_unavailable(exc):
+            return DatabaseUnavailable()
+        return super().convert_known_exceptions(exc)
 
 
 class ErrorFormatter(ExceptionFormatter):
@@ -84,5 +131,8 @@ def handler404(request, exception=None):
 
 def handler500(request):
     if is_api_path(request.path):
+        # Django calls this while handling the exception (in a middleware, say).
+        if database_unavailable(sys.exception()):
+            return database_unavailable_response()
         return error_response(500, "error", "Server Error (500)")
     return defaults.server_error(request)

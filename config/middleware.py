@@ -5,7 +5,12 @@ import logging
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 
-from config.errors import error_response, is_api_path
+from config.errors import (
+    database_unavailable,
+    database_unavailable_response,
+    error_response,
+    is_api_path,
+)
 from config.request_body import ERROR_META, TIMED_OUT, TOO_LARGE
 
 logger = logging.getLogger("tasklane.errors")
@@ -37,6 +42,11 @@ class ApiErrorMiddleware:
     def process_exception(self, request, exception):
         if not is_api_path(request.path):
             return None
+        if database_unavailable(exception):
+            logger.warning(
+                "Database unavailable on %s %s: %s", request.method, request.path, exception
+            )
+            return database_unavailable_response()
         logger.error(
             "Unhandled exception on %s %s", request.method, request.path, exc_info=exception
         )

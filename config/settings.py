@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
+    "core",
     "accounts",
     "projects",
     "tasks",
@@ -183,14 +184,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI every request may run in another thread, so persistent per-thread connections
     # (CONN_MAX_AGE) do not help; psycopg's pool does. Connecting costs ~4 ms here, most of a
     # small request. With CONN_HEALTH_CHECKS the pool checks a connection before handing it
-    # out, so a restarted PostgreSQL costs no failed request.
+    # out, so a connection broken by a restart is never handed to a request.
+    # While PostgreSQL is unreachable a request waits at most DB_POOL_TIMEOUT seconds for a
+    # connection, then gets a 503 with Retry-After (config/errors.py). The pool retries a
+    # failed connection with a growing back-off; giving up after `reconnect_timeout` lets the
+    # next request start a fresh attempt, so service resumes within seconds of PostgreSQL's
+    # return however long it was away (tests/test_database_outage.py).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 2),
         "max_size": env_int("DB_POOL_MAX_SIZE", 20),
-        "timeout": 10,
+        "timeout": env_int("DB_POOL_TIMEOUT", 2),
+        "reconnect_timeout": 4,
     }
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 2, minimum=2)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and channel layer ----------------------------------------------------------------
@@ -296,6 +306,8 @@ DRF_STANDARDIZED_ERRORS = {
     # still logged.
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
     "EXCEPTION_FORMATTER_CLASS": "config.errors.ErrorFormatter",
+    # A database outage is a 503 with Retry-After, not a 500.
+    "EXCEPTION_HANDLER_CLASS": "config.errors.ExceptionHandler",
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "413", "415", "429", "500"],
     "ERROR_SCHEMAS": {
         str(status): "config.schema.ClientErrorResponseSerializer"
