@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """Shared plumbing that no domain owns."""
+
+    name = "core"
+    verbose_name = "Core"
+
+    def ready(self):
+        from core import checks  # noqa: F401 - registers the system checks
