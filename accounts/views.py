@@ -93,8 +93,10 @@ class LoginView(PublicAuthView):
 
     def check_throttles(self, request):
         """Validate the body before any throttle runs: the account throttle keys on the email,
-        so one longer than an email can be is a 400 before any throttle key is written."""
-        LoginSerializer(data=request.data).is_valid(raise_exception=True)
+        so one longer than an email can be is a 400 before any throttle key is written.
+        (Other methods get their 405.)"""
+        if request.method == "POST":
+            LoginSerializer(data=request.data).is_valid(raise_exception=True)
         super().check_throttles(request)
 
     @extend_schema(
