@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
 from accounts.models import User
+from accounts.services import user_create
 
 
 class EmailUserCreationForm(UserCreationForm):
@@ -37,6 +38,12 @@ class UserAdmin(BaseUserAdmin):
         ),
         ("Dates", {"fields": ["date_joined", "last_login"]}),
     ]
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            user_create(user=obj)  # with the new user's Inbox
+
     add_fieldsets = [
         (
             None,

@@ -26,12 +26,14 @@ class UserManager(BaseUserManager):
         return self.get(email=normalize_email(email))
 
     def create_user(self, email, password=None, **fields):
+        """Also what `createsuperuser` and the seed commands use: the user gets their Inbox."""
+        from accounts.services import user_create  # services build on these models
+
         if not email:
             raise ValueError("An email address is required.")
         user = self.model(email=normalize_email(email), **fields)
         user.set_password(password)
-        user.save(using=self._db)
-        return user
+        return user_create(user=user)
 
     def create_superuser(self, email, password=None, **fields):
         fields.setdefault("is_staff", True)

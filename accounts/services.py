@@ -18,10 +18,22 @@ def _email_taken_error() -> ValidationError:
 
 
 @transaction.atomic
-def user_register(*, email: str, password: str, name: str = "", timezone: str = "UTC") -> User:
-    """Create an account and its personal Inbox project, together or not at all."""
+def user_create(*, user: User) -> User:
+    """Save a new user together with their personal Inbox, or neither.
+
+    Every way a user comes to exist ends here: registration, `User.objects.create_user` (so
+    `createsuperuser` and the seed commands) and the admin's add form.
+    """
     from projects.services import project_create_inbox
 
+    user.save()
+    project_create_inbox(owner=user)
+    return user
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, name: str = "", timezone: str = "UTC") -> User:
+    """Create an account and its personal Inbox project, together or not at all."""
     try:
         with transaction.atomic():
             user = User.objects.create_user(
@@ -31,7 +43,6 @@ def user_register(*, email: str, password: str, name: str = "", timezone: str = 
         if _email_taken_by_another(email):
             raise _email_taken_error() from None
         raise
-    project_create_inbox(owner=user)
     return user
 
 

@@ -74,11 +74,24 @@ def _record_created(project: Project, actor: User) -> None:
 
 @transaction.atomic
 def project_create_inbox(*, owner: User) -> Project:
-    """The personal Inbox every user gets at registration."""
+    """The personal Inbox every user gets when they come to exist (accounts.user_create)."""
     project = Project.objects.create(name=INBOX_NAME, owner=owner, is_inbox=True)
     Membership.objects.create(project=project, user=owner, role=Role.OWNER)
     _record_created(project, owner)
     return project
+
+
+def project_inbox_for(*, owner: User) -> Project:
+    """The user's Inbox, made now if it is missing (a user inserted behind the API's back):
+    a missing Inbox is never a 500."""
+    inbox = Project.objects.filter(owner=owner, is_inbox=True).first()
+    if inbox is not None:
+        return inbox
+    try:
+        with transaction.atomic():
+            return project_create_inbox(owner=owner)
+    except IntegrityError:  # a concurrent request made it first
+        return Project.objects.get(owner=owner, is_inbox=True)
 
 
 @transaction.atomic

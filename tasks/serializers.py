@@ -10,6 +10,7 @@ from accounts.models import User
 from accounts.serializers import UserSummarySerializer
 from config.serializers import ReplaceOnPutMixin
 from projects.models import Membership, Project
+from projects.services import project_inbox_for
 from tasks.dates import DateField
 from tasks.models import Status, Task
 
@@ -171,7 +172,7 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
         attrs = super().validate(attrs)
         project = attrs.get("project") or (self.instance.project if self.instance else None)
         if project is None:  # created without project_id: the caller's Inbox
-            project = Project.objects.get(owner=self.context["request"].user, is_inbox=True)
+            project = project_inbox_for(owner=self.context["request"].user)
             attrs["project"] = project
         assignee = attrs.get("assignee", self.instance.assignee if self.instance else None)
         if (

@@ -405,9 +405,10 @@ def test_page_past_the_end_is_a_404(auth_client):
 
 
 def test_page_one_of_an_empty_list_is_a_200_with_no_results(client_for, db):
-    """Registration gives everyone an Inbox, but a user created outside it (an operator's
-    `createsuperuser`, say) belongs to no project at all: their list is empty, not a 404."""
+    """Every user has an Inbox; one whose rows were deleted behind the API's back belongs to
+    no project at all: their list is empty, not a 404."""
     operator = User.objects.create_user("operator@example.com", "a-long-test-passphrase-42")
+    Project.objects.filter(owner=operator).delete()
     assert not Membership.objects.filter(user=operator).exists()
 
     response = client_for(operator).get(PROJECTS, {"page": 1})

@@ -1,0 +1,71 @@
+"""Every user has an Inbox however the user is made, and a missing one is never a 500."""
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from conftest import login
+from projects.models import Membership, Project, Role
+from tests.factories import DEFAULT_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_has_inbox(user: User) -> Project:
+    inbox = Project.objects.get(owner=user, is_inbox=True)
+    assert Membership.objects.filter(project=inbox, user=user, role=Role.OWNER).exists()
+    return inbox
+
+
+def test_create_user_gives_an_inbox():
+    assert_has_inbox(User.objects.create_user("someone@example.com", "a-passphrase-123"))
+
+
+def test_createsuperuser_gives_an_inbox_and_the_first_admin_can_create_a_task(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", DEFAULT_PASSWORD)
+    call_command("createsuperuser", "--noinput", "--email", "ops@example.com", verbosity=0)
+    admin = User.objects.get(email="ops@example.com")
+    inbox = assert_has_inbox(admin)
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(client, admin)['access']}")
+    response = client.post("/api/v1/tasks/", {"title": "First task"}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["project_id"] == inbox.id
+
+
+def test_a_user_added_in_the_admin_gets_an_inbox(admin_client):
+    response = admin_client.post(
+        "/admin/accounts/user/add/",
+        {
+            "email": "new@example.com",
+            "name": "New",
+            "timezone": "UTC",
+            "password1": "a-long-passphrase-42",
+            "password2": "a-long-passphrase-42",
+            "usable_password": "true",
+        },
+    )
+
+    assert response.status_code == 302, response.content[:2000]
+    assert_has_inbox(User.objects.get(email="new@example.com"))
+
+
+def test_the_demo_seed_gives_everyone_an_inbox():
+    call_command("seed_demo", verbosity=0)
+
+    for user in User.objects.all():
+        assert_has_inbox(user)
+
+
+def test_a_missing_inbox_is_made_when_a_task_needs_it_not_a_500(user):
+    Project.objects.filter(owner=user, is_inbox=True).delete()  # behind the API's back
+    client = APIClient(raise_request_exception=False)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(client, user)['access']}")
+
+    response = client.post("/api/v1/tasks/", {"title": "T"}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["project_id"] == assert_has_inbox(user).id
