@@ -65,13 +65,22 @@ class RegisterSerializer(UserSerializer):
     class Meta(UserSerializer.Meta):
         fields = [*UserSerializer.Meta.fields, "password"]
 
-    def validate(self, attrs):
-        candidate = User(email=attrs.get("email", ""), name=attrs.get("name", ""), timezone="UTC")
+    def validate_password(self, value: str) -> str:
+        """Checked with the other fields, not after them, so that a bad email and a bad
+        password are reported together; the similarity check reads the raw email and name."""
+        data = self.initial_data if isinstance(self.initial_data, dict) else {}
+        candidate = User(
+            email=text_or_empty(data.get("email")), name=text_or_empty(data.get("name"))
+        )
         try:
-            password_validation.validate_password(attrs["password"], user=candidate)
+            password_validation.validate_password(value, user=candidate)
         except DjangoValidationError as exc:
-            raise serializers.ValidationError({"password": get_error_detail(exc)}) from exc
-        return attrs
+            raise serializers.ValidationError(get_error_detail(exc)) from exc
+        return value
+
+
+def text_or_empty(value) -> str:
+    return value if isinstance(value, str) else ""
 
 
 class LoginSerializer(serializers.Serializer):

@@ -287,3 +287,29 @@ def test_register_refuses_a_non_string_field(api_client, field):
 
     assert_error(response, 400, attr=field)
     assert not User.objects.exists()
+
+
+def test_every_field_error_is_reported_at_once(api_client, db):
+    response = api_client.post(
+        "/api/v1/auth/register/",
+        {"email": "not-an-email", "password": "123", "timezone": "Mars/Olympus"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert {error["attr"] for error in response.json()["errors"]} == {
+        "email",
+        "password",
+        "timezone",
+    }
+
+
+def test_a_password_like_the_email_is_still_refused(api_client, db):
+    response = api_client.post(
+        "/api/v1/auth/register/",
+        {"email": "grace.hopper@example.com", "password": "grace.hopper@example.com"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert [error["attr"] for error in response.json()["errors"]] == ["password"]
