@@ -33,8 +33,8 @@ class ErrorSerializer(serializers.Serializer):
             "(404), method_not_allowed (405), request_timeout (408), conflict and "
             "idempotency_key_in_use (409), precondition_failed (412), request_too_large "
             "(413), unsupported_media_type (415), idempotency_key_reused (422), throttled "
-            "(429), error (500). New codes may be added: treat an unknown one like its "
-            "status."
+            "(429), error (500), database_unavailable (503). New codes may be added: treat an "
+            "unknown one like its status."
         )
     )
     detail = serializers.CharField(help_text="Human-readable message (English).")
@@ -168,6 +168,13 @@ IDEMPOTENCY_KEY = OpenApiParameter(
         "`Idempotency-Key`."
     ),
 )
+DATABASE_UNAVAILABLE_503 = OpenApiResponse(
+    ServerErrorResponseSerializer,
+    description=(
+        "The database is unavailable (`database_unavailable`); `Retry-After` says when to "
+        "try again. Nothing was changed."
+    ),
+)
 BODY_TIMEOUT_408 = client_error(
     "The request body stopped arriving before it was complete (`request_timeout`)."
 )
@@ -213,7 +220,7 @@ class AutoSchema(ErrorDocumentingAutoSchema):
         responses = super()._get_response_bodies(direction=direction)
         if direction != "response":
             return responses
-        extra = {}
+        extra = {"503": DATABASE_UNAVAILABLE_503}
         if self._has_body():
             extra["408"] = BODY_TIMEOUT_408
         if self._is_idempotent_create():
