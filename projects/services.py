@@ -124,10 +124,18 @@ def project_update(*, project: Project, actor: User, data: dict) -> dict:
 
 @transaction.atomic
 def project_delete(*, project: Project, actor: User) -> None:
-    """Delete a project with its tasks and memberships. The Inbox stays."""
+    """Delete a project with its tasks and memberships. The Inbox stays.
+
+    The row is locked first: concurrent deletes then queue behind the first one and find the
+    project gone (404) instead of deadlocking on its tasks and memberships.
+    """
     ensure_not_inbox(project, "deleted")
-    events.project_deleted(project_id=project.pk, actor_id=actor.pk)
-    project.delete()
+    try:
+        locked = Project.objects.select_for_update().get(pk=project.pk)
+    except Project.DoesNotExist:
+        raise Http404 from None
+    events.project_deleted(project_id=locked.pk, actor_id=actor.pk)
+    locked.delete()
 
 
 def ensure_not_inbox(project: Project, action: str) -> None:

@@ -198,3 +198,20 @@ def test_transferring_to_a_member_removed_after_validation_is_refused():
 
     assert_consistent(project)
     assert project.owner_id != leaver.user_id
+
+
+def test_parallel_deletes_of_one_project_delete_it_once_and_404_the_rest():
+    """Found by schemathesis: two DELETEs of one project deadlocked into a 500."""
+    for _ in range(ROUNDS):
+        project = ProjectFactory()
+        for _ in range(3):
+            TaskFactory(project=project)
+        owner = client_of(project.owner)
+
+        responses = run_together(
+            [call(owner, "delete", f"/api/v1/projects/{project.id}/") for _ in range(6)]
+        )
+
+        statuses = sorted(response.status_code for response in responses)
+        assert statuses == [204, 404, 404, 404, 404, 404], [r.content for r in responses]
+        assert not Project.objects.filter(pk=project.pk).exists()
