@@ -6,11 +6,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# `make run` is for development: DEBUG on (a development secret key) unless told otherwise.
-DJANGO_DEBUG ?= 1
-export DJANGO_DEBUG
 
-.PHONY: run test lint format schema install clean
+.PHONY: run superuser test lint format schema install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +18,26 @@ $(VENV)/.installed: $(BIN)/python requirements/base.txt requirements/dev.txt req
 
 install: $(VENV)/.installed
 
-run: install
+# `make run` is for development: its settings live in a git-ignored `.env`, written on the
+# first run (DEBUG on; the secret key is then made on first start in .development-secret-key).
+# config/settings.py reads `.env` for every command, so `manage.py createsuperuser` and the
+# like work after `make run` too. A variable set in the environment wins over the file.
+.env:
+	printf '%s\n' \
+		'# Development settings for `make run` and manage.py, written by the first `make run`' \
+		'# (git-ignored). A variable set in the environment wins over this file. Every' \
+		'# setting, with its default: .env.example.' \
+		'DJANGO_DEBUG=1' > $@
+
+run: install .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo --if-empty
 	exec $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
 		--ws websockets --ws-max-size 65536 --lifespan off --timeout-graceful-shutdown 5 --no-proxy-headers --no-server-header
+
+superuser: install .env
+	$(BIN)/python manage.py createsuperuser
 
 test: install
 	DJANGO_DEBUG=0 $(BIN)/python -m pytest $(PYTEST_ARGS)

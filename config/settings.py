@@ -2,7 +2,8 @@
 
 Every variable is listed with its default in `.env.example`. Production behaviour is switched
 on by environment variables (DJANGO_DEBUG off, a real secret, explicit hosts), never by a
-separate settings module.
+separate settings module. A `.env` file beside manage.py (git-ignored; `make run` writes one
+for development) fills in what the environment leaves unset; the environment always wins.
 """
 
 import os
@@ -11,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import environ
 from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.checks.security.base import (
     SECRET_KEY_INSECURE_PREFIX,
@@ -24,8 +26,30 @@ from redis.backoff import NoBackoff
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+def read_env_file() -> None:
+    """Variables from `.env` (or the file DJANGO_ENV_FILE names; none when it is empty), for
+    those the environment does not set: a variable set in the environment always wins.
+
+    Without it, a command run by hand after `make run` (`manage.py createsuperuser`) would
+    start without the development settings that `make run` had, and fail. The test suite
+    reads no file (pyproject.toml), so a developer's `.env` never changes what it checks.
+    """
+    named = os.environ.get("DJANGO_ENV_FILE")
+    if named is None:
+        environ.Env.read_env(BASE_DIR / ".env")  # absent is fine: nothing to fill in
+    elif named.strip():
+        path = Path(named.strip())
+        if not path.is_file():
+            raise ImproperlyConfigured(f"DJANGO_ENV_FILE names {named!r}, which is not a file.")
+        environ.Env.read_env(path)
+
+
+read_env_file()
+
+
 def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+    """The variable, trimmed; empty or unset means the default."""
+    return os.environ.get(name, "").strip() or default
 
 
 def env_bool(name: str, default: bool = False) -> bool:

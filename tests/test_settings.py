@@ -28,6 +28,7 @@ def start(code: str = SETUP, **variables: str) -> subprocess.CompletedProcess:
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": str(PROJECT_ROOT),
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_ENV_FILE": "",  # a developer's .env must not change the outcome
         **variables,
     }
     return subprocess.run(
