@@ -45,6 +45,15 @@ class PageNumberPagination(pagination.PageNumberPagination):
             raise exceptions.NotFound(f"Invalid page: {exc}") from exc
         return list(self.page)
 
+    def get_paginated_response_schema(self, schema):
+        """DRF's page schema, with examples on the documented base path (DRF's own point at
+        `api.example.org/accounts/`)."""
+        page_schema = super().get_paginated_response_schema(schema)
+        base = "https://tasklane.example.com/api/v1/tasks/"
+        page_schema["properties"]["next"]["example"] = f"{base}?page=4"
+        page_schema["properties"]["previous"]["example"] = f"{base}?page=2"
+        return page_schema
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:

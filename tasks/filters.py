@@ -225,6 +225,6 @@ class TaskOrdering(BaseFilterBackend):
                     "workflow (pending < in-progress < completed); tasks without a due date "
                     "come last either way; `id` breaks ties. Unknown fields are a 400."
                 ),
-                "schema": {"type": "string", "example": "due_date,-status"},
+                "schema": {"type": "string"},
             }
         ]

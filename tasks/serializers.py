@@ -75,12 +75,13 @@ def utc_timestamp(value) -> str | None:
     ]
 )
 class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
-    """The task representation. Needs `request` and `today` (the caller's date) in context.
-
-    `project_id` only accepts the caller's projects, so a foreign project and a missing one
-    get the very same message: existence is not leaked.
+    """A task. `is_overdue` is true when `due_date` is before today in your time zone and the
+    task is not completed. `project_id` defaults to your Inbox on creation and accepts only
+    projects you belong to; `assignee_id` must be a member of the task's project.
     """
 
+    # Rendering needs `request` and `today` (the caller's date) in the serializer context.
+    # A foreign project and a missing one get the very same message: existence is not leaked.
     project_id = serializers.PrimaryKeyRelatedField(
         source="project",
         queryset=Project.objects.none(),

@@ -53,7 +53,8 @@ ETAG = OpenApiParameter(
 )
 # The list's parameters as the filters really accept them, so that a value the schema allows
 # is never refused (django-filter's own schema calls `assignee` an integer and `project` a
-# number, and says nothing of comma lists or of the ordering syntax).
+# number, and says nothing of comma lists or of the ordering syntax). Examples go in the
+# descriptions: Swagger UI pre-fills a parameter's example, named or not, and sends it.
 STATUS_CHOICE = "(pending|in-progress|completed)"
 ORDERING_TERM = f"-?({'|'.join(TaskOrdering.fields)})"
 LIST_PARAMETERS = [
@@ -66,9 +67,9 @@ LIST_PARAMETERS = [
         "status",
         {"type": "string", "pattern": f"^({STATUS_CHOICE}(,{STATUS_CHOICE})*)?$"},
         description=(
-            "One status or a comma-separated list: pending, in-progress, completed (empty: any)."
+            "One status or a comma-separated list: pending, in-progress, completed (empty: "
+            "any). Given several times, the values combine. For example `pending,in-progress`."
         ),
-        examples=[OpenApiExample("Open", value="pending,in-progress")],
     ),
     OpenApiParameter(
         "assignee",
@@ -96,9 +97,9 @@ LIST_PARAMETERS = [
             f"{', '.join(TaskOrdering.fields)}; each field at most once. Default (also when "
             f"empty) `{TaskOrdering.default}`. Status follows the workflow (pending < "
             "in-progress < completed); tasks without a due date come last either way; `id` "
-            "breaks ties. Unknown or repeated fields are a 400."
+            "breaks ties. Unknown or repeated fields are a 400. For example "
+            "`due_date,-status`."
         ),
-        examples=[OpenApiExample("By due date", value="due_date,-status")],
     ),
 ]
 TASK_EXAMPLE = OpenApiExample(

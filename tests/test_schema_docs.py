@@ -1,0 +1,52 @@
+"""What the OpenAPI schema tells a reader, and what Swagger UI does with it.
+
+Swagger UI's "Try it out" pre-fills a parameter with its example (the first of named
+`examples`, or `example`) and sends it unless the user clears it: a list request would then
+be filtered or ordered by a value nobody typed. Examples of list parameters live in their
+descriptions instead.
+"""
+
+import json
+
+import pytest
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+LIST_OPERATIONS = ["/api/v1/tasks/", "/api/v1/projects/", "/api/v1/projects/{project_pk}/members/"]
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    with django_db_blocker.unblock():
+        return APIClient().get("/api/schema/?format=json").json()
+
+
+@pytest.mark.parametrize("path", LIST_OPERATIONS)
+def test_list_parameters_carry_no_example_that_swagger_ui_would_send(schema, path):
+    for parameter in schema["paths"][path]["get"]["parameters"]:
+        assert "example" not in parameter, parameter["name"]
+        assert "examples" not in parameter, parameter["name"]
+        assert "example" not in parameter["schema"], parameter["name"]
+
+
+def test_the_ordering_and_status_examples_are_in_their_descriptions(schema):
+    parameters = {p["name"]: p for p in schema["paths"]["/api/v1/tasks/"]["get"]["parameters"]}
+
+    assert "`due_date,-status`" in parameters["ordering"]["description"]
+    assert "`pending,in-progress`" in parameters["status"]["description"]
+
+
+def test_page_links_in_examples_point_at_the_documented_api(schema):
+    page = schema["components"]["schemas"]["PaginatedTaskList"]["properties"]
+
+    assert page["next"]["example"].endswith("/api/v1/tasks/?page=4")
+    assert page["previous"]["example"].endswith("/api/v1/tasks/?page=2")
+    assert "api.example.org" not in json.dumps(schema)
+
+
+def test_the_task_schema_describes_the_task_to_its_users(schema):
+    description = schema["components"]["schemas"]["Task"]["description"]
+
+    assert "is_overdue" in description
+    assert "context" not in description
