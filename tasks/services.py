@@ -46,6 +46,19 @@ def _sync_completed_at(task: Task, previous_status: str | None) -> None:
         task.completed_at = None
 
 
+NOT_A_MEMBER = "The assignee must be a member of the task's project."
+
+
+def assignee_is_member(*, project_id: int, user_id: int | None) -> bool:
+    """Whether a task in the project may be assigned to the user (nobody, or a member).
+
+    For forms that validate before writing (the admin); the write checks again under a lock.
+    """
+    return user_id is None or (
+        Membership.objects.filter(project_id=project_id, user_id=user_id).exists()
+    )
+
+
 def _lock_task(pk: int) -> Task:
     try:
         return Task.objects.select_for_update().get(pk=pk)
@@ -66,16 +79,7 @@ def _ensure_assignee_stays_member(task: Task) -> None:
         .first()
     )
     if membership is None:
-        raise ValidationError(
-            {
-                "assignee_id": [
-                    ErrorDetail(
-                        "The assignee must be a member of the task's project.",
-                        code="not_a_member",
-                    )
-                ]
-            }
-        )
+        raise ValidationError({"assignee_id": [ErrorDetail(NOT_A_MEMBER, code="not_a_member")]})
 
 
 def _field_values(task: Task) -> dict:
