@@ -34,6 +34,10 @@ class Project(models.Model):
         ]
 
     def __str__(self) -> str:
+        """Every user's Inbox has the same name; its owner tells them apart (in the admin's
+        lists, filters and autocomplete). Load `owner` with the project where many are shown."""
+        if self.is_inbox:
+            return f"{self.name} ({self.owner})"
         return self.name
 
 

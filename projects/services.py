@@ -95,10 +95,14 @@ def project_inbox_for(*, owner: User) -> Project:
 
 
 @transaction.atomic
-def project_create(*, owner: User, name: str, description: str = "") -> Project:
+def project_create(
+    *, owner: User, name: str, description: str = "", actor: User | None = None
+) -> Project:
+    """A new project owned by `owner`; `actor` is who made it, if not the owner (an operator
+    in the admin)."""
     project = Project.objects.create(name=name, description=description, owner=owner)
     Membership.objects.create(project=project, user=owner, role=Role.OWNER)
-    _record_created(project, owner)
+    _record_created(project, actor or owner)
     return project
 
 
@@ -145,11 +149,15 @@ def ensure_not_inbox(project: Project, action: str) -> None:
 
 @transaction.atomic
 def project_transfer(*, project: Project, new_owner: User, actor: User) -> None:
-    """Hand the project to another member; the old owner stays on as an admin."""
+    """Hand the project to another member; the old owner stays on as an admin.
+
+    `project` is the project as the caller saw it when checking who may transfer it (the
+    owner, or an operator in the admin).
+    """
     ensure_not_inbox(project, "transferred")
     locked = _lock_project(project.pk)
     old_owner_id = locked.owner_id
-    if old_owner_id != actor.pk:  # a concurrent transfer went first
+    if old_owner_id != project.owner_id:  # a concurrent transfer went first
         raise PermissionDenied("Only the project's owner may do this.")
     memberships = Membership.objects.select_for_update().filter(
         project=locked, user_id__in=(old_owner_id, new_owner.pk)

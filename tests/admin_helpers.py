@@ -62,18 +62,20 @@ def messages_of(response) -> list[str]:
 
 @pytest.fixture(name="sent")
 def sent_fixture(monkeypatch):
-    """`sent()`: what reached the channel layer after commits, as (group, type, actor_id);
-    transport messages to a user's sockets have type `auth.revoked` and the like, actor None."""
+    """`sent()`: the contract's events that reached the channel layer after commits, as
+    (group, type, actor_id); `sent(transport=True)` also lists the messages that only steer a
+    user's sockets (`auth.revoked`, `membership.revoked`, ...), with actor None."""
     batches: list = []
     monkeypatch.setattr(events, "_send_now", batches.append)
 
-    def flatten() -> list[tuple[str, str, int | None]]:
+    def flatten(transport: bool = False) -> list[tuple[str, str, int | None]]:
         return [
             (group, message["event"]["type"], message["event"]["actor_id"])
             if "event" in message
             else (group, message["type"], None)
             for batch in batches
             for group, message in batch
+            if transport or "event" in message
         ]
 
     return flatten

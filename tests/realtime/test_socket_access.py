@@ -7,7 +7,6 @@ import time
 import pytest
 import redis
 from django.db import transaction
-from django.test import Client
 
 from accounts.models import User
 from projects import socket_slots
@@ -147,26 +146,12 @@ async def test_a_rolled_back_deactivation_keeps_the_socket(team):
 # --- memberships changed outside the services -----------------------------------------------
 
 
-def delete_membership_in_the_admin(project: Project, user: User) -> None:
-    membership = Membership.objects.get(project=project, user=user)
-    admin = User.objects.create_superuser("operator@example.com", password="x", is_staff=True)
-    client = Client()
-    client.force_login(admin)
-    response = client.post(
-        f"/admin/projects/membership/{membership.pk}/delete/", {"post": "yes"}, follow=False
-    )
-    assert response.status_code == 302, response.content
-
-
 def delete_membership_with_the_orm(project: Project, user: User) -> None:
     Membership.objects.filter(project=project, user=user).delete()
 
 
-@pytest.mark.parametrize(
-    "remove", [delete_membership_in_the_admin, delete_membership_with_the_orm], ids=["admin", "orm"]
-)
 @run_async
-async def test_a_membership_deleted_outside_the_services_stops_the_projects_events(team, remove):
+async def test_a_membership_deleted_outside_the_services_stops_the_projects_events(team):
     elsewhere = await call(lambda: person(MembershipFactory(user=team.member.user).project.owner))
     other_project = (await call(lambda: elsewhere.user.owned_projects.get(is_inbox=False))).pk
     async with sockets() as open_socket:
@@ -174,7 +159,7 @@ async def test_a_membership_deleted_outside_the_services_stops_the_projects_even
         owner = await open_socket(team.owner.access)
         assert team.project.pk in member.ready["project_ids"]
 
-        await call(remove, team.project, team.member.user)
+        await call(delete_membership_with_the_orm, team.project, team.member.user)
         await member.assert_silent(timeout=WITHIN_A_SECOND)
 
         await create_task(team.owner, team.project.pk)
