@@ -41,16 +41,8 @@ class IsProjectOwner(BasePermission):
         return caller_role(obj) == Role.OWNER
 
 
-def can_delete_task(*, role: str | None, task, user) -> bool:
-    """A task may be deleted (or moved out of its project) by its creator, an admin or the
-    owner of its project."""
-    if role is None:
-        return False
-    return task.created_by_id == user.id or can_manage_project(role)
-
-
-class CanDeleteTask(BasePermission):
-    message = "Only the task's creator or a project owner or admin may do this."
+class IsSelf(BasePermission):
+    """The membership is the caller's own: any member may leave a project."""
 
     def has_object_permission(self, request, view, obj):
-        return can_delete_task(role=caller_role(obj), task=obj, user=request.user)
+        return obj.user_id == request.user.id

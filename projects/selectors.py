@@ -39,15 +39,6 @@ def project_ids_for(user: User) -> list[int]:
     )
 
 
-def role_of(*, user: User, project_id: int) -> str | None:
-    """The user's role in a project (`owner`, `admin`, `member`), or None for a stranger."""
-    return (
-        Membership.objects.filter(project_id=project_id, user=user)
-        .values_list("role", flat=True)
-        .first()
-    )
-
-
 def members_of(project: Project) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(project=project)

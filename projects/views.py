@@ -1,16 +1,17 @@
+from django.db.models import Value
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from config.schema import client_error
 from config.urls_helpers import ID_PATTERN
+from core.views import PermissionTableMixin
 from projects import selectors, services
 from projects.feeds import feed_response, feed_schema
 from projects.models import Membership, Project
-from projects.permissions import IsProjectAdmin, IsProjectMember, IsProjectOwner
+from projects.permissions import IsProjectAdmin, IsProjectMember, IsProjectOwner, IsSelf
 from projects.serializers import (
     MEMBER_EXAMPLE,
     PROJECT_EXAMPLE,
@@ -57,7 +58,7 @@ INBOX_409 = client_error("The project is the caller's Inbox.")
         responses={204: None, 409: INBOX_409},
     ),
 )
-class ProjectViewSet(viewsets.ModelViewSet):
+class ProjectViewSet(PermissionTableMixin, viewsets.ModelViewSet):
     """Projects the caller belongs to; everyone else's do not exist (404)."""
 
     serializer_class = ProjectSerializer
@@ -71,9 +72,11 @@ class ProjectViewSet(viewsets.ModelViewSet):
         "activity": [IsProjectMember],
     }
 
-    def get_permissions(self):
-        extra = self.permission_classes_by_action.get(self.action, [])
-        return [IsAuthenticated(), *(permission() for permission in extra)]
+    def check_preconditions(self, project: Project) -> None:
+        if self.action == "destroy":
+            services.ensure_not_inbox(project, "deleted")
+        elif self.action == "transfer":
+            services.ensure_not_inbox(project, "transferred")
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -109,7 +112,6 @@ class ProjectViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
         project = self.get_object()
-        services.ensure_not_inbox(project, "transferred")
         serializer = TransferSerializer(data=request.data, context={"project": project})
         serializer.is_valid(raise_exception=True)
         services.project_transfer(
@@ -166,6 +168,7 @@ class ProjectViewSet(viewsets.ModelViewSet):
     ),
 )
 class MemberViewSet(
+    PermissionTableMixin,
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -176,6 +179,11 @@ class MemberViewSet(
     lookup_field = "user_id"
     lookup_value_regex = ID_PATTERN
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    permission_classes_by_action = {
+        "create": [IsProjectAdmin],  # checked on the project
+        "partial_update": [IsProjectAdmin],
+        "destroy": [IsProjectAdmin | IsSelf],
+    }
 
     def get_project(self):
         """The project from the URL, if the caller is a member (404 otherwise)."""
@@ -188,16 +196,20 @@ class MemberViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Membership.objects.none()
-        return selectors.members_of(self.get_project())
+        project = self.get_project()
+        # Each row carries the caller's role in its project, for the permission classes.
+        return selectors.members_of(project).annotate(caller_role=Value(project.caller_role))
 
-    def check_role(self, allowed: bool) -> None:
-        if not allowed:
-            self.permission_denied(self.request, message=IsProjectAdmin.message)
+    def check_preconditions(self, obj) -> None:
+        if self.action == "create":
+            services.ensure_not_inbox(obj, "shared")
+        elif self.action == "partial_update":
+            services.ensure_not_owner_row(obj, "demoted")
+        elif self.action == "destroy":
+            services.ensure_not_owner_row(obj, "removed")
 
     def create(self, request, *args, **kwargs):
-        project = self.get_project()
-        self.check_role(IsProjectAdmin().has_object_permission(request, self, project))
-        services.ensure_not_inbox(project, "shared")
+        project = self.authorize(self.get_project())
         serializer = MemberAddSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         membership = services.member_add(
@@ -209,10 +221,7 @@ class MemberViewSet(
         return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
-        project = self.get_project()
         membership = self.get_object()
-        self.check_role(IsProjectAdmin().has_object_permission(request, self, project))
-        services.ensure_not_owner_row(membership, "demoted")
         serializer = MemberRoleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         membership = services.member_change_role(
@@ -221,9 +230,6 @@ class MemberViewSet(
         return Response(MemberSerializer(membership).data)
 
     def destroy(self, request, *args, **kwargs):
-        project = self.get_project()
         membership = self.get_object()
-        leaving = membership.user_id == request.user.id
-        self.check_role(leaving or IsProjectAdmin().has_object_permission(request, self, project))
         services.member_remove(membership=membership, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -9,19 +9,19 @@ from drf_spectacular.utils import (
 )
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 
 from config.exceptions import PreconditionFailed
 from config.numbers import MAX_BIGINT
 from config.schema import client_error
 from config.urls_helpers import ID_PATTERN
+from core.views import PermissionTableMixin, request_body
 from projects.feeds import feed_response, feed_schema
-from projects.permissions import CanDeleteTask, can_delete_task
 from projects.selectors import task_activity
 from tasks import selectors, services
 from tasks.filters import TaskFilterSet, TaskOrdering
 from tasks.models import Task
+from tasks.permissions import CanDeleteTask, CanMoveTask
 from tasks.serializers import TASK_EXAMPLE as TASK_RESPONSE
 from tasks.serializers import TaskSerializer
 
@@ -176,11 +176,16 @@ def none_match_hits(if_none_match: str | None, etag: str) -> bool:
         responses={204: None, 412: STALE_412},
     ),
 )
-class TaskViewSet(viewsets.ModelViewSet):
+class TaskViewSet(PermissionTableMixin, viewsets.ModelViewSet):
     serializer_class = TaskSerializer
     lookup_value_regex = ID_PATTERN
     filter_backends = [DjangoFilterBackend, TaskOrdering]
     filterset_class = TaskFilterSet
+    permission_classes_by_action = {
+        "update": [CanMoveTask],
+        "partial_update": [CanMoveTask],
+        "destroy": [CanDeleteTask],
+    }
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -192,15 +197,14 @@ class TaskViewSet(viewsets.ModelViewSet):
             task = selectors.task_for(self.request.user, int(self.kwargs["pk"]))
         except Task.DoesNotExist as exc:
             raise Http404 from exc
-        if self.action == "destroy":
-            self.check_object_permissions(self.request, task)
-        return task
+        return self.authorize(task)
 
-    def get_permissions(self):
-        permissions = super().get_permissions()
-        if self.action == "destroy":
-            permissions.append(CanDeleteTask())
-        return permissions
+    def check_preconditions(self, task: Task) -> None:
+        """A stale If-Match is a 412 before the body is looked at."""
+        if self.action in ("update", "partial_update", "destroy"):
+            self.if_match = self.request.headers.get("If-Match")
+            if not services.etag_matches(self.if_match, task):
+                raise PreconditionFailed()
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -213,13 +217,6 @@ class TaskViewSet(viewsets.ModelViewSet):
         response = Response(self.get_serializer(task).data, status=status_code)
         response["ETag"] = services.task_etag(task)
         return response
-
-    def _check_if_match(self, task: Task) -> str | None:
-        """412 before the body is looked at; the service checks again under the row lock."""
-        if_match = self.request.headers.get("If-Match")
-        if not services.etag_matches(if_match, task):
-            raise PreconditionFailed()
-        return if_match
 
     def list(self, request, *args, **kwargs):
         """Sort and page the task ids first, then load just that page with its users.
@@ -253,40 +250,16 @@ class TaskViewSet(viewsets.ModelViewSet):
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         task = self.get_object()
-        unreadable = self._check_move_allowed(task)
-        if_match = self._check_if_match(task)
-        if unreadable is not None:
-            raise unreadable
-        serializer = self.get_serializer(task, data=request.data, partial=partial)
+        serializer = self.get_serializer(task, data=request_body(request), partial=partial)
         serializer.is_valid(raise_exception=True)
         services.task_update(
-            task=task, actor=request.user, data=serializer.validated_data, if_match=if_match
+            task=task, actor=request.user, data=serializer.validated_data, if_match=self.if_match
         )
         return self._render(task.pk)
 
-    def _check_move_allowed(self, task: Task) -> ParseError | None:
-        """Moving a task out of its project takes the right to delete it there (403).
-
-        An unreadable body is no move: its 400 is returned, for the caller to raise after
-        If-Match. (DRF reads the body once: asked again after a parse error, `request.data`
-        is empty, and the write would go ahead as an empty PATCH.)
-        """
-        try:
-            data = self.request.data
-        except ParseError as error:
-            return error
-        if not isinstance(data, dict):
-            return None
-        if "project_id" not in data or str(data["project_id"]) == str(task.project_id):
-            return None
-        if not can_delete_task(role=task.caller_role, task=task, user=self.request.user):
-            self.permission_denied(self.request, message=CanDeleteTask.message)
-        return None
-
     def destroy(self, request, *args, **kwargs):
         task = self.get_object()
-        if_match = self._check_if_match(task)
-        services.task_delete(task=task, actor=request.user, if_match=if_match)
+        services.task_delete(task=task, actor=request.user, if_match=self.if_match)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @feed_schema(

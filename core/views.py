@@ -1,0 +1,53 @@
+"""One way for every viewset to say who may do what, in the contract's order.
+
+The contract answers a request in a fixed order: 401 (authentication) → 404 (the object is not
+the caller's) → 403 (the caller's role does not allow the action) → 409/412 (the state of the
+target) → 400 (the body). DRF runs 401 in `initial()` and 404 in `get_object()`; the mixin
+runs the action's permission classes (403) and then `check_preconditions` (409/412) on every
+object it hands out, before an action reads the body. The services check the state again
+under their row locks: these checks give the contract's order, the services keep the data
+right under concurrency.
+"""
+
+from rest_framework.exceptions import ParseError
+from rest_framework.permissions import IsAuthenticated
+
+
+class PermissionTableMixin:
+    #: action → permission classes (composed with & and |), on top of IsAuthenticated.
+    permission_classes_by_action: dict = {}
+
+    def get_permissions(self):
+        extra = self.permission_classes_by_action.get(self.action, ())
+        return [IsAuthenticated(), *(permission() for permission in extra)]
+
+    def get_object(self):
+        """DRF's lookup (404) and object permissions (403), then the preconditions."""
+        obj = super().get_object()
+        self.check_preconditions(obj)
+        return obj
+
+    def authorize(self, obj):
+        """403 and 409/412 for an object found another way (a parent, a custom lookup)."""
+        self.check_object_permissions(self.request, obj)
+        self.check_preconditions(obj)
+        return obj
+
+    def check_preconditions(self, obj) -> None:
+        """409/412 for this action on `obj`; nothing by default."""
+
+
+def request_body(request):
+    """`request.data`, raising its parse error every time it is asked for.
+
+    DRF raises a ParseError once, then hands out an empty body: a permission that peeks at
+    the body (a task move) would otherwise turn a malformed PATCH into an empty write.
+    """
+    error = getattr(request, "_tasklane_body_error", None)
+    if error is not None:
+        raise error
+    try:
+        return request.data
+    except ParseError as exc:
+        request._tasklane_body_error = exc
+        raise
