@@ -1,9 +1,17 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+from django.db import transaction
+from rest_framework_simplejwt.token_blacklist.admin import BlacklistedTokenAdmin
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from accounts.models import User
-from accounts.services import user_create
+from accounts.services import (
+    user_change_password,
+    user_create,
+    user_deactivate,
+    user_end_sessions,
+)
 
 
 class EmailUserCreationForm(UserCreationForm):
@@ -18,12 +26,34 @@ class EmailUserChangeForm(UserChangeForm):
         fields = "__all__"
 
 
+class EndSessionsPasswordChangeForm(AdminPasswordChangeForm):
+    """A password set by an operator ends the user's sessions, as a change through the API
+    does (refresh tokens blacklisted, sockets closed)."""
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("set_usable_password", True):
+            user_change_password(user=self.user, new_password=self.cleaned_data["password1"])
+        else:
+            with transaction.atomic():
+                super().save(commit=True)
+                user_end_sessions(user=self.user)
+        return self.user
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    """Django's user admin, keyed by email instead of a username."""
+    """Django's user admin, keyed by email instead of a username.
+
+    Users are deactivated, never deleted here: deleting one would drop their memberships and
+    projects behind the services' backs. Deactivating (the checkbox or the action) ends every
+    session the user has: refresh tokens are blacklisted and open sockets closed.
+    """
 
     form = EmailUserChangeForm
     add_form = EmailUserCreationForm
+    change_password_form = EndSessionsPasswordChangeForm
+    actions = ["deactivate"]
+    show_full_result_count = False
     ordering = ["email"]
     list_display = ["email", "name", "timezone", "is_active", "is_staff", "date_joined"]
     list_filter = ["is_active", "is_staff", "is_superuser"]
@@ -38,11 +68,25 @@ class UserAdmin(BaseUserAdmin):
         ),
         ("Dates", {"fields": ["date_joined", "last_login"]}),
     ]
+
     def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-        else:
+        if not change:
             user_create(user=obj)  # with the new user's Inbox
+            return
+        super().save_model(request, obj, form, change)
+        if "is_active" in form.changed_data and not obj.is_active:
+            user_deactivate(user=obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Deactivate selected users (ends their sessions)")
+    def deactivate(self, request, queryset):
+        with transaction.atomic():
+            users = list(queryset.filter(is_active=True))
+            for user in users:
+                user_deactivate(user=user)
+        self.message_user(request, f"Deactivated {len(users)} user(s).", messages.SUCCESS)
 
     add_fieldsets = [
         (
@@ -53,3 +97,23 @@ class UserAdmin(BaseUserAdmin):
             },
         )
     ]
+
+
+admin.site.unregister(BlacklistedToken)
+
+
+@admin.register(BlacklistedToken)
+class ReadOnlyBlacklistedTokenAdmin(BlacklistedTokenAdmin):
+    """simplejwt's list, read-only: deleting an entry would make a revoked token work again."""
+
+    actions = None
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.method in ("GET", "HEAD") and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -69,9 +69,26 @@ def user_change_password(*, user: User, new_password: str) -> None:
     Access tokens carry a hash of the password hash (simplejwt's CHECK_REVOKE_TOKEN); refresh
     tokens are blacklisted here as well, since the stock refresh endpoint ignores that claim.
     """
-    from projects.events import revoke_sockets
-
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    user_end_sessions(user=user)
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> None:
+    """Deactivate an account; every session it has ends now.
+
+    Without the revocation a refresh token issued before would work again the day the
+    account is reactivated, and an open socket would go on until its token expired.
+    """
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    user_end_sessions(user=user)
+
+
+def user_end_sessions(*, user: User) -> None:
+    """Blacklist the user's refresh tokens and close their sockets (after commit)."""
+    from projects.events import revoke_sockets
+
     revoke_all_refresh_tokens(user)
     revoke_sockets(user_id=user.pk)
