@@ -1,0 +1,430 @@
+"""Seeding at scale for `seed_demo --tasks N ...`: users, projects and tasks in bulk, for bench/.
+
+Rows are what the services would have written, made in bulk: every user gets an Inbox with
+an owner membership and its `project_created` entry (as accounts.services.user_create does),
+every project its owner membership and entry (projects.services.project_create), every task
+a creator and an assignee who are members of its project. Tasks have no activity entries
+(1M of them would double the seeding time and nothing here reads them).
+
+Task rows go through PostgreSQL's COPY in the order of their `created_at`, as a live system
+would insert them, with each row in a random project: every bench user's tasks sit among
+older and newer tasks of other projects. On PostgreSQL the task table's secondary indexes
+and foreign keys are dropped for the load and rebuilt in the same transaction (from their
+own definitions, so the schema comes out exactly as the migrations left it, every
+constraint checked); on other databases rows go through bulk_create.
+"""
+
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.contrib.auth.hashers import make_password
+from django.db import connection, transaction
+from django.db.models import F
+
+from accounts.models import User
+from projects import activity
+from projects.models import Activity, Membership, Project, Role, Verb
+from projects.services import INBOX_NAME
+from tasks.models import Status, Task
+
+PASSWORD = "bench-password-123"
+# Titles are three words of this list; `SEARCH_WORD` is in about one title in twenty and is a
+# substring of no other word, so `search=` matches a known share of the tasks.
+WORDS = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "report",
+    "budget",
+    "review",
+    "launch",
+    "design",
+    "draft",
+    "invoice",
+    "meeting",
+    "release",
+    "roadmap",
+    "backlog",
+    "sprint",
+    "bug",
+    "feature",
+    "client",
+    "server",
+    "mobile",
+    "web",
+    "email",
+    "newsletter",
+    "survey",
+    "audit",
+    "contract",
+    "hiring",
+    "onboarding",
+    "training",
+    "deploy",
+    "migrate",
+    "refactor",
+    "test",
+    "docs",
+    "pricing",
+    "support",
+    "ticket",
+    "renewal",
+    "partner",
+    "vendor",
+    "campaign",
+    "analytics",
+    "dashboard",
+    "metrics",
+    "security",
+    "backup",
+    "storage",
+    "network",
+    "laptop",
+    "office",
+    "travel",
+    "expense",
+    "payroll",
+    "policy",
+    "legal",
+    "translate",
+    "video",
+    "podcast",
+    "webinar",
+    "event",
+    "booth",
+    "poster",
+]
+SEARCH_WORD = "invoice"
+TIMEZONES = ["UTC", "Europe/Paris", "America/New_York", "Asia/Tokyo", "Australia/Sydney"]
+TASK_COLUMNS = (
+    "project_id",
+    "title",
+    "description",
+    "status",
+    "due_date",
+    "assignee_id",
+    "created_by_id",
+    "created_at",
+    "updated_at",
+    "completed_at",
+)
+# Status mix of the seeded tasks: mostly open work, a third done.
+STATUS_WEIGHTS = {Status.PENDING: 45, Status.IN_PROGRESS: 20, Status.COMPLETED: 35}
+HISTORY = timedelta(days=730)  # created_at runs over the last two years
+
+
+def bench_email(visible: int) -> str:
+    """The bench user who sees `visible` tasks."""
+    return f"bench-see-{visible}@example.com"
+
+
+def user_email(index: int) -> str:
+    return f"user{index}@example.com"
+
+
+@dataclass
+class ScaleSpec:
+    tasks: int
+    users: int
+    projects: int
+    members: int = 6
+    bench_visible: list[int] = field(default_factory=list)
+    seed: int = 1
+
+    def bench_projects(self, visible: int) -> list[int]:
+        """How a bench user's tasks are split over their own projects: a few, unequal."""
+        parts = 2 if visible <= 1_000 else 5 if visible <= 10_000 else 10
+        parts = max(1, min(parts, visible))
+        sizes = [visible // parts] * parts
+        for index in range(visible - sum(sizes)):
+            sizes[index] += 1
+        return sizes
+
+    def problems(self) -> list[str]:
+        bench_projects = sum(len(self.bench_projects(v)) for v in self.bench_visible)
+        problems = []
+        if self.users < 1:
+            problems.append("--users must be at least 1.")
+        if self.projects < bench_projects + (1 if self.tasks > sum(self.bench_visible) else 0):
+            problems.append(
+                f"--projects {self.projects} is too few: the bench users need "
+                f"{bench_projects} projects of their own, and other tasks need at least one more."
+            )
+        if sum(self.bench_visible) > self.tasks:
+            problems.append(
+                f"--tasks {self.tasks} is fewer than the bench users see "
+                f"({sum(self.bench_visible)} together)."
+            )
+        if len(set(self.bench_visible)) != len(self.bench_visible):
+            problems.append("Each bench user must see a different number of tasks.")
+        return problems
+
+
+class Progress:
+    """One line on stderr, rewritten in place on a terminal, every 10% otherwise."""
+
+    def __init__(self, label: str, total: int, stream=None):
+        self.label, self.total, self.stream = label, total, stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.start = time.monotonic()
+        self.shown = -1
+        self.finished = False
+
+    def update(self, done: int) -> None:
+        percent = 100 * done // max(self.total, 1)
+        step = 1 if self.tty else 10
+        if self.finished or (percent // step == self.shown // step and done < self.total):
+            return
+        self.shown, self.finished = percent, done >= self.total
+        width = 30
+        filled = width * percent // 100
+        line = (
+            f"{self.label:<10} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{self.total:,} "
+            f"({percent}%) {time.monotonic() - self.start:.1f} s"
+        )
+        self.stream.write(("\r" + line) if self.tty else (line + "\n"))
+        if self.tty and done >= self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def step(label: str, stream=None):
+    """A phase without a bar: its name, then its time when it ends."""
+    stream = stream or sys.stderr
+
+    class Timer:
+        def __enter__(self):
+            self.start = time.monotonic()
+            stream.write(f"{label} ...")
+            stream.flush()
+
+        def __exit__(self, *exc):
+            stream.write(f" {time.monotonic() - self.start:.1f} s\n")
+            stream.flush()
+
+    return Timer()
+
+
+def reset_all() -> None:
+    """Delete every user, project, membership, task and activity entry (and all that
+    refers to a user: tokens, idempotency records, admin log)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE accounts_user, projects_project RESTART IDENTITY CASCADE")
+    else:
+        Task.objects.all().delete()
+        Activity.objects.all().delete()
+        Membership.objects.all().delete()
+        Project.objects.all().delete()
+        User.objects.all().delete()
+
+
+def _created_entry(project: Project, actor_id: int) -> Activity:
+    """The `project_created` entry projects.services writes for a new project or Inbox."""
+    return Activity(
+        project=project,
+        actor_id=actor_id,
+        verb=Verb.PROJECT_CREATED,
+        changes={
+            "name": activity.change(None, project.name),
+            "description": activity.change(None, project.description),
+        },
+    )
+
+
+def _users(spec: ScaleSpec, rng: random.Random) -> tuple[list[User], dict[int, User]]:
+    """Regular users and the bench users (by how many tasks each sees), each with an Inbox
+    owned through a membership, as user_create leaves them."""
+    password = make_password(PASSWORD)
+    people = [
+        User(
+            email=user_email(index),
+            name=f"User {index}",
+            timezone=rng.choice(TIMEZONES),
+            password=password,
+        )
+        for index in range(spec.users)
+    ]
+    bench = [
+        User(email=bench_email(visible), name=f"Bench {visible}", password=password)
+        for visible in spec.bench_visible
+    ]
+    created = User.objects.bulk_create(people + bench, batch_size=2_000)
+    inboxes = Project.objects.bulk_create(
+        [Project(name=INBOX_NAME, owner=user, is_inbox=True) for user in created],
+        batch_size=2_000,
+    )
+    Membership.objects.bulk_create(
+        [Membership(project=inbox, user_id=inbox.owner_id, role=Role.OWNER) for inbox in inboxes],
+        batch_size=5_000,
+    )
+    Activity.objects.bulk_create(
+        [_created_entry(inbox, inbox.owner_id) for inbox in inboxes], batch_size=5_000
+    )
+    return created[: spec.users], dict(zip(spec.bench_visible, created[spec.users :], strict=True))
+
+
+def _projects(
+    spec: ScaleSpec, rng: random.Random, people: list[User], bench: dict[int, User]
+) -> tuple[list[int], dict[int, list[int]]]:
+    """Shared projects, each owned by a regular user with `members - 1` others; the first
+    ones also hold one bench user each. Returns every project's share of the tasks (a list
+    with one project id per task, not yet shuffled) and every project's member ids."""
+    bench_sizes = [
+        (user, size) for visible, user in bench.items() for size in spec.bench_projects(visible)
+    ]
+    owners = [rng.choice(people) for _ in range(spec.projects)]
+    projects = Project.objects.bulk_create(
+        [
+            Project(name=f"Project {index}", description=f"Shared project {index}", owner=owner)
+            for index, owner in enumerate(owners)
+        ],
+        batch_size=2_000,
+    )
+    others = min(spec.members, len(people)) - 1
+    memberships, members_of = [], {}
+    for project in projects:
+        memberships.append(Membership(project=project, user_id=project.owner_id, role=Role.OWNER))
+        candidates = rng.sample(people, others + 1)
+        chosen = [user.id for user in candidates if user.id != project.owner_id][:others]
+        memberships += [
+            Membership(project=project, user_id=user_id, role=Role.ADMIN if i == 0 else Role.MEMBER)
+            for i, user_id in enumerate(chosen)
+        ]
+        members_of[project.id] = [project.owner_id, *chosen]
+    for project, (user, _) in zip(projects, bench_sizes, strict=False):
+        memberships.append(Membership(project=project, user=user, role=Role.MEMBER))
+        members_of[project.id].append(user.id)
+    Membership.objects.bulk_create(memberships, batch_size=5_000)
+    Activity.objects.bulk_create(
+        [_created_entry(project, project.owner_id) for project in projects], batch_size=5_000
+    )
+
+    plan = []
+    for project, (_, size) in zip(projects, bench_sizes, strict=False):
+        plan += [project.id] * size
+    open_projects = [project.id for project in projects[len(bench_sizes) :]]
+    plan += [rng.choice(open_projects) for _ in range(spec.tasks - len(plan))]
+    return plan, members_of
+
+
+def _task_rows(spec: ScaleSpec, rng: random.Random, plan: list[int], members_of, now):
+    """Task rows as tuples of TASK_COLUMNS, oldest first, each in a random project."""
+    rng.shuffle(plan)
+    today = now.date()
+    dates = [today + timedelta(days) for days in range(-60, 61)]
+    sentences = [" ".join(rng.choices(WORDS, k=10)).capitalize() + "." for _ in range(200)]
+    statuses = list(STATUS_WEIGHTS)
+    weights = list(STATUS_WEIGHTS.values())
+    start = now - HISTORY
+    spacing = HISTORY / max(len(plan), 1)
+    for index, project_id in enumerate(plan):
+        members = members_of[project_id]
+        status = rng.choices(statuses, weights)[0]
+        created = start + spacing * index
+        yield (
+            project_id,
+            " ".join(rng.choices(WORDS, k=3)).capitalize(),
+            rng.choice(sentences) if rng.random() < 0.4 else "",
+            status,
+            None if rng.random() < 0.2 else rng.choice(dates),
+            None if rng.random() < 0.15 else rng.choice(members),
+            rng.choice(members),
+            created,
+            created,
+            created if status == Status.COMPLETED else None,
+        )
+
+
+def _copy_tasks(rows, total: int) -> None:
+    """COPY the rows into tasks_task, with its secondary indexes and foreign keys dropped
+    for the load and rebuilt from their saved definitions before the transaction ends."""
+    progress = Progress("tasks", total)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT indexname, indexdef FROM pg_indexes
+            WHERE schemaname = current_schema() AND tablename = 'tasks_task'
+              AND indexname NOT IN (
+                SELECT conname FROM pg_constraint WHERE conrelid = 'tasks_task'::regclass)
+            """
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            """
+            SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+            WHERE conrelid = 'tasks_task'::regclass AND contype = 'f'
+            """
+        )
+        foreign_keys = cursor.fetchall()
+        # Django's foreign keys are deferred: check the rows inserted so far now, or ALTER
+        # TABLE refuses to run with their checks pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for name, _ in foreign_keys:
+            cursor.execute(f'ALTER TABLE tasks_task DROP CONSTRAINT "{name}"')
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        raw = cursor.cursor  # psycopg's own cursor, for COPY
+        with raw.copy(f"COPY tasks_task ({', '.join(TASK_COLUMNS)}) FROM STDIN") as copy:
+            copy.set_types(
+                ["int8", "text", "text", "text", "date", "int8", "int8"] + ["timestamptz"] * 3
+            )
+            for done, row in enumerate(rows, 1):
+                copy.write_row(row)
+                if done % 20_000 == 0:
+                    progress.update(done)
+        progress.update(total)
+        with step(f"indexes   rebuilding {len(indexes)} and {len(foreign_keys)} foreign keys"):
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for _, definition in indexes:
+                cursor.execute(definition)
+            for name, definition in foreign_keys:
+                cursor.execute(f'ALTER TABLE tasks_task ADD CONSTRAINT "{name}" {definition}')
+
+
+def _bulk_create_tasks(rows, total: int) -> None:
+    progress = Progress("tasks", total)
+    batch = []
+    for done, row in enumerate(rows, 1):
+        batch.append(Task(**dict(zip(TASK_COLUMNS, row, strict=True))))
+        if len(batch) == 5_000 or done == total:
+            Task.objects.bulk_create(batch)
+            batch = []
+            progress.update(done)
+
+
+def seed_at_scale(spec: ScaleSpec) -> dict[int, User]:
+    """Seed the (empty) database; returns the bench users by the number of tasks each sees."""
+    rng = random.Random(spec.seed)  # noqa: S311 - reproducible data, not secrets
+    now = datetime.now(UTC)
+    with transaction.atomic():
+        with step(f"users     {spec.users + len(spec.bench_visible):,} with their Inboxes"):
+            people, bench = _users(spec, rng)
+        with step(f"projects  {spec.projects:,} with members"):
+            plan, members_of = _projects(spec, rng, people, bench)
+        rows = _task_rows(spec, rng, plan, members_of, now)
+        if connection.vendor == "postgresql":
+            _copy_tasks(rows, spec.tasks)
+        else:
+            _bulk_create_tasks(rows, spec.tasks)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # Statistics and the visibility map, as a database in steady state has them: without
+        # them a fresh 1M-row table gets other plans and no index-only counts.
+        with step("vacuum    VACUUM ANALYZE"), connection.cursor() as cursor:
+            for table in ("accounts_user", "projects_project", "projects_membership"):
+                cursor.execute(f"VACUUM ANALYZE {table}")
+            cursor.execute("VACUUM ANALYZE tasks_task")
+    return bench
+
+
+def users_without_an_inbox() -> int:
+    """Users who own no Inbox with an owner membership: none, whatever made them (a second
+    Inbox is impossible, `projects_one_inbox_per_user`)."""
+    owners = Membership.objects.filter(
+        role=Role.OWNER, project__is_inbox=True, project__owner=F("user")
+    ).values("user_id")
+    return User.objects.exclude(id__in=owners).count()

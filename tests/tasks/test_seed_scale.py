@@ -1,0 +1,106 @@
+"""`seed_demo --tasks N`: the bench's data, at a small size. Its speed is measured by bench/."""
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Exists, Max, Min, OuterRef
+
+from accounts.models import User
+from projects.models import Activity, Membership, Project, Role, Verb
+from tasks import selectors
+from tasks.management.scale_seed import bench_email, users_without_an_inbox
+from tasks.models import Task
+
+pytestmark = pytest.mark.django_db
+
+USERS, PROJECTS, TASKS = 6, 8, 700
+BENCH = [10, 40, 200]
+
+
+def seed(**options):
+    call_command(
+        "seed_demo",
+        tasks=TASKS,
+        users=USERS,
+        projects=PROJECTS,
+        bench_users=",".join(map(str, BENCH)),
+        verbosity=0,
+        **options,
+    )
+
+
+def test_seeds_the_counts_asked_for():
+    seed()
+
+    assert Task.objects.count() == TASKS
+    assert User.objects.count() == USERS + len(BENCH)
+    assert Project.objects.filter(is_inbox=False).count() == PROJECTS
+
+
+def test_every_seeded_user_has_exactly_one_inbox_they_own():
+    seed()
+
+    assert users_without_an_inbox() == 0
+    for user in User.objects.all():
+        inbox = Project.objects.get(owner=user, is_inbox=True)
+        assert Membership.objects.filter(project=inbox, role=Role.OWNER).get().user == user
+    # As project_create_inbox and project_create leave them: one `project_created` each.
+    created = Activity.objects.filter(verb=Verb.PROJECT_CREATED)
+    assert created.count() == Project.objects.count()
+
+
+@pytest.mark.parametrize("visible", BENCH)
+def test_each_bench_user_sees_the_intended_number_of_tasks(visible):
+    seed()
+
+    user = User.objects.get(email=bench_email(visible))
+    assert selectors.tasks_for(user).count() == visible
+
+
+def test_bench_users_tasks_are_interleaved_with_older_and_newer_ones_of_other_projects():
+    seed()
+
+    user = User.objects.get(email=bench_email(BENCH[-1]))
+    mine = selectors.tasks_for(user)
+    span = mine.aggregate(first=Min("created_at"), last=Max("created_at"))
+    others = Task.objects.exclude(id__in=mine.values("id"))
+    assert others.filter(created_at__lt=span["first"]).exists()
+    assert others.filter(created_at__gt=span["last"]).exists()
+    assert others.filter(created_at__range=(span["first"], span["last"])).exists()
+
+
+def test_assignees_and_creators_are_members_of_the_tasks_project():
+    seed()
+
+    def member(user_field):
+        return Exists(
+            Membership.objects.filter(project=OuterRef("project"), user=OuterRef(user_field))
+        )
+
+    assert not Task.objects.filter(assignee__isnull=False).exclude(member("assignee")).exists()
+    assert not Task.objects.exclude(member("created_by")).exists()
+
+
+def test_refuses_a_database_with_users_unless_reset():
+    seed()
+
+    with pytest.raises(CommandError, match="already has users"):
+        seed()
+    seed(reset=True)
+    assert Task.objects.count() == TASKS
+    assert User.objects.count() == USERS + len(BENCH)
+
+
+def test_if_empty_leaves_a_database_with_users_alone():
+    seed()
+    before = Task.objects.count()
+
+    seed(if_empty=True)
+    call_command("seed_demo", if_empty=True, verbosity=0)
+
+    assert Task.objects.count() == before
+    assert not User.objects.filter(email="alice@example.com").exists()
+
+
+def test_refuses_a_scale_the_bench_users_do_not_fit_in():
+    with pytest.raises(CommandError, match="fewer than the bench users see"):
+        call_command("seed_demo", tasks=100, users=3, projects=8, bench_users="1000")
