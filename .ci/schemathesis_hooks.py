@@ -10,8 +10,8 @@ TASK_LIST = ("GET", "/api/v1/tasks/")
 
 
 def _ordering_repeats_a_field(query) -> bool:
-    """`ordering` names each field at most once, in either direction (API.md: "A field named
-    twice in `ordering` (in either direction) is a 400"). The schema's pattern gives the
+    """`ordering` names each field at most once, in either direction (docs/api.md: "a field
+    named twice [...] is a 400 on `ordering`"). The schema's pattern gives the
     syntax; "no field twice" is beyond a JSON Schema pattern without back-references."""
     value = (query or {}).get("ordering")
     if not isinstance(value, str):

@@ -1,4 +1,4 @@
-"""Idempotent creates: `Idempotency-Key` on authenticated POSTs (API.md, Conventions).
+"""Idempotent creates: `Idempotency-Key` on authenticated POSTs (docs/api.md).
 
 A retry with the same key and request within 24 hours gets the first response again, with
 `Idempotent-Replayed: true`, and changes nothing; the same key with another request is a 422;

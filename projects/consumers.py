@@ -10,7 +10,7 @@ Access follows the data however it changes (projects/socket_access.py): a member
 or deleted outside the services, a deactivated, deleted or re-passworded user reach the
 socket as transport messages on its user group, within a second of the commit.
 
-Close codes (API.md): 4401 bad or expired token, 4403 user deactivated, 4429 too many
+Close codes (docs/realtime.md): 4401 bad or expired token, 4403 user deactivated, 4429 too many
 messages or sockets, 1012 the channel layer (Redis) was lost: reconnect after a short delay.
 """
 

@@ -1,5 +1,5 @@
-"""Idempotent creates: the `Idempotency-Key` header on authenticated POSTs (API.md,
-Conventions)."""
+"""Idempotent creates: the `Idempotency-Key` header on authenticated POSTs
+(docs/api.md, "Idempotent creates")."""
 
 import json
 from datetime import UTC, datetime, timedelta

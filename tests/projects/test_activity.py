@@ -1,4 +1,4 @@
-"""The activity feeds: what each write records, exactly, and who may read it (API.md, Activity).
+"""The activity feeds: what each write records, exactly, and who may read it (docs/api.md).
 
 Entries are made through the API (factories bypass the services and record nothing), so each
 test sees exactly the entries its own requests produced.

@@ -24,7 +24,7 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_MANY_MESSAGES = 4429
 
 EVENT_KEYS = {"type", "project_id", "actor_id", "occurred_at", "data"}
-# Events carry the REST task representation without `is_overdue` (API.md, Real-time).
+# Events carry the REST task representation without `is_overdue` (docs/realtime.md).
 TASK_DATA_KEYS = TASK_FIELDS - {"is_overdue"}
 PROJECT_DATA_KEYS = {
     "id",

@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a-long-test-passphrase-42"
 EVENT_TIMEOUT = 5
-# API.md: 1012 means "the server lost its channel layer; reconnect after a short delay".
+# docs/realtime.md: 1012 means "the server lost its channel layer; reconnect after a short delay".
 CLOSE_SERVICE_RESTART = 1012
 CLOSE_TOO_MANY = 4429
 # How soon after Redis stops an open socket must be told (measured: well under a second).

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CLOSE_DEACTIVATED = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_MANY = 4429
-# API.md: a socket's access follows the user's memberships and state within a second.
+# docs/realtime.md: a socket's access follows the user's memberships and state within a second.
 WITHIN_A_SECOND = 1
 TASKS = "/api/v1/tasks/"
 
