@@ -6,6 +6,7 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import get_error_detail
 
 from accounts.models import EMAIL_TAKEN, User, normalize_email
+from accounts.render import user_summary, user_to_dict
 from accounts.timezones import is_valid_timezone
 
 WRONG_PASSWORD = "wrong_password"
@@ -18,6 +19,9 @@ class UserSummarySerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "email", "name"]
         read_only_fields = fields
+
+    def to_representation(self, user: User) -> dict:
+        return user_summary(user)
 
 
 USER_EXAMPLE = {
@@ -39,6 +43,9 @@ class UserSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "email", "name", "timezone", "date_joined"]
         read_only_fields = ["id", "date_joined"]
+
+    def to_representation(self, user: User) -> dict:
+        return user_to_dict(user)
 
     def validate_email(self, value: str) -> str:
         email = normalize_email(value)

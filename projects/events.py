@@ -16,6 +16,8 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
+from projects.render import member_to_dict, project_to_dict
+
 logger = logging.getLogger("tasklane.events")
 
 FORWARD = "event.forward"
@@ -112,15 +114,12 @@ def membership_sockets(*, user_id: int, project_id: int, change: str) -> None:
 
 def project_data(project_id: int) -> dict:
     from projects.selectors import project_with_member_count
-    from projects.serializers import ProjectEventSerializer
 
-    return dict(ProjectEventSerializer(project_with_member_count(project_id)).data)
+    return project_to_dict(project_with_member_count(project_id), with_role=False)
 
 
 def member_data(membership) -> dict:
-    from projects.serializers import MemberSerializer
-
-    return dict(MemberSerializer(membership).data)
+    return member_to_dict(membership)
 
 
 def project_updated(*, project_id: int, actor_id: int, changes: list[str]) -> None:

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.models import User, normalize_email
@@ -6,6 +6,7 @@ from accounts.serializers import UserSummarySerializer
 from config.numbers import MAX_BIGINT
 from config.serializers import ReplaceOnPutMixin
 from projects.models import Activity, Membership, Project, Role
+from projects.render import activity_to_dict, member_to_dict, project_to_dict
 
 MEMBER_ROLES = [Role.ADMIN.value, Role.MEMBER.value]
 
@@ -38,8 +39,10 @@ class ProjectSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
     owner = UserSummarySerializer(read_only=True)
-    role = serializers.SerializerMethodField()
-    member_count = serializers.SerializerMethodField()
+    role = serializers.ChoiceField(
+        choices=Role.choices, read_only=True, help_text="Your role in the project."
+    )
+    member_count = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Project
@@ -57,12 +60,8 @@ class ProjectSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
         read_only_fields = ["id", "is_inbox", "created_at", "updated_at"]
         put_defaults = {"description": ""}
 
-    @extend_schema_field(serializers.ChoiceField(choices=Role.choices))
-    def get_role(self, project) -> str:
-        return project.caller_role
-
-    def get_member_count(self, project) -> int:
-        return project.member_count
+    def to_representation(self, project: Project) -> dict:
+        return project_to_dict(project)
 
 
 MEMBER_EXAMPLE = {
@@ -82,6 +81,9 @@ class MemberSerializer(serializers.ModelSerializer):
         model = Membership
         fields = ["user", "role", "joined_at"]
         read_only_fields = fields
+
+    def to_representation(self, membership: Membership) -> dict:
+        return member_to_dict(membership)
 
 
 class MemberAddSerializer(serializers.Serializer):
@@ -123,13 +125,6 @@ class TransferSerializer(serializers.Serializer):
         return membership.user
 
 
-class ProjectEventSerializer(ProjectSerializer):
-    """The project in real-time events: one rendering for every recipient, so no `role`."""
-
-    class Meta(ProjectSerializer.Meta):
-        fields = [field for field in ProjectSerializer.Meta.fields if field != "role"]
-
-
 ACTIVITY_EXAMPLE = {
     "id": 301,
     "actor": OWNER_EXAMPLE,
@@ -150,6 +145,9 @@ class ActivitySerializer(serializers.ModelSerializer):
         model = Activity
         fields = ["id", "actor", "verb", "task_id", "changes", "created_at"]
         read_only_fields = fields
+
+    def to_representation(self, entry: Activity) -> dict:
+        return activity_to_dict(entry)
 
 
 @extend_schema_serializer(

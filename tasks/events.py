@@ -3,12 +3,11 @@ own time zone), rendered once per event whatever the number of recipients."""
 
 from projects.events import broadcast, to_project, user_group
 from tasks.models import Task
+from tasks.render import task_to_dict
 
 
 def task_data(task: Task) -> dict:
-    from tasks.serializers import TaskEventSerializer
-
-    return dict(TaskEventSerializer(task).data)
+    return task_to_dict(task)
 
 
 def _assigned(task: Task, actor_id: int, data: dict, changes: list[str]) -> None:
