@@ -69,7 +69,7 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
     projects you belong to; `assignee_id` must be a member of the task's project.
     """
 
-    # Rendering needs `request` and `today` (the caller's date) in the serializer context.
+    # `today` (the caller's date) in the serializer context gives `is_overdue` (tasks/render.py).
     # A foreign project and a missing one get the very same message: existence is not leaked.
     project_id = serializers.PrimaryKeyRelatedField(
         source="project",
