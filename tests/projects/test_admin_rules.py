@@ -333,7 +333,6 @@ def test_a_member_added_is_recorded_and_sent(
     ("case", "field", "message"),
     [
         ("inbox", "project", "The Inbox cannot be shared."),
-        ("already", "__all__", "Membership with this Project and User already exists."),
         ("owner_role", "role", "Select a valid choice. owner is not one of the available choices."),
     ],
 )
@@ -342,7 +341,6 @@ def test_a_member_that_the_api_would_refuse_is_a_form_error(
 ):
     project, user, role = {
         "inbox": (inbox, team.stranger, Role.MEMBER),
-        "already": (team.project, team.member, Role.MEMBER),
         "owner_role": (team.project, team.stranger, Role.OWNER),
     }[case]
     before = Membership.objects.count()
