@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run superuser test lint format schema install clean
+.PHONY: run superuser test lint format schema install clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ format: install
 schema: install
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=schema-check-only-not-a-secret-0123456789abcdefghijklmnop $(BIN)/python manage.py spectacular \
 		--validate --fail-on-warn --file /dev/null
+
+# Seeds PostgreSQL at scale and measures the production server against a hand-written-SQL
+# floor; writes bench/RESULTS.md. BENCH_SCALE=tiny|medium|full and the rest: bench/README.md.
+bench: install
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

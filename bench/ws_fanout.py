@@ -40,7 +40,15 @@ def post_json(url: str, token: str, body: dict) -> dict:
 def prepare(sockets: int) -> tuple[dict, list[str], int]:
     """A fresh database with `sockets` users in one project, and an access token for each."""
     env = fresh_database("tasklane_bench")
-    manage(env, "seed_bulk", "--users", str(sockets), "--projects", "1", "--tasks", "0")
+    manage(
+        env,
+        "seed_demo",
+        "--tasks=0",
+        f"--users={sockets}",
+        "--projects=1",
+        f"--members={sockets}",
+        "--bench-users=none",
+    )
     django_setup(env)
     from django.db import connection
     from rest_framework_simplejwt.tokens import AccessToken

@@ -1,0 +1,667 @@
+"""`make bench`: seed PostgreSQL at scale, serve Tasklane as the Procfile does, drive it with
+wrk beside the floor (bench/floor.py), and write bench/RESULTS.md. How to read it: README.md.
+
+Settings, all from the environment:
+  BENCH_SCALE        tiny | medium | full (default full: 1M tasks, 1,000 users, 2,000 projects)
+  BENCH_DURATION     seconds per measurement (default 10; tiny 2)
+  BENCH_WARMUP       seconds of warm-up before each measurement (default 2; tiny 1)
+  BENCH_CONCURRENCY  wrk connections, space-separated (default "1 16 64")
+  BENCH_RESULTS      where to write the results (default bench/RESULTS.md)
+  BENCH_SEED         0 to reuse the database as it is instead of seeding it again
+  DATABASE_URL       default postgres://postgres@127.0.0.1:5432/tasklane_bench (created if
+                     missing; a database whose name contains "bench" is emptied and reseeded,
+                     any other must be empty)
+  REDIS_URL          default redis://127.0.0.1:6379/3
+  WEB_CONCURRENCY    uvicorn worker processes, as in production (default 1)
+"""
+
+import contextlib
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from common import free_port, rss_kib
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+PYTHON = VENV_BIN / "python"
+WRK_SCRIPT = ROOT / "bench" / "wrk" / "request.lua"
+FLOOR_APP = "bench.floor:application"
+DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/tasklane_bench"
+BENCH_SECRET = "bench-secret-key-0123456789abcdef0123456789abcdefghijklmn"
+PAGE_SIZE = 50
+
+# Bench users are named by how many tasks they see; `main` is the one every case runs for.
+SCALES = {
+    "tiny": {
+        "tasks": 10_000,
+        "users": 10,
+        "projects": 20,
+        "bench": [10, 100, 1_000],
+        "main": 1_000,
+    },
+    "medium": {
+        "tasks": 100_000,
+        "users": 100,
+        "projects": 200,
+        "bench": [1_000, 10_000, 50_000],
+        "main": 10_000,
+    },
+    "full": {
+        "tasks": 1_000_000,
+        "users": 1_000,
+        "projects": 2_000,
+        "bench": [1_000, 10_000, 100_000],
+        "main": 10_000,
+    },
+}
+
+
+@dataclass
+class Case:
+    name: str
+    path: str = ""
+    method: str = "GET"
+    body: str = ""
+    paths: list[str] = field(default_factory=list)  # requested in turn, instead of `path`
+    token: bool = True
+    floor: bool = False  # the floor serves it too
+
+
+@dataclass
+class Measure:
+    case: str
+    server: str
+    connections: int
+    visible: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    non_2xx: int
+    socket_errors: int
+
+
+def say(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def setting(name: str, default: str) -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+def list_cases(search_word: str) -> list[Case]:
+    queries = [
+        ("list", ""),
+        (
+            "list status=pending&due=overdue&ordering=due_date",
+            "status=pending&due=overdue&ordering=due_date",
+        ),
+        ("list assignee=me", "assignee=me"),
+        (f"list search={search_word}", f"search={search_word}"),
+        ("list ordering=status", "ordering=status"),
+    ]
+    return [
+        Case(
+            name,
+            f"/api/v1/tasks/?page_size={PAGE_SIZE}" + (f"&{query}" if query else ""),
+            floor=True,
+        )
+        for name, query in queries
+    ]
+
+
+def ensure_wrk() -> None:
+    if shutil.which("wrk"):
+        return
+    say("wrk is missing; installing the Debian package")
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    maintenance = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            say(f"creating database {name}")
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def server_env(database_url: str) -> dict:
+    """What the Procfile's process gets in production, for this machine."""
+    return {
+        **os.environ,
+        "DJANGO_ENV_FILE": "",  # a developer's .env must not change what is measured
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or BENCH_SECRET,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": setting("REDIS_URL", "redis://127.0.0.1:6379/3"),
+        # wrk sends thousands of requests a second as one user: throttles would answer 429.
+        "THROTTLE_LOGIN": "off",
+        "THROTTLE_REGISTER": "off",
+        "THROTTLE_USER": "off",
+        # Tokens are made once, before a run that may last longer than 15 minutes.
+        "ACCESS_TOKEN_LIFETIME": "86400",
+    }
+
+
+def manage(env: dict, *args: str) -> None:
+    subprocess.run([str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def procfile_command(port: int | str, app: str | None = None) -> list[str]:
+    """The Procfile's web line with $PORT substituted, its program from the venv, and
+    optionally another ASGI app in place of Tasklane's (same flags)."""
+    line = next(
+        line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:")
+    )
+    line = line.removeprefix("web:").replace("${PORT}", str(port)).replace("$PORT", str(port))
+    words = shlex.split(line)
+    words[0] = shutil.which(words[0], path=str(VENV_BIN)) or words[0]
+    if app is not None:
+        position = next(i for i, word in enumerate(words[1:], 1) if not word.startswith("-"))
+        words[position] = app
+    return words
+
+
+class Server:
+    def __init__(self, name: str, env: dict, log_dir: Path, app: str | None = None):
+        self.name = name
+        self.port = free_port()
+        self.command = procfile_command(self.port, app)
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = log_dir / f"{name}.log"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                env={**env, "PORT": str(self.port)},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        for _ in range(300):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{name} server exited; see {self.log}")
+            try:
+                urllib.request.urlopen(self.base + "/health/live/", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{name} server did not answer within 30 s; see {self.log}")
+
+    def processes(self) -> list[int]:
+        """The server and its workers (WEB_CONCURRENCY > 1), by pid."""
+        pids, queue = [], [self.process.pid]
+        while queue:
+            pid = queue.pop()
+            pids.append(pid)
+            with contextlib.suppress(OSError):  # gone already
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+                queue += [int(child) for child in children]
+        return pids
+
+    def stop(self) -> float:
+        """SIGTERM, as a platform stops it; the seconds it took to exit."""
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        return time.monotonic() - started
+
+
+def wrk(url: str, case: Case, token: str, connections: int, seconds: int) -> dict:
+    env = {
+        **os.environ,
+        "WRK_METHOD": case.method,
+        "WRK_TOKEN": token if case.token else "",
+        "WRK_BODY": case.body,
+        "WRK_PATHS": " ".join(case.paths),
+    }
+    output = subprocess.run(
+        [
+            "wrk",
+            f"-t{min(2, connections)}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(WRK_SCRIPT),
+            url + (case.path or (case.paths[0] if case.paths else "/")),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    line = next(line for line in output.splitlines() if line.startswith("WRK_JSON "))
+    return json.loads(line.removeprefix("WRK_JSON "))
+
+
+def measure(
+    server: Server, case: Case, token: str, connections: int, visible: int, timing
+) -> Measure:
+    seconds, warmup = timing
+    if warmup:
+        wrk(server.base, case, token, connections, warmup)
+    result = wrk(server.base, case, token, connections, seconds)
+    measured = Measure(
+        case=case.name,
+        server=server.name,
+        connections=connections,
+        visible=visible,
+        rps=result["requests"] / (result["duration_us"] / 1e6),
+        p50_ms=result["p50_us"] / 1000,
+        p99_ms=result["p99_us"] / 1000,
+        requests=result["requests"],
+        non_2xx=result["non_2xx"],
+        socket_errors=sum(result[k] for k in ("connect", "read", "write", "timeout")),
+    )
+    say(
+        f"{server.name:8} {case.name[:52]:52} sees {visible:>7,} c={connections:<3} "
+        f"{measured.rps:8.1f} req/s  p50 {measured.p50_ms:7.1f} ms  p99 {measured.p99_ms:7.1f} ms"
+        + (f"  NON-2XX {measured.non_2xx}" if measured.non_2xx else "")
+    )
+    return measured
+
+
+def get_json(url: str, token: str) -> tuple[dict, dict]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read()), dict(response.headers)
+
+
+def without_host(page: dict) -> dict:
+    """Page links name the server's own port; compare their path and query only."""
+
+    def strip(link):
+        return None if link is None else urlunsplit(urlsplit(link)._replace(scheme="", netloc=""))
+
+    return {**page, "next": strip(page["next"]), "previous": strip(page["previous"])}
+
+
+def check_floor(tasklane: Server, floor: Server, case: Case, token: str) -> int:
+    """The floor must answer exactly what Tasklane answers; returns its query count."""
+    expected, _ = get_json(tasklane.base + case.path, token)
+    actual, headers = get_json(floor.base + case.path, token)
+    if without_host(expected) != without_host(actual):
+        for key in ("count", "next", "previous"):
+            if without_host(expected)[key] != without_host(actual)[key]:
+                say(f"{key}: Tasklane {expected[key]!r}, floor {actual[key]!r}")
+        for index, (mine, theirs) in enumerate(
+            zip(expected["results"], actual["results"], strict=False)
+        ):
+            if mine != theirs:
+                say(f"results[{index}]: Tasklane {mine}\n        floor {theirs}")
+                break
+        raise SystemExit(
+            f"The floor's answer to {case.path} differs from Tasklane's: bench/floor.py must "
+            "give the same JSON (update it with the product)."
+        )
+    return int(headers.get("x-queries", 0))
+
+
+def prepare_django(env: dict):
+    os.environ.update(env)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def bench_data(scale: dict) -> dict:
+    """Tokens, ids and the search word, from the seeded database."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts.models import User
+    from projects.models import Project
+    from tasks import selectors
+    from tasks.management.scale_seed import SEARCH_WORD, bench_email
+
+    users = {n: User.objects.get(email=bench_email(n)) for n in scale["bench"]}
+    main = users[scale["main"]]
+    task_ids = list(selectors.tasks_for(main).order_by("id").values_list("id", flat=True)[:64])
+    project = Project.objects.filter(memberships__user=main, is_inbox=False).order_by("id").first()
+    return {
+        "tokens": {n: str(AccessToken.for_user(user)) for n, user in users.items()},
+        "task_ids": task_ids,
+        "project_id": project.id,
+        "search_word": SEARCH_WORD,
+    }
+
+
+def count_queries(case: Case, token: str) -> int:
+    """SQL statements one request runs, counted in-process through Django's test client
+    (the same middleware and views; the second of two requests, so nothing is cold)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}")
+    path = case.path or case.paths[0]
+    body = case.body.replace("{n}", "0")
+
+    def send():
+        if case.method == "GET":
+            return client.get(path)
+        call = client.post if case.method == "POST" else client.patch
+        return call(path, data=body, content_type="application/json")
+
+    send()
+    with CaptureQueriesContext(connection) as queries:
+        response = send()
+    if response.status_code >= 300:
+        raise SystemExit(
+            f"{case.method} {path} answered {response.status_code}: {response.content[:300]!r}"
+        )
+    return len(queries)
+
+
+def versions(env: dict) -> dict:
+    import django
+    import psycopg
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres = cursor.fetchone()[0]
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.splitlines()[
+        0
+    ]
+    return {
+        "Python": platform.python_version(),
+        "Django": django.get_version(),
+        "PostgreSQL": postgres,
+        "uvicorn": metadata.version("uvicorn"),
+        "psycopg": psycopg.__version__,
+        "wrk": wrk_version.split(" [")[0].removeprefix("wrk "),
+    }
+
+
+def machine() -> dict:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = re.search(r"model name\s*:\s*(.+)", cpuinfo)
+    memory = re.search(r"MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text())
+    return {
+        "nproc": str(os.cpu_count()),
+        "CPU": model.group(1).strip() if model else platform.processor() or "?",
+        "memory": f"{int(memory.group(1)) / 1024 / 1024:.1f} GiB" if memory else "?",
+        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def main() -> None:
+    scale_name = setting("BENCH_SCALE", "full")
+    if scale_name not in SCALES:
+        raise SystemExit(f"BENCH_SCALE must be one of {', '.join(SCALES)}, not {scale_name!r}.")
+    scale = SCALES[scale_name]
+    tiny = scale_name == "tiny"
+    timing = (
+        int(setting("BENCH_DURATION", "2" if tiny else "10")),
+        int(setting("BENCH_WARMUP", "1" if tiny else "2")),
+    )
+    concurrency = [int(c) for c in setting("BENCH_CONCURRENCY", "1 16 64").split()]
+    results_path = Path(setting("BENCH_RESULTS", str(ROOT / "bench" / "RESULTS.md")))
+    database_url = setting("DATABASE_URL", DEFAULT_DATABASE)
+    env = server_env(database_url)
+    started = time.monotonic()
+
+    ensure_wrk()
+    ensure_database(database_url)
+    manage(env, "migrate", "--noinput", "-v0")
+    seed_seconds = None
+    if setting("BENCH_SEED", "1") != "0":
+        say(f"seeding at scale {scale_name}")
+        reset = ["--reset"] if "bench" in urlsplit(database_url).path else []
+        seed_started = time.monotonic()
+        manage(
+            env,
+            "seed_demo",
+            f"--tasks={scale['tasks']}",
+            f"--users={scale['users']}",
+            f"--projects={scale['projects']}",
+            "--bench-users=" + ",".join(map(str, scale["bench"])),
+            *reset,
+        )
+        seed_seconds = time.monotonic() - seed_started
+
+    prepare_django(env)
+    data = bench_data(scale)
+    main_token = data["tokens"][scale["main"]]
+    lists = list_cases(data["search_word"])
+    ids = data["task_ids"]
+    cases = [
+        *lists,
+        Case("detail", paths=[f"/api/v1/tasks/{i}/" for i in ids]),
+        Case(
+            "create",
+            "/api/v1/tasks/",
+            "POST",
+            '{"title":"bench task {n}","project_id":' + str(data["project_id"]) + "}",
+        ),
+        Case(
+            "PATCH",
+            method="PATCH",
+            body='{"title":"bench edit {n}"}',
+            paths=[f"/api/v1/tasks/{i}/" for i in ids],
+        ),
+        Case("/health/live/ (no database)", "/health/live/", token=False),
+    ]
+    queries = {case.name: count_queries(case, main_token) for case in cases}
+    info = {"machine": machine(), "versions": versions(env)}
+    from django.db import connections
+
+    connections.close_all()
+
+    log_dir = Path(tempfile.mkdtemp(prefix="tasklane-bench-"))
+    servers: list[Server] = []
+    measures: list[Measure] = []
+    try:
+        tasklane = Server("tasklane", env, log_dir)
+        servers.append(tasklane)
+        floor = Server("floor", env, log_dir, app=FLOOR_APP)
+        servers.append(floor)
+        floor_queries = {
+            case.name: check_floor(tasklane, floor, case, main_token) for case in lists
+        }
+        for token in data["tokens"].values():
+            for case in lists[:2]:
+                check_floor(tasklane, floor, case, token)
+        say(f"the floor answers as Tasklane does; measuring {timing[0]} s after {timing[1]} s")
+        for case in cases:
+            for connections_ in concurrency:
+                measures.append(
+                    measure(tasklane, case, main_token, connections_, scale["main"], timing)
+                )
+                if case.floor:
+                    measures.append(
+                        measure(floor, case, main_token, connections_, scale["main"], timing)
+                    )
+        scaling_c = 16 if 16 in concurrency else max(concurrency)
+        for visible, token in data["tokens"].items():
+            if visible == scale["main"]:
+                continue
+            for case in lists[:2]:
+                measures.append(measure(tasklane, case, token, scaling_c, visible, timing))
+                measures.append(measure(floor, case, token, scaling_c, visible, timing))
+        memory = {
+            server.name: [(pid, rss_kib(pid), peak_kib(pid)) for pid in server.processes()]
+            for server in (tasklane, floor)
+        }
+    finally:
+        stopped = {server.name: server.stop() for server in servers}
+    bad = [m for m in measures if m.non_2xx]
+    report = render_results(
+        scale_name=scale_name,
+        scale=scale,
+        timing=timing,
+        concurrency=concurrency,
+        info=info,
+        measures=measures,
+        queries=queries,
+        floor_queries=floor_queries,
+        memory=memory,
+        stopped=stopped,
+        seed_seconds=seed_seconds,
+        command=" ".join(procfile_command("$PORT")).replace(str(VENV_BIN) + "/", ""),
+        total_seconds=time.monotonic() - started,
+    )
+    results_path.write_text(report)
+    say(f"wrote {results_path} in {time.monotonic() - started:.0f} s")
+    if bad:
+        raise SystemExit(f"{len(bad)} measurements had non-2xx answers: see {log_dir}")
+    shutil.rmtree(log_dir)
+
+
+def peak_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def render_results(**r) -> str:
+    """RESULTS.md: what ran where, then the tables; README.md says how to read them."""
+    scale, measures = r["scale"], r["measures"]
+    by_key = {(m.server, m.case, m.connections, m.visible): m for m in measures}
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. How to run it and "
+        "how to read this: [README.md](README.md).",
+        "",
+        f"**Scale: {r['scale_name']}** — {scale['tasks']:,} tasks, "
+        f"{scale['users'] + len(scale['bench']):,} users, {scale['projects']:,} shared projects; "
+        f"bench users who see {', '.join(f'{n:,}' for n in scale['bench'])} tasks, other "
+        f"projects' tasks older and newer than theirs. Every case runs as the user who sees "
+        f"{scale['main']:,}; page_size={PAGE_SIZE}."
+        + (
+            " Tiny data and short runs: checks that the harness works, not how fast anything is."
+            if r["scale_name"] == "tiny"
+            else ""
+        ),
+        "",
+        f"Each figure: wrk for {r['timing'][0]} s after a {r['timing'][1]} s warm-up, "
+        f"connections {', '.join(map(str, r['concurrency']))}. "
+        f"Whole run {r['total_seconds'] / 60:.1f} min"
+        + (
+            f"; seeding took {r['seed_seconds']:.0f} s."
+            if r["seed_seconds"]
+            else "; data reused (BENCH_SEED=0)."
+        ),
+        "",
+        "## Machine and versions",
+        "",
+        "| | |",
+        "|---|---|",
+        *(f"| {k} | {v} |" for k, v in {**r["info"]["machine"], **r["info"]["versions"]}.items()),
+        f"| server | `{r['command']}` |",
+        f"| WEB_CONCURRENCY | {os.environ.get('WEB_CONCURRENCY') or '1 (unset)'} |",
+        "",
+        f"## Every case, user who sees {scale['main']:,} tasks",
+        "",
+        "Latencies in ms. *floor*: bench/floor.py, the same page from hand-written SQL on the same "
+        "server binary and flags; *ratio*: Tasklane's req/s over the floor's (1.0 = as fast as "
+        "the hand-written SQL). *queries*: SQL statements per request, Tasklane / floor.",
+        "",
+        "| case | c | req/s | p50 | p99 | floor req/s | floor p50 | floor p99 | ratio | queries |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    cases = list(dict.fromkeys(m.case for m in measures if m.visible == scale["main"]))
+    for case in cases:
+        for c in r["concurrency"]:
+            mine = by_key.get(("tasklane", case, c, scale["main"]))
+            theirs = by_key.get(("floor", case, c, scale["main"]))
+            if mine is None:
+                continue
+            floor_cells = (
+                [
+                    f"{theirs.rps:,.1f}",
+                    f"{theirs.p50_ms:.1f}",
+                    f"{theirs.p99_ms:.1f}",
+                    f"{mine.rps / theirs.rps:.2f}",
+                ]
+                if theirs
+                else ["", "", "", ""]
+            )
+            count = r["queries"].get(case)
+            floor_count = r["floor_queries"].get(case)
+            query_cell = (
+                ""
+                if count is None
+                else f"{count}" + (f" / {floor_count}" if floor_count is not None else "")
+            )
+            flag = f" ({mine.non_2xx} non-2xx)" if mine.non_2xx else ""
+            lines.append(
+                f"| {case}{flag} | {c} | {mine.rps:,.1f} | {mine.p50_ms:.1f} | {mine.p99_ms:.1f} | "
+                + " | ".join(floor_cells)
+                + f" | {query_cell} |"
+            )
+    scaling = sorted({m.connections for m in measures if m.visible != scale["main"]})
+    if scaling:
+        c = scaling[0]
+        lines += [
+            "",
+            f"## By how many tasks the user sees (c={c})",
+            "",
+            "| case | user sees | req/s | p50 | p99 | floor req/s | floor p50 | ratio |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for case in dict.fromkeys(m.case for m in measures if m.visible != scale["main"]):
+            for visible in scale["bench"]:
+                mine = by_key.get(("tasklane", case, c, visible))
+                theirs = by_key.get(("floor", case, c, visible))
+                if mine and theirs:
+                    lines.append(
+                        f"| {case} | {visible:,} | {mine.rps:,.1f} | {mine.p50_ms:.1f} | "
+                        f"{mine.p99_ms:.1f} | {theirs.rps:,.1f} | {theirs.p50_ms:.1f} | "
+                        f"{mine.rps / theirs.rps:.2f} |"
+                    )
+    lines += [
+        "",
+        "## Memory after the run",
+        "",
+        "VmRSS (and its peak, VmHWM) of each server process from /proc/<pid>/status, after every "
+        "measurement above; how long each took to exit on SIGTERM.",
+        "",
+        "| server | pid | RSS MiB | peak MiB | stopped in |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, processes in r["memory"].items():
+        for pid, rss, peak in processes:
+            lines.append(
+                f"| {name} | {pid} | {rss / 1024:.0f} | {peak / 1024:.0f} | "
+                f"{r['stopped'][name]:.1f} s |"
+            )
+    lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
