@@ -1,10 +1,13 @@
-"""Bearer JWT authentication that tells an expired token from any other bad one.
+"""Bearer JWT authentication with the contract's two codes for a bad token.
 
-simplejwt raises the same `InvalidToken` (`token_not_valid`) for both. The contract gives an
-expired token its own code, `token_expired`, so that a client knows a refresh will help.
+An expired token is `token_expired`, so that a client knows a refresh will help; every other
+bad token is `token_not_valid`. simplejwt merges expiry into `token_not_valid` and adds codes
+of its own for the rest (`password_changed`, `user_inactive`, `user_not_found`,
+`bad_authorization_header`); its messages stay, its codes do not.
 """
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework import exceptions
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
@@ -16,6 +19,14 @@ class TokenExpired(InvalidToken):
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
+    def authenticate(self, request):
+        try:
+            return super().authenticate(request)
+        except (TokenExpired, InvalidToken):
+            raise
+        except exceptions.AuthenticationFailed as error:
+            raise InvalidToken(str(error.detail)) from None
+
     def get_validated_token(self, raw_token):
         # simplejwt's loop over AUTH_TOKEN_CLASSES, keeping apart the one error it merges.
         # The signature is checked before the expiry, so a forged token is never "expired".

@@ -6,6 +6,7 @@ import time_machine
 from django.conf import settings
 from django.utils import timezone
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from conftest import login
 from projects.models import Project
@@ -470,7 +471,6 @@ def test_password_change_revokes_a_refresh_token_even_if_its_blacklist_row_is_mi
     api_client, user, tokens
 ):
     """The refresh token's password-hash claim alone must be enough to refuse it."""
-    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
     change_password(user, tokens["access"])
     BlacklistedToken.objects.filter(token__user=user).delete()
@@ -487,3 +487,23 @@ def test_tokens_issued_after_a_password_change_work(api_client, user, tokens):
     refreshed = api_client.post(REFRESH, {"refresh": fresh["refresh"]})
     assert refreshed.status_code == 200, refreshed.content
     assert bearer(refreshed.json()["access"]).get(ME).status_code == 200
+
+
+@pytest.mark.parametrize("case", ["deactivated", "deleted", "password_changed", "malformed"])
+def test_every_bad_token_but_an_expired_one_is_token_not_valid(api_client, user, tokens, case):
+    """The contract has two codes for a bad token; simplejwt's own (`user_inactive`,
+    `user_not_found`, `password_changed`, `bad_authorization_header`) never reach clients."""
+    header = f"Bearer {tokens['access']}"
+    if case == "deactivated":
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    elif case == "deleted":
+        delete_user(user)
+    elif case == "password_changed":
+        change_password(user, tokens["access"])
+    else:
+        header = f"Bearer {tokens['access']} extra"
+
+    response = APIClient(HTTP_AUTHORIZATION=header).get(ME)
+
+    assert_unauthorized_with(response, "token_not_valid")
