@@ -3,6 +3,11 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from accounts.models import EMAIL_TAKEN, User, normalize_email
 from accounts.tokens import revoke_all_refresh_tokens
+from core.realtime import revoke_sockets
+from core.services import model_update
+
+# The one call from accounts into another app: a new user gets their Inbox (see user_create).
+from projects.services import project_create_inbox  # isort: skip
 
 
 def _email_taken_by_another(email: str, user: User | None = None) -> bool:
@@ -24,8 +29,6 @@ def user_create(*, user: User) -> User:
     Every way a user comes to exist ends here: registration, `User.objects.create_user` (so
     `createsuperuser` and the seed commands) and the admin's add form.
     """
-    from projects.services import project_create_inbox
-
     user.save()
     project_create_inbox(owner=user)
     return user
@@ -48,17 +51,13 @@ def user_register(*, email: str, password: str, name: str = "", timezone: str = 
 
 @transaction.atomic
 def user_update(*, user: User, data: dict) -> User:
-    changed = [field for field, value in data.items() if getattr(user, field) != value]
-    for field in changed:
-        setattr(user, field, data[field])
-    if changed:
-        try:
-            with transaction.atomic():
-                user.save(update_fields=changed)
-        except IntegrityError:
-            if "email" in changed and _email_taken_by_another(user.email, user):
-                raise _email_taken_error() from None
-            raise
+    try:
+        with transaction.atomic():
+            model_update(user, data)
+    except IntegrityError:
+        if "email" in data and _email_taken_by_another(data["email"], user):
+            raise _email_taken_error() from None
+        raise
     return user
 
 
@@ -88,7 +87,5 @@ def user_deactivate(*, user: User) -> None:
 
 def user_end_sessions(*, user: User) -> None:
     """Blacklist the user's refresh tokens and close their sockets (after commit)."""
-    from projects.events import revoke_sockets
-
     revoke_all_refresh_tokens(user)
     revoke_sockets(user_id=user.pk)

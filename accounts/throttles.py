@@ -12,7 +12,7 @@ from redis.exceptions import RedisError
 from rest_framework import throttling
 
 from accounts.models import normalize_email
-from config.throttling import AddressRateThrottle, LiveRateMixin
+from core.throttling import AddressRateThrottle, LiveRateMixin
 
 logger = logging.getLogger("tasklane.throttling")
 

@@ -17,9 +17,9 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.throttles import LoginAccountThrottle, PasswordGuessThrottle
-from config.authentication import PublicEndpointAuthentication
-from config.schema import client_error
-from config.throttling import (
+from core.authentication import PublicEndpointAuthentication
+from core.schema import client_error
+from core.throttling import (
     FirstRefusalThrottlesMixin,
     LoginAddressThrottle,
     RegisterAddressThrottle,

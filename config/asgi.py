@@ -19,8 +19,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 wsgi_application = get_wsgi_application()
 
-from config.request_body import RequestBodyGuard  # noqa: E402
-from config.websocket import OriginValidator  # noqa: E402
+from core.request_body import RequestBodyGuard  # noqa: E402
+from core.websocket import OriginValidator  # noqa: E402
 from projects.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(

@@ -163,13 +163,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "config.middleware.ApiErrorMiddleware",
+    "core.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # After CORS and security, so their own answers (413, replays, 409/422) carry the headers.
-    "config.middleware.BodySizeLimitMiddleware",
-    "config.idempotency.IdempotencyMiddleware",
+    "core.middleware.BodySizeLimitMiddleware",
+    "core.idempotency.IdempotencyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -185,7 +185,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "config" / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -308,16 +308,16 @@ REST_FRAMEWORK = {
         "accounts.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["config.renderers.JSONRenderer"],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["core.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
     # Throttles see REMOTE_ADDR only: the ASGI app has already replaced it with the client's
     # address when, and only when, the request came through a proxy in FORWARDED_ALLOW_IPS.
     "NUM_PROXIES": 0,
-    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
@@ -329,15 +329,15 @@ DRF_STANDARDIZED_ERRORS = {
     # The contract wants JSON errors from every /api/ URL, in DEBUG too; the traceback is
     # still logged.
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
-    "EXCEPTION_FORMATTER_CLASS": "config.errors.ErrorFormatter",
+    "EXCEPTION_FORMATTER_CLASS": "core.errors.ErrorFormatter",
     # A database outage is a 503 with Retry-After, not a 500.
-    "EXCEPTION_HANDLER_CLASS": "config.errors.ExceptionHandler",
+    "EXCEPTION_HANDLER_CLASS": "core.errors.ExceptionHandler",
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "413", "415", "429", "500"],
     "ERROR_SCHEMAS": {
-        str(status): "config.schema.ClientErrorResponseSerializer"
+        str(status): "core.schema.ClientErrorResponseSerializer"
         for status in (401, 403, 404, 405, 413, 415, 429)
     }
-    | {"500": "config.schema.ServerErrorResponseSerializer"},
+    | {"500": "core.schema.ServerErrorResponseSerializer"},
 }
 
 STANDARD_ERRORS = "drf_standardized_errors.openapi_serializers"

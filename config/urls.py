@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from config import errors, health, views
+from core import errors, health, pages
 
 api_v1 = [
     path("auth/", include("accounts.urls")),
@@ -11,7 +11,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", views.landing, name="landing"),
+    path("", pages.landing, name="landing"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
@@ -20,7 +20,7 @@ urlpatterns = [
         SpectacularRedocView.as_view(url_name="schema", template_name="tasklane/redoc.html"),
         name="redoc",
     ),
-    re_path(r"^api/", views.api_not_found),
+    re_path(r"^api/", pages.api_not_found),
     path("health/live/", health.live, name="health-live"),
     path("health/ready/", health.ready, name="health-ready"),
     path("admin/", admin.site.urls),

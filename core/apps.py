@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self):
-        from core import checks  # noqa: F401 - registers the system checks
+        from core import checks  # noqa: F401, PLC0415 - registers the checks once apps are ready

@@ -9,7 +9,7 @@ under their row locks: these checks give the contract's order, the services keep
 right under concurrency.
 """
 
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.permissions import IsAuthenticated
 
 
@@ -51,3 +51,25 @@ def request_body(request):
     except ParseError as exc:
         request._tasklane_body_error = exc
         raise
+
+
+class EveryParameterErrorMixin:
+    """A list answers every bad query parameter at once, one entry per problem, instead of
+    stopping at the first filter backend (or the pagination) that refuses one."""
+
+    def filter_queryset(self, queryset):
+        errors = {}
+        for backend in self.filter_backends:
+            try:
+                queryset = backend().filter_queryset(self.request, queryset, self)
+            except ValidationError as error:
+                errors.update(as_field_errors(error.detail))
+        if self.action == "list" and self.paginator is not None:
+            errors.update(self.paginator.parameter_errors(self.request))
+        if errors:
+            raise ValidationError(errors)
+        return queryset
+
+
+def as_field_errors(detail) -> dict:
+    return detail if isinstance(detail, dict) else {"non_field_errors": detail}

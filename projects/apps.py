@@ -6,4 +6,4 @@ class ProjectsConfig(AppConfig):
     verbose_name = "Projects"
 
     def ready(self):
-        from projects import socket_access  # noqa: F401 - connects the socket receivers
+        from projects import socket_access  # noqa: F401, PLC0415 - connects the socket receivers

@@ -28,7 +28,8 @@ from redis.exceptions import RedisError
 
 from accounts.models import User
 from accounts.tokens import authenticate_access_token
-from projects import events, socket_slots
+from core import realtime
+from projects import socket_slots
 from projects.selectors import project_ids_for
 
 logger = logging.getLogger("tasklane.ws")
@@ -86,7 +87,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_TOO_MANY)
             return
         self.user, self.holds_slot = user, True
-        await self._join(events.user_group(self.user.pk))
+        await self._join(realtime.user_group(self.user.pk))
         project_ids = await database_sync_to_async(project_ids_for)(self.user)
         for project_id in project_ids:
             await self._join_project(project_id)
@@ -269,11 +270,11 @@ class EventsConsumer(AsyncWebsocketConsumer):
 
     async def _join_project(self, project_id: int):
         self.project_ids.add(project_id)
-        await self._join(events.project_group(project_id))
+        await self._join(realtime.project_group(project_id))
 
     async def _leave_project(self, project_id: int):
         self.project_ids.discard(project_id)
-        group = events.project_group(project_id)
+        group = realtime.project_group(project_id)
         self.groups_joined.discard(group)
         await self.channel_layer.group_discard(group, self.channel_name)
 

@@ -2,7 +2,7 @@
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 
-from config.schema import POSITIVE_INT64
+from core.schema import POSITIVE_INT64
 from projects.serializers import ActivityPageSerializer, ActivitySerializer
 
 PAGE_PARAMETERS = [

@@ -59,12 +59,3 @@ def project_with_member_count(project_id: int) -> Project:
 def project_activity(project: Project) -> QuerySet[Activity]:
     """A project's feed, newest first; entries of its deleted tasks stay."""
     return Activity.objects.filter(project=project).select_related("actor").order_by("-id")
-
-
-def task_activity(task_id: int) -> QuerySet[Activity]:
-    """A task's feed across every project it has been in, a move listed once."""
-    return (
-        Activity.objects.filter(task_id=task_id, mirror=False)
-        .select_related("actor")
-        .order_by("-id")
-    )

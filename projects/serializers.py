@@ -3,8 +3,8 @@ from rest_framework import serializers
 
 from accounts.models import User, normalize_email
 from accounts.serializers import UserSummarySerializer
-from config.numbers import MAX_BIGINT
-from config.serializers import ReplaceOnPutMixin
+from core.numbers import MAX_BIGINT
+from core.serializers import ReplaceOnPutMixin
 from projects.models import Activity, Membership, Project, Role
 from projects.render import activity_to_dict, member_to_dict, project_to_dict
 

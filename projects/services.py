@@ -10,13 +10,16 @@ leaves the foreign-key checks of concurrent inserts (tasks, activity) unblocked.
 
 from django.db import IntegrityError, transaction
 from django.http import Http404
-from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import User
-from config.exceptions import Conflict
+from core.exceptions import Conflict
+from core.services import model_update
 from projects import activity, events
 from projects.models import Membership, Project, Role, Verb
+
+# The one call from projects into tasks: a removed member's tasks become unassigned.
+from tasks.services import task_unassign_member  # isort: skip
 
 INBOX_NAME = "Inbox"
 
@@ -43,21 +46,6 @@ def _lock_membership(pk: int) -> Membership:
     if membership is None:
         raise Http404
     return membership
-
-
-def _unassign_tasks(*, project: Project, user: User) -> list[int]:
-    """Unassign the user's tasks in the project; returns the ids of the tasks it changed."""
-    from tasks.models import Task
-
-    task_ids = list(
-        Task.objects.select_for_update()
-        .filter(project=project, assignee=user)
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    if task_ids:
-        Task.objects.filter(id__in=task_ids).update(assignee=None, updated_at=timezone.now())
-    return task_ids
 
 
 def _record_created(project: Project, actor: User) -> None:
@@ -110,15 +98,10 @@ def project_create(
 def project_update(*, project: Project, actor: User, data: dict) -> dict:
     """Change name/description; returns `{field: {"from", "to"}}` for what really changed."""
     locked = _lock_project(project.pk)
-    changes = {
-        field: {"from": getattr(locked, field), "to": value}
-        for field, value in data.items()
-        if getattr(locked, field) != value
-    }
+    before = {field: getattr(locked, field) for field in data}
+    changed = model_update(locked, data)
+    changes = {field: {"from": before[field], "to": getattr(locked, field)} for field in changed}
     if changes:
-        for field in changes:
-            setattr(locked, field, data[field])
-        locked.save(update_fields=[*changes, "updated_at"])
         activity.record(
             project_id=locked.pk, actor=actor, verb=Verb.PROJECT_UPDATED, changes=changes
         )
@@ -239,7 +222,7 @@ def member_remove(*, membership: Membership, actor: User) -> list[int]:
     """
     locked = _lock_membership(membership.pk)
     ensure_not_owner_row(locked, "removed")
-    unassigned = _unassign_tasks(project=locked.project, user=locked.user)
+    unassigned = task_unassign_member(project=locked.project, user=locked.user)
     activity.record(
         project_id=locked.project_id,
         actor=actor,

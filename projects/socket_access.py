@@ -20,7 +20,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.models import User
-from projects import events
+from core import realtime
 from projects.models import Membership
 
 # Saving a user with only these fields cannot change what their token allows.
@@ -31,29 +31,29 @@ HARMLESS_USER_FIELDS = {"last_login", "name", "email", "timezone"}
 def user_saved(sender, instance: User, created: bool, update_fields=None, **kwargs) -> None:
     if created or (update_fields is not None and set(update_fields) <= HARMLESS_USER_FIELDS):
         return
-    events.recheck_sockets(user_id=instance.pk)
+    realtime.recheck_sockets(user_id=instance.pk)
 
 
 @receiver(post_delete, sender=User, dispatch_uid="socket_access_user_deleted")
 def user_deleted(sender, instance: User, **kwargs) -> None:
-    events.revoke_sockets(user_id=instance.pk)
+    realtime.revoke_sockets(user_id=instance.pk)
 
 
 @receiver(post_save, sender=Membership, dispatch_uid="socket_access_membership_saved")
 def membership_saved(sender, instance: Membership, created: bool, update_fields=None, **kwargs):
     if created:
-        change = events.MEMBERSHIP_GRANTED
+        change = realtime.MEMBERSHIP_GRANTED
     elif update_fields is None or {"user", "project"} & set(update_fields):
-        change = events.MEMBERSHIP_CHANGED
+        change = realtime.MEMBERSHIP_CHANGED
     else:
         return  # a role change: the same projects
-    events.membership_sockets(
+    realtime.membership_sockets(
         user_id=instance.user_id, project_id=instance.project_id, change=change
     )
 
 
 @receiver(post_delete, sender=Membership, dispatch_uid="socket_access_membership_deleted")
 def membership_deleted(sender, instance: Membership, **kwargs) -> None:
-    events.membership_sockets(
-        user_id=instance.user_id, project_id=instance.project_id, change=events.MEMBERSHIP_REVOKED
+    realtime.membership_sockets(
+        user_id=instance.user_id, project_id=instance.project_id, change=realtime.MEMBERSHIP_REVOKED
     )

@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from config.urls_helpers import ID_PATTERN
+from core.urls_helpers import ID_PATTERN
 from projects import views
 
 router = SimpleRouter()

@@ -5,8 +5,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.schema import client_error
-from config.urls_helpers import ID_PATTERN
+from core.schema import client_error
+from core.urls_helpers import ID_PATTERN
 from core.views import PermissionTableMixin
 from projects import selectors, services
 from projects.feeds import feed_response, feed_schema

@@ -1,7 +1,7 @@
 """Task events: the REST representation without `is_overdue` (each client computes it in its
 own time zone), rendered once per event whatever the number of recipients."""
 
-from projects.events import broadcast, to_project, user_group
+from core.realtime import broadcast, to_project, user_group
 from tasks.models import Task
 from tasks.render import task_to_dict
 

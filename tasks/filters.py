@@ -10,8 +10,8 @@ from django_filters import rest_framework as filters
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.filters import BaseFilterBackend
 
-from config.numbers import MAX_BIGINT, positive_bigint
-from config.query import repeated_error, single_value
+from core.numbers import MAX_BIGINT, positive_bigint
+from core.query import repeated_error, single_value
 from tasks.dates import DateFormField
 from tasks.models import STATUS_RANK, Status, Task
 from tasks.selectors import today_for

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from projects.models import Membership
+from projects.models import Activity, Membership
 from tasks.models import Task
 
 
@@ -55,3 +55,12 @@ def task_for(user: User, task_id: int) -> Task:
         raise Task.DoesNotExist
     task.caller_role = roles[task.project_id]
     return task
+
+
+def task_activity(task_id: int) -> QuerySet[Activity]:
+    """A task's feed across every project it has been in, a move listed once."""
+    return (
+        Activity.objects.filter(task_id=task_id, mirror=False)
+        .select_related("actor")
+        .order_by("-id")
+    )

@@ -5,7 +5,7 @@ from rest_framework.exceptions import ErrorDetail
 
 from accounts.models import User
 from accounts.serializers import UserSummarySerializer
-from config.serializers import ReplaceOnPutMixin
+from core.serializers import ReplaceOnPutMixin
 from projects.models import Membership, Project
 from projects.services import project_inbox_for
 from tasks.dates import DateField

@@ -10,9 +10,10 @@ from django.utils import timezone
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from accounts.models import User
-from config.exceptions import PreconditionFailed
+from core.exceptions import PreconditionFailed
+from core.services import model_update
 from projects import activity
-from projects.models import Membership, Verb
+from projects.models import Membership, Project, Verb
 from tasks import events
 from tasks.models import Status, Task
 
@@ -108,40 +109,70 @@ def task_create(*, actor: User, data: dict) -> Task:
     return task
 
 
-@transaction.atomic
-def task_update(*, task: Task, actor: User, data: dict, if_match: str | None = None) -> Task:
-    """Apply the changes under a row lock, after checking If-Match against that same row.
+def _change(locked: Task, data: dict) -> dict:
+    """Apply `data` to the locked task; `{api_name: {"from", "to"}}` for what really changed.
 
-    Only the fields that really changed are written, so concurrent PATCHes of different
-    fields do not overwrite each other.
+    Only the changed fields are written, so concurrent PATCHes of different fields do not
+    overwrite each other.
     """
-    locked = _lock_task(task.pk)
-    if not etag_matches(if_match, locked):
-        raise PreconditionFailed()
     before = _field_values(locked)
     previous_status = locked.status
-    from_project_id = locked.project_id
-    changed = [
-        field
-        for field, value in data.items()
-        if field in TRACKED_FIELDS and getattr(locked, field) != value
-    ]
-    if not changed:
-        return locked
-    for field in changed:
-        setattr(locked, field, data[field])
-    if "assignee" in changed or "project" in changed:
-        _ensure_assignee_stays_member(locked)
-    _sync_completed_at(locked, previous_status)
-    locked.save(update_fields=[*changed, "completed_at", "updated_at"])
+
+    def before_save(changed: list[str]) -> None:
+        if "assignee" in changed or "project" in changed:
+            _ensure_assignee_stays_member(locked)
+        _sync_completed_at(locked, previous_status)
+
+    tracked = {field: value for field, value in data.items() if field in TRACKED_FIELDS}
+    changed = model_update(locked, tracked, also_save=["completed_at"], before_save=before_save)
     after = _field_values(locked)
-    changes = {
+    return {
         TRACKED_FIELDS[field]: {
             "from": before[TRACKED_FIELDS[field]],
             "to": after[TRACKED_FIELDS[field]],
         }
         for field in changed
     }
+
+
+def _lock_checked(task: Task, if_match: str | None) -> Task:
+    """The task's row, locked, after checking If-Match against that same row."""
+    locked = _lock_task(task.pk)
+    if not etag_matches(if_match, locked):
+        raise PreconditionFailed()
+    return locked
+
+
+@transaction.atomic
+def task_update(*, task: Task, actor: User, data: dict, if_match: str | None = None) -> Task:
+    """Change a task within its project; `project` in `data` is ignored (moving a task is
+    `task_move`)."""
+    locked = _lock_checked(task, if_match)
+    changes = _change(locked, {field: value for field, value in data.items() if field != "project"})
+    if changes:
+        activity.record(
+            project_id=locked.project_id,
+            actor=actor,
+            verb=Verb.UPDATED,
+            task_id=locked.pk,
+            changes=changes,
+        )
+        events.task_updated(task=locked, actor_id=actor.pk, changes=list(changes))
+    return locked
+
+
+@transaction.atomic
+def task_move(*, task: Task, actor: User, data: dict, if_match: str | None = None) -> Task:
+    """Move a task to `data["project"]`, with any other changes in `data`.
+
+    Both projects' feeds record the move (the task's own feed lists it once); the source
+    project's sockets see the task go and the target's see it arrive, nothing else.
+    """
+    locked = _lock_checked(task, if_match)
+    from_project_id = locked.project_id
+    changes = _change(locked, data)
+    if not changes:
+        return locked
     activity.record(
         project_id=locked.project_id,
         actor=actor,
@@ -149,29 +180,23 @@ def task_update(*, task: Task, actor: User, data: dict, if_match: str | None = N
         task_id=locked.pk,
         changes=changes,
     )
-    if "project" in changed:
-        # The source project's feed keeps the move too; the task's own feed lists it once.
-        activity.record(
-            project_id=from_project_id,
-            actor=actor,
-            verb=Verb.UPDATED,
-            task_id=locked.pk,
-            changes=changes,
-            mirror=True,
-        )
-        events.task_moved(
-            task=locked, from_project_id=from_project_id, actor_id=actor.pk, changes=list(changes)
-        )
-    else:
-        events.task_updated(task=locked, actor_id=actor.pk, changes=list(changes))
+    activity.record(
+        project_id=from_project_id,
+        actor=actor,
+        verb=Verb.UPDATED,
+        task_id=locked.pk,
+        changes=changes,
+        mirror=True,
+    )
+    events.task_moved(
+        task=locked, from_project_id=from_project_id, actor_id=actor.pk, changes=list(changes)
+    )
     return locked
 
 
 @transaction.atomic
 def task_delete(*, task: Task, actor: User, if_match: str | None = None) -> None:
-    locked = _lock_task(task.pk)
-    if not etag_matches(if_match, locked):
-        raise PreconditionFailed()
+    locked = _lock_checked(task, if_match)
     activity.record(
         project_id=locked.project_id,
         actor=actor,
@@ -183,3 +208,18 @@ def task_delete(*, task: Task, actor: User, if_match: str | None = None) -> None
     )
     events.task_deleted(task_id=locked.pk, project_id=locked.project_id, actor_id=actor.pk)
     locked.delete()
+
+
+def task_unassign_member(*, project: Project, user: User) -> list[int]:
+    """Unassign a departing member's tasks in the project (within the caller's transaction:
+    member_remove locks the membership first); returns the ids of the tasks it changed, which
+    the member's removal lists in its one activity entry."""
+    task_ids = list(
+        Task.objects.select_for_update()
+        .filter(project=project, assignee=user)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    if task_ids:
+        Task.objects.filter(id__in=task_ids).update(assignee=None, updated_at=timezone.now())
+    return task_ids

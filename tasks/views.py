@@ -11,13 +11,12 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.exceptions import PreconditionFailed
-from config.numbers import MAX_BIGINT
-from config.schema import client_error
-from config.urls_helpers import ID_PATTERN
-from core.views import PermissionTableMixin, request_body
+from core.exceptions import PreconditionFailed
+from core.numbers import MAX_BIGINT
+from core.schema import client_error
+from core.urls_helpers import ID_PATTERN
+from core.views import EveryParameterErrorMixin, PermissionTableMixin, request_body
 from projects.feeds import feed_response, feed_schema
-from projects.selectors import task_activity
 from tasks import selectors, services
 from tasks.filters import TaskFilterSet, TaskOrdering
 from tasks.models import Task
@@ -176,7 +175,7 @@ def none_match_hits(if_none_match: str | None, etag: str) -> bool:
         responses={204: None, 412: STALE_412},
     ),
 )
-class TaskViewSet(PermissionTableMixin, viewsets.ModelViewSet):
+class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.ModelViewSet):
     serializer_class = TaskSerializer
     lookup_value_regex = ID_PATTERN
     filter_backends = [DjangoFilterBackend, TaskOrdering]
@@ -252,9 +251,10 @@ class TaskViewSet(PermissionTableMixin, viewsets.ModelViewSet):
         task = self.get_object()
         serializer = self.get_serializer(task, data=request_body(request), partial=partial)
         serializer.is_valid(raise_exception=True)
-        services.task_update(
-            task=task, actor=request.user, data=serializer.validated_data, if_match=self.if_match
-        )
+        data = serializer.validated_data
+        moving = "project" in data and data["project"].pk != task.project_id
+        write = services.task_move if moving else services.task_update
+        write(task=task, actor=request.user, data=data, if_match=self.if_match)
         return self._render(task.pk)
 
     def destroy(self, request, *args, **kwargs):
@@ -272,4 +272,4 @@ class TaskViewSet(PermissionTableMixin, viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["get"])
     def activity(self, request, pk=None):
-        return feed_response(self, task_activity(self.get_object().pk))
+        return feed_response(self, selectors.task_activity(self.get_object().pk))

@@ -7,7 +7,7 @@ import datetime
 
 import pytest
 
-from projects import events
+from core import realtime
 
 
 def _as_post_value(value):
@@ -66,7 +66,7 @@ def sent_fixture(monkeypatch):
     (group, type, actor_id); `sent(transport=True)` also lists the messages that only steer a
     user's sockets (`auth.revoked`, `membership.revoked`, ...), with actor None."""
     batches: list = []
-    monkeypatch.setattr(events, "_send_now", batches.append)
+    monkeypatch.setattr(realtime, "_send_now", batches.append)
 
     def flatten(transport: bool = False) -> list[tuple[str, str, int | None]]:
         return [

@@ -5,6 +5,7 @@ from factory.django import DjangoModelFactory
 
 from accounts.models import User
 from projects.models import Membership, Project, Role
+from projects.services import project_create_inbox
 
 DEFAULT_PASSWORD = "a-long-test-passphrase-42"
 
@@ -23,8 +24,6 @@ class UserFactory(DjangoModelFactory):
     def inbox(obj, create, extracted, **kwargs):
         """Every user has an Inbox, as registration guarantees."""
         if create:
-            from projects.services import project_create_inbox
-
             obj.save()
             project_create_inbox(owner=obj)
 

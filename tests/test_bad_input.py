@@ -7,6 +7,7 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
+from conftest import login
 from tests.envelope import assert_error
 
 WRONG_VALUES = [
@@ -56,7 +57,6 @@ def targets(team):
 
 
 def _access(user):
-    from conftest import login
 
     return login(APIClient(), user)["access"]
 

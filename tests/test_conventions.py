@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib import admin
 from django.core.management import call_command
 from django.test import override_settings
 from rest_framework.test import APIClient
@@ -421,7 +422,6 @@ def test_the_root_is_a_landing_that_links_the_docs_schema_health_and_admin(api_c
 
 
 def test_the_admins_view_site_link_points_at_the_landing(db):
-    from django.contrib import admin
 
     assert admin.site.site_url == "/"
     assert APIClient().get(admin.site.site_url).status_code == 200

@@ -26,7 +26,7 @@ import pytest
 from django.db import OperationalError
 from psycopg_pool import PoolTimeout
 
-from config.idempotency import IdempotencyMiddleware
+from core.idempotency import IdempotencyMiddleware
 from tasks import services as task_services
 from tests.envelope import assert_error
 from tests.server import BASE_DIR, Server, free_port, require_services, server_env

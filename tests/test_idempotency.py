@@ -13,9 +13,9 @@ from django.test import RequestFactory
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import IdempotencyRecord
-from config.idempotency import fingerprint
 from conftest import login
+from core.idempotency import fingerprint
+from core.models import IdempotencyRecord
 from projects.models import Activity, Membership, Project, Role
 from tasks import services as task_services
 from tasks.models import Task

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from conftest import login
-from projects import events
+from core import realtime
 from projects import services as project_services
 from projects.models import Activity, Membership, Project, Role
 from tasks import services as task_services
@@ -748,7 +748,7 @@ ROLLED_BACK = {
     "task_update": lambda t, task: task_services.task_update(
         task=task, actor=t.member, data={"title": "Never", "status": "completed"}
     ),
-    "task_move": lambda t, task: task_services.task_update(
+    "task_move": lambda t, task: task_services.task_move(
         task=task,
         actor=t.owner,
         # The assignee is no member of the Inbox: the service refuses to keep them.
@@ -880,7 +880,7 @@ def test_the_task_updated_event_names_the_fields_of_the_activity_entry(
 ):
     task = create_task(member, title="Draft", description="Notes", project_id=team.project.id)
     sent: list[list[tuple[str, dict]]] = []
-    monkeypatch.setattr(events, "_send_now", sent.append)
+    monkeypatch.setattr(realtime, "_send_now", sent.append)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = member.patch(

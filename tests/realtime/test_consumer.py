@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from accounts.tokens import issue_token_pair
-from projects import events
+from core import realtime
 from projects.models import Project
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -662,12 +662,12 @@ async def test_an_event_sent_to_two_groups_of_a_socket_arrives_once(team):
         owner = await open_socket(team.owner.access)
 
         await call(
-            events.broadcast,
+            realtime.broadcast,
             event_type="member.updated",
             project_id=team.project.pk,
             actor_id=team.owner.id,
             data={"user": summary(team.member.user), "role": "member", "joined_at": None},
-            groups=[events.user_group(team.member.id), events.project_group(team.project.pk)],
+            groups=[realtime.user_group(team.member.id), realtime.project_group(team.project.pk)],
         )
 
         first = await member.receive_event("member.updated")

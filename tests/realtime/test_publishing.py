@@ -5,9 +5,11 @@ import logging
 
 import pytest
 import redis.exceptions
+from channels.layers import get_channel_layer
 from django.db import transaction
+from rest_framework.throttling import SimpleRateThrottle
 
-from projects import events
+from core import realtime
 from tasks import services as task_services
 from tasks.models import Task
 from tests.realtime.conftest import person
@@ -21,7 +23,7 @@ TASKS = "/api/v1/tasks/"
 def sent(monkeypatch):
     """Every batch of messages handed to the channel layer after a commit."""
     batches: list[list[tuple[str, dict]]] = []
-    monkeypatch.setattr(events, "_send_now", batches.append)
+    monkeypatch.setattr(realtime, "_send_now", batches.append)
     return batches
 
 
@@ -76,7 +78,6 @@ def test_an_api_write_is_sent_once(team, sent):
 
 @pytest.fixture
 def broken_channel_layer(monkeypatch):
-    from channels.layers import get_channel_layer
 
     layer = get_channel_layer()
 
@@ -148,7 +149,6 @@ def throttled(settings, monkeypatch):
         "user": "1000/min",
     }
     settings.REST_FRAMEWORK = rest_framework
-    from rest_framework.throttling import SimpleRateThrottle
 
     monkeypatch.setattr(SimpleRateThrottle, "cache", UnreachableCache())
 

@@ -6,9 +6,11 @@ import time
 
 import pytest
 import redis
+from asgiref.sync import async_to_sync
 from django.db import transaction
 
 from accounts.models import User
+from config.asgi import application
 from projects import socket_slots
 from projects.models import Membership, Project
 from tests.factories import MembershipFactory
@@ -47,7 +49,6 @@ async def assert_open(socket) -> None:
 @pytest.mark.parametrize("path", ["/ws/v1/other/", "/ws/v1/events", "/", "/api/v1/tasks/"])
 @run_async
 async def test_an_unknown_websocket_path_is_accepted_then_closed_with_4404(path):
-    from config.asgi import application
 
     communicator = WebsocketCommunicator(application, path)
     try:
@@ -60,7 +61,6 @@ async def test_an_unknown_websocket_path_is_accepted_then_closed_with_4404(path)
 
 @run_async
 async def test_an_unknown_path_from_a_foreign_origin_is_still_refused_at_the_handshake(settings):
-    from config.asgi import application
 
     settings.ALLOWED_HOSTS = ["api.example.com"]
     communicator = WebsocketCommunicator(
@@ -281,7 +281,6 @@ async def test_an_open_socket_renews_its_lease(team, redis_slots, monkeypatch):
 
 def test_without_redis_the_registry_forgets_users_with_no_sockets(settings):
     settings.REDIS_URL = ""
-    from asgiref.sync import async_to_sync
 
     async_to_sync(socket_slots.claim)(user_id=-1, socket_id="a")
     async_to_sync(socket_slots.release)(user_id=-1, socket_id="a")

@@ -4,6 +4,7 @@ the actor of the activity entry, and the event goes out after the commit."""
 import pytest
 
 from projects.models import Activity, Verb
+from tasks import admin as task_admin
 from tasks.models import Task
 from tests.admin_helpers import errors_of, form_data, messages_of, sent_fixture  # noqa: F401
 from tests.factories import ProjectFactory, UserFactory
@@ -196,7 +197,6 @@ def test_a_service_refusal_after_validation_is_a_message_not_a_500(
     admin_client, team, task, monkeypatch
 ):
     """A member removed between the form's check and the write: the service refuses."""
-    from tasks import admin as task_admin
 
     monkeypatch.setattr(task_admin.services, "assignee_is_member", lambda **_: True)
     data = form_data(admin_client.get(change_url(task)), assignee=team.stranger.pk)

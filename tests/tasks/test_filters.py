@@ -634,3 +634,16 @@ def test_date_filters_must_be_written_yyyy_mm_dd(auth_client, parameter, value):
     response = auth_client.get("/api/v1/tasks/", {parameter: value})
 
     assert_error(response, 400, attr=parameter)
+
+
+def test_every_bad_parameter_is_reported_at_once(client, team):
+    response = client.get(f"{TASKS}?status=done&due=soon&ordering=colour&page=0&page_size=x")
+
+    assert response.status_code == 400
+    assert sorted(error["attr"] for error in response.json()["errors"]) == [
+        "due",
+        "ordering",
+        "page",
+        "page_size",
+        "status",
+    ]

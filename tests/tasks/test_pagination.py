@@ -117,3 +117,12 @@ def test_empty_result_of_a_filter_is_a_200_on_page_1(client, team):
     assert response.status_code == 200, response.content
     assert response.json()["count"] == 0
     assert response.json()["results"] == []
+
+
+def test_a_bad_page_and_a_bad_page_size_are_both_reported(client, team):
+    response = client.get(f"{TASKS}?page=0&page_size=x")
+
+    assert sorted(error["attr"] for error in response.json()["errors"]) == ["page", "page_size"]
+    assert_error(client.get("/api/v1/projects/?page=0&page_size=x"), 400)
+    projects = client.get("/api/v1/projects/?page=0&page_size=x").json()["errors"]
+    assert sorted(error["attr"] for error in projects) == ["page", "page_size"]

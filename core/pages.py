@@ -2,7 +2,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from config.errors import error_response
+from core.errors import error_response
 
 
 @csrf_exempt

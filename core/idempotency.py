@@ -19,8 +19,8 @@ from django.utils import timezone
 from rest_framework.exceptions import APIException
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
-from accounts.models import IdempotencyRecord
-from config.errors import error_response, is_api_path
+from core.errors import error_response, is_api_path
+from core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 KEEP_FOR = timedelta(hours=24)

@@ -5,13 +5,13 @@ import logging
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 
-from config.errors import (
+from core.errors import (
     database_unavailable,
     database_unavailable_response,
     error_response,
     is_api_path,
 )
-from config.request_body import ERROR_META, TIMED_OUT, TOO_LARGE
+from core.request_body import ERROR_META, TIMED_OUT, TOO_LARGE
 
 logger = logging.getLogger("tasklane.errors")
 
@@ -56,7 +56,7 @@ class ApiErrorMiddleware:
 class BodySizeLimitMiddleware:
     """413 for any /api/ request body larger than MAX_BODY_BYTES, 408 for one that stalled.
 
-    Under ASGI the body was already read, up to the limit, by `config.request_body` (which
+    Under ASGI the body was already read, up to the limit, by `core.request_body` (which
     marks what it refused); under plain WSGI the declared Content-Length and the bytes actually
     received are checked here. DRF reads the request stream itself, so Django's
     DATA_UPLOAD_MAX_MEMORY_SIZE never stops a large JSON body (and where it does, it becomes a

@@ -1,8 +1,8 @@
 from django.core.paginator import InvalidPage
 from rest_framework import exceptions, pagination
 
-from config.numbers import positive_bigint
-from config.query import single_value
+from core.numbers import positive_bigint
+from core.query import single_value
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -33,8 +33,20 @@ class PageNumberPagination(pagination.PageNumberPagination):
         size = self._positive_int(request, self.page_size_query_param)
         return self.page_size if size is None else min(size, self.max_page_size)
 
+    def parameter_errors(self, request) -> dict:
+        """Every problem with `page` and `page_size`, each under its name."""
+        errors = {}
+        for name in (self.page_query_param, self.page_size_query_param):
+            try:
+                self._positive_int(request, name)
+            except exceptions.ValidationError as error:
+                errors.update(error.detail)
+        return errors
+
     def paginate_queryset(self, queryset, request, view=None):
-        self._positive_int(request, self.page_query_param)
+        errors = self.parameter_errors(request)
+        if errors:
+            raise exceptions.ValidationError(errors)
         self.request = request
         page_size = self.get_page_size(request)
         paginator = self.django_paginator_class(queryset, page_size)

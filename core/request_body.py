@@ -12,7 +12,7 @@ holds its request forever, and a chunked body (no Content-Length) reaches Django
 
 Refusals are not answered here: the request goes on without its body, marked with the
 `x-tasklane-body-error` header (a client's own copy is dropped), and
-`config.middleware.BodySizeLimitMiddleware` answers in the contract's shape, after the CORS
+`core.middleware.BodySizeLimitMiddleware` answers in the contract's shape, after the CORS
 and security middleware, like every other error.
 """
 

@@ -5,8 +5,8 @@ harmless."""
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from accounts.models import IdempotencyRecord
-from config.idempotency import KEEP_FOR
+from core.idempotency import KEEP_FOR
+from core.models import IdempotencyRecord
 
 
 class Command(BaseCommand):

@@ -14,8 +14,8 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from drf_standardized_errors.openapi import AutoSchema as ErrorDocumentingAutoSchema
 from rest_framework import serializers
 
-from config.numbers import MAX_BIGINT
-from config.urls_helpers import ID_PATTERN
+from core.numbers import MAX_BIGINT
+from core.urls_helpers import ID_PATTERN
 
 COMMON_VALIDATION_CODES = (
     "required, null, blank, invalid, max_length, min_value, max_value, invalid_choice, "

@@ -1,0 +1,110 @@
+"""The real-time transport: events built by the services, sent to the channel layer after
+commit.
+
+Each event is rendered once and sent to groups: `project.<id>` (every member's sockets) and
+`user.<id>` (one user's sockets: their own membership changes, tasks assigned to them, and
+revocation). A socket that is in two groups receiving one event sees it once (`event_id`).
+
+Sending happens in `transaction.on_commit`, so a rolled-back write sends nothing, and a
+channel layer that is down is logged and never fails the HTTP request.
+"""
+
+import logging
+import uuid
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+from core.render import utc_timestamp
+
+logger = logging.getLogger("tasklane.events")
+
+FORWARD = "event.forward"
+REVOKE = "auth.revoked"
+# Transport-level messages to a user's sockets (projects/socket_access.py); never forwarded.
+RECHECK = "auth.recheck"
+MEMBERSHIP_GRANTED = "membership.granted"
+MEMBERSHIP_REVOKED = "membership.revoked"
+MEMBERSHIP_CHANGED = "membership.changed"
+
+
+def project_group(project_id: int) -> str:
+    return f"project.{project_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def timestamp() -> str:
+    return utc_timestamp(timezone.now())
+
+
+def _send_now(messages: list[tuple[str, dict]]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+
+    async def send_all():
+        for group, message in messages:
+            await layer.group_send(group, message)
+
+    try:
+        async_to_sync(send_all)()
+    except Exception:  # the write has committed; a broker outage must not turn it into a 500
+        logger.exception(
+            "Could not publish %s to the channel layer",
+            [message.get("event", message)["type"] for _, message in messages],
+        )
+
+
+def _on_commit(messages: list[tuple[str, dict]]) -> None:
+    transaction.on_commit(lambda: _send_now(messages))
+
+
+def broadcast(
+    *, event_type: str, project_id: int, actor_id: int | None, data: dict, groups: list[str]
+) -> None:
+    """Send one event to `groups` once the current transaction commits."""
+    message = {
+        "type": FORWARD,
+        "event_id": uuid.uuid4().hex,
+        "event": {
+            "type": event_type,
+            "project_id": project_id,
+            "actor_id": actor_id,
+            "occurred_at": timestamp(),
+            "data": data,
+        },
+    }
+    _on_commit([(group, message) for group in groups])
+
+
+def to_project(*, event_type: str, project_id: int, actor_id: int | None, data: dict) -> None:
+    broadcast(
+        event_type=event_type,
+        project_id=project_id,
+        actor_id=actor_id,
+        data=data,
+        groups=[project_group(project_id)],
+    )
+
+
+def revoke_sockets(*, user_id: int) -> None:
+    """Close every open socket of the user with 4401 (their password changed, or the user
+    was deleted)."""
+    _on_commit([(user_group(user_id), {"type": REVOKE})])
+
+
+def recheck_sockets(*, user_id: int) -> None:
+    """Each open socket of the user checks its token again: 4403 if the user is now
+    inactive, 4401 if the token no longer holds (a new password)."""
+    _on_commit([(user_group(user_id), {"type": RECHECK})])
+
+
+def membership_sockets(*, user_id: int, project_id: int, change: str) -> None:
+    """The user's sockets join (`MEMBERSHIP_GRANTED`) or leave (`MEMBERSHIP_REVOKED`) the
+    project's group, or re-read their memberships (`MEMBERSHIP_CHANGED`)."""
+    _on_commit([(user_group(user_id), {"type": change, "project_id": project_id})])
