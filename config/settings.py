@@ -47,39 +47,48 @@ def read_env_file() -> None:
 read_env_file()
 
 
+environment = environ.Env()
+
+
 def env(name: str, default: str = "") -> str:
     """The variable, trimmed; empty or unset means the default."""
-    return os.environ.get(name, "").strip() or default
+    return environment.str(name, default="").strip() or default
+
+
+def parsed(name: str, cast, description: str):
+    """`cast` applied by django-environ; a value it cannot read stops start-up in one
+    sentence instead of a traceback."""
+    try:
+        return environment.get_value(name, cast=cast)
+    except (ValueError, TypeError):
+        raise ImproperlyConfigured(f"{name} must be {description}, not {env(name)!r}.") from None
 
 
 def env_bool(name: str, default: bool = False) -> bool:
-    value = env(name)
+    value = env(name).lower()
     if not value:
         return default
-    if value.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if value.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {value!r}.")
+    # django-environ reads anything it does not know as false; a typo must not switch a
+    # security setting off silently.
+    if value not in {*environment.BOOLEAN_TRUE_STRINGS, "0", "false", "no", "off", "n", "f"}:
+        raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {value!r}.")
+    return parsed(name, bool, "a boolean (1/0, true/false)")
 
 
 def env_int(name: str, default: int, minimum: int = 1) -> int:
-    value = env(name)
-    if not value:
+    if not env(name):
         return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = minimum - 1
+    description = f"a whole number of at least {minimum}"
+    number = parsed(name, int, description)
     if number < minimum:
-        raise ImproperlyConfigured(
-            f"{name} must be a whole number of at least {minimum}, not {value!r}."
-        )
+        raise ImproperlyConfigured(f"{name} must be {description}, not {env(name)!r}.")
     return number
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+    if not env(name):
+        return [item.strip() for item in default.split(",") if item.strip()]
+    return [item.strip() for item in environment.list(name) if item.strip()]
 
 
 def env_rate(name: str, default: str) -> str | None:
