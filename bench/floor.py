@@ -3,9 +3,11 @@
 It answers `GET /api/v1/tasks/` with the very JSON Tasklane gives (bench/run.py compares the
 two before measuring) from hand-written SQL run with psycopg, and nothing else: the same
 bearer token checked (signature, expiry, type), the caller's projects, then a count and the
-page with its two users joined, rendered with the standard library's json. run.py serves it
-with the Procfile's own uvicorn command and flags, so the gap between the two is what Django,
-DRF and the ORM cost over the database and the server.
+page with its two users joined, rendered with the standard library's json. The page is the
+top of each project's own top-N (LATERAL, one index range per project), merged: its cost
+follows the page and the caller's projects rather than the table, whatever the filter.
+run.py serves it with the Procfile's own uvicorn command and flags, so the gap between the two
+is what Django, DRF and the ORM cost over the database and the server.
 
     uvicorn bench.floor:application ...   (DATABASE_URL, DJANGO_SECRET_KEY as for Tasklane)
 
@@ -40,10 +42,13 @@ PAGE = """
     SELECT t.id, t.project_id, t.title, t.description, t.status, t.due_date, t.assignee_id,
            a.email, a.name, t.created_by_id, c.email, c.name,
            t.created_at, t.updated_at, t.completed_at
-    FROM tasks_task t
+    FROM unnest(%s::bigint[]) AS p(id)
+    CROSS JOIN LATERAL (
+        SELECT * FROM tasks_task t WHERE t.project_id = p.id {filters} ORDER BY {order} LIMIT %s
+    ) t
     LEFT JOIN accounts_user a ON a.id = t.assignee_id
     LEFT JOIN accounts_user c ON c.id = t.created_by_id
-    WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s
+    ORDER BY {order} LIMIT %s OFFSET %s
 """
 
 _pool: AsyncConnectionPool | None = None
@@ -196,16 +201,15 @@ async def task_list(scope, headers) -> tuple[int, dict, int]:
             return 401, {"detail": "not authenticated"}, 1
         timezone, project_ids = caller
         today = datetime.now(ZoneInfo(timezone)).date()
-        where, params = conditions(query, user_id, today)
-        where = " AND ".join(["t.project_id = ANY(%s)", *where])
-        params = [project_ids, *params]
+        filters, params = conditions(query, user_id, today)
+        where = " AND ".join(["t.project_id = ANY(%s)", *filters])
         cursor = await connection.execute(
-            f"SELECT count(*) FROM tasks_task t WHERE {where}", params
+            f"SELECT count(*) FROM tasks_task t WHERE {where}", [project_ids, *params]
         )
         (count,) = await cursor.fetchone()
-        cursor = await connection.execute(
-            PAGE.format(where=where, order=order_by(query)), [*params, size, (page - 1) * size]
-        )
+        offset = (page - 1) * size
+        sql = PAGE.format(filters="".join(f" AND {f}" for f in filters), order=order_by(query))
+        cursor = await connection.execute(sql, [project_ids, *params, offset + size, size, offset])
         rows = await cursor.fetchall()
     if page > 1 and not rows:
         return 404, {"detail": "Invalid page."}, 3
