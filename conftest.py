@@ -83,3 +83,15 @@ def team(db) -> Team:
         other_member=MembershipFactory(project=project).user,
         stranger=UserFactory(),
     )
+
+
+@pytest.fixture
+def owner(client_for, team):
+    """A client logged in as the team's owner."""
+    return client_for(team.owner)
+
+
+@pytest.fixture
+def member(client_for, team):
+    """A client logged in as the team's plain member."""
+    return client_for(team.member)

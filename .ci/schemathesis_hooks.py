@@ -51,7 +51,7 @@ def _plain_string_properties(case) -> set[str]:
 def _number_given_as_text(case) -> bool:
     """A JSON number sent for a free-text field (`title`, `name`, `description`, ...) is
     taken as its text ("1.5"), as DRF's CharField does: a leniency the server keeps on
-    purpose (tests/test_bad_input.py). A negative case whose only fault might be that is no
+    purpose (tests/core/test_bad_input.py). A negative case whose only fault might be that is no
     test of rejection, so it is not sent."""
     body = case.body
     if not isinstance(body, dict):

@@ -214,15 +214,15 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Under ASGI every request may run in another thread, so persistent per-thread connections
-    # (CONN_MAX_AGE) do not help; psycopg's pool does. Connecting costs ~4 ms here, most of a
-    # small request. With CONN_HEALTH_CHECKS the pool checks a connection before handing it
-    # out, so a connection broken by a restart is never handed to a request.
+    # Requests run on a pool of threads, so persistent per-thread connections (CONN_MAX_AGE)
+    # do not help and connecting per request costs most of a small request; psycopg's pool
+    # does. With CONN_HEALTH_CHECKS the pool checks a connection before handing it out, so a
+    # connection broken by a restart is never handed to a request.
     # While PostgreSQL is unreachable a request waits at most DB_POOL_TIMEOUT seconds for a
-    # connection, then gets a 503 with Retry-After (config/errors.py). The pool retries a
+    # connection, then gets a 503 with Retry-After (core/errors.py). The pool retries a
     # failed connection with a growing back-off; giving up after `reconnect_timeout` lets the
     # next request start a fresh attempt, so service resumes within seconds of PostgreSQL's
-    # return however long it was away (tests/test_database_outage.py).
+    # return however long it was away (tests/core/test_database_outage.py).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {

@@ -11,6 +11,7 @@ from projects.services import project_inbox_for
 from tasks.dates import DateField
 from tasks.models import Status, Task
 from tasks.render import task_to_dict
+from tasks.services import NOT_A_MEMBER  # one message for the form and the locked write
 
 
 def whole_number_id() -> serializers.IntegerField:
@@ -18,7 +19,6 @@ def whole_number_id() -> serializers.IntegerField:
     return serializers.IntegerField()
 
 
-NOT_A_MEMBER = "The assignee must be a member of the task's project."
 NO_SUCH_PROJECT = "You have no project with this id."
 
 

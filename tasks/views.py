@@ -218,13 +218,9 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
         return response
 
     def list(self, request, *args, **kwargs):
-        """Sort and page the task ids first, then load just that page with its users.
-
-        Sorting whole rows joined to their assignee and creator costs ten times more than
-        sorting the narrow task rows: with 10,000 visible tasks it is the difference between
-        ~60 ms and a few ms per page. Fixed queries whatever the page size: the caller's
-        projects, count, ids, rows.
-        """
+        """Sort and page the narrow task ids first, then load just that page with its users:
+        sorting whole rows joined to their users costs far more (bench/README.md). Fixed
+        queries whatever the page size: the caller's projects, count, ids, rows."""
         ordered = self.filter_queryset(self.get_queryset())
         page_ids = self.paginate_queryset(ordered.values_list("id", flat=True))
         tasks = selectors.tasks_by_id(page_ids)  # ids from the caller-scoped query above

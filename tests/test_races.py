@@ -19,8 +19,7 @@ from tasks.services import task_update
 from tests.concurrency import require_postgresql, run_together
 from tests.envelope import assert_error
 from tests.factories import MembershipFactory, ProjectFactory, TaskFactory
-from tests.projects.helpers import member_url, transfer_url
-from tests.tasks.helpers import task_url
+from tests.urls import member_url, task_url, transfer_url
 
 ROUNDS = 5
 PARALLEL = 20

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_settings import PROJECT_ROOT
+from tests.core.test_settings import PROJECT_ROOT
 
 PACKAGES = ["config", "core", "accounts", "projects", "tasks"]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"

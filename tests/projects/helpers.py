@@ -1,25 +1,7 @@
-"""URLs and a database snapshot shared by the project tests."""
+"""A database snapshot shared by the project tests."""
 
 from projects.models import Membership, Project
 from tasks.models import Task
-
-PROJECTS = "/api/v1/projects/"
-
-
-def project_url(project_id) -> str:
-    return f"{PROJECTS}{project_id}/"
-
-
-def transfer_url(project_id) -> str:
-    return f"{PROJECTS}{project_id}/transfer/"
-
-
-def members_url(project_id) -> str:
-    return f"{PROJECTS}{project_id}/members/"
-
-
-def member_url(project_id, user_id) -> str:
-    return f"{PROJECTS}{project_id}/members/{user_id}/"
 
 
 def db_state() -> dict:

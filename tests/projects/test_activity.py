@@ -1,8 +1,6 @@
-"""The activity feeds: what each write records, exactly, and who may read it (docs/api.md).
-
-Entries are made through the API (factories bypass the services and record nothing), so each
-test sees exactly the entries its own requests produced.
-"""
+"""The activity feeds: what project and member writes record, feeds in general (shape, order,
+pages, who may read them), and that rejected or rolled-back writes record nothing. Task
+writes: tests/tasks/test_activity.py."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,83 +10,26 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from conftest import login
-from core import realtime
 from projects import services as project_services
 from projects.models import Activity, Membership, Project, Role
 from tasks import services as task_services
 from tasks.models import Task
 from tests.envelope import assert_error
 from tests.factories import ProjectFactory, TaskFactory, UserFactory
-from tests.projects.helpers import (
+from tests.feeds import ENTRY_FIELDS, actor, change, create_task, entries, summary
+from tests.urls import (
     PROJECTS,
+    TASKS,
     member_url,
     members_url,
+    project_feed_url,
     project_url,
+    task_feed_url,
+    task_url,
     transfer_url,
 )
 
 pytestmark = pytest.mark.django_db
-
-TASKS = "/api/v1/tasks/"
-ENTRY_FIELDS = {"id", "actor", "verb", "task_id", "changes", "created_at"}
-
-
-def task_url(task_id) -> str:
-    return f"{TASKS}{task_id}/"
-
-
-def project_feed_url(project_id) -> str:
-    return f"{PROJECTS}{project_id}/activity/"
-
-
-def task_feed_url(task_id) -> str:
-    return f"{TASKS}{task_id}/activity/"
-
-
-def entries(client, url: str) -> list[dict]:
-    """Every entry of a feed (one page of up to 100), newest first as served."""
-    response = client.get(url, {"page_size": 100})
-    assert response.status_code == 200, response.content
-    body = response.json()
-    assert body["count"] == len(body["results"]), "the test data outgrew one page"
-    return body["results"]
-
-
-def summary(entry: dict) -> tuple:
-    return entry["verb"], entry["task_id"], entry["changes"]
-
-
-def actor(user) -> dict:
-    return {"id": user.id, "email": user.email, "name": user.name}
-
-
-def change(before, after) -> dict:
-    return {"from": before, "to": after}
-
-
-def created_changes(task: dict) -> dict:
-    """`created` changes: every writable field, from null to its value."""
-    return {
-        field: change(None, task[field])
-        for field in ("project_id", "title", "description", "status", "due_date", "assignee_id")
-    }
-
-
-def create_task(client, **fields) -> dict:
-    response = client.post(TASKS, fields)
-    assert response.status_code == 201, response.content
-    return response.json()
-
-
-@pytest.fixture
-def owner(client_for, team):
-    return client_for(team.owner)
-
-
-@pytest.fixture
-def member(client_for, team):
-    return client_for(team.member)
-
 
 # --- Entry shape, order, pagination ---------------------------------------------------------
 
@@ -165,238 +106,6 @@ def test_feed_page_parameters_must_be_positive_integers(member, team, feed, para
     url = project_feed_url(team.project.id) if feed == "project" else task_feed_url(task["id"])
 
     assert_error(member.get(url, {parameter: value}), 400, attr=parameter)
-
-
-# --- Task verbs -----------------------------------------------------------------------------
-
-
-def test_created_records_every_writable_field_from_null(member, team):
-    task = create_task(
-        member,
-        title="  Write the launch post  ",
-        description="Draft, review, publish.",
-        status="in-progress",
-        due_date="2026-12-01",
-        assignee_id=team.owner.id,
-        project_id=team.project.id,
-    )
-
-    [entry] = entries(member, project_feed_url(team.project.id))
-
-    assert summary(entry) == (
-        "created",
-        task["id"],
-        {
-            "project_id": change(None, team.project.id),
-            "title": change(None, "Write the launch post"),
-            "description": change(None, "Draft, review, publish."),
-            "status": change(None, "in-progress"),
-            "due_date": change(None, "2026-12-01"),
-            "assignee_id": change(None, team.owner.id),
-        },
-    )
-
-
-def test_created_with_only_a_title_records_the_defaults_in_the_inbox(member, team):
-    inbox = Project.objects.get(owner=team.member, is_inbox=True)
-    before = {entry["id"] for entry in entries(member, project_feed_url(inbox.id))}
-
-    task = create_task(member, title="Buy milk")
-
-    new = [e for e in entries(member, project_feed_url(inbox.id)) if e["id"] not in before]
-    assert [summary(entry) for entry in new] == [
-        (
-            "created",
-            task["id"],
-            {
-                "project_id": change(None, inbox.id),
-                "title": change(None, "Buy milk"),
-                "description": change(None, ""),
-                "status": change(None, "pending"),
-                "due_date": change(None, None),
-                "assignee_id": change(None, None),
-            },
-        )
-    ]
-
-
-def test_updated_records_only_the_fields_that_really_changed(member, team):
-    task = create_task(
-        member,
-        title="Draft",
-        description="Notes",
-        due_date="2026-05-01",
-        project_id=team.project.id,
-    )
-
-    response = member.patch(
-        task_url(task["id"]),
-        {
-            "title": "  Draft  ",  # the same once trimmed
-            "description": "Notes",
-            "status": "completed",
-            "due_date": "2026-06-02",
-            "assignee_id": team.admin.id,
-        },
-    )
-
-    assert response.status_code == 200, response.content
-    feed = entries(member, project_feed_url(team.project.id))
-    assert len(feed) == 2
-    assert feed[0]["actor"] == actor(team.member)
-    assert summary(feed[0]) == (
-        "updated",
-        task["id"],
-        {
-            "status": change("pending", "completed"),
-            "due_date": change("2026-05-01", "2026-06-02"),
-            "assignee_id": change(None, team.admin.id),
-        },
-    )
-
-
-def test_a_put_records_the_fields_it_returned_to_their_defaults(member, team):
-    task = create_task(
-        member,
-        title="Draft",
-        description="Notes",
-        status="completed",
-        due_date="2026-05-01",
-        assignee_id=team.member.id,
-        project_id=team.project.id,
-    )
-
-    response = member.put(task_url(task["id"]), {"title": "Draft"})
-
-    assert response.status_code == 200, response.content
-    assert summary(entries(member, task_feed_url(task["id"]))[0]) == (
-        "updated",
-        task["id"],
-        {
-            "description": change("Notes", ""),
-            "status": change("completed", "pending"),
-            "due_date": change("2026-05-01", None),
-            "assignee_id": change(team.member.id, None),
-        },
-    )
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        {},
-        {"title": "Draft"},
-        {"title": "  Draft "},
-        {"status": "pending", "description": "", "due_date": None, "assignee_id": None},
-        {"project_id": "same"},
-    ],
-    ids=["empty", "same-title", "same-title-padded", "same-everything", "same-project"],
-)
-def test_a_patch_that_changes_nothing_records_nothing(member, team, body):
-    task = create_task(member, title="Draft", project_id=team.project.id)
-    if body.get("project_id") == "same":
-        body = {"project_id": team.project.id}
-    before = Activity.objects.count()
-
-    response = member.patch(task_url(task["id"]), body)
-
-    assert response.status_code == 200, response.content
-    assert Activity.objects.count() == before
-
-
-def test_deleted_records_every_field_to_null(member, owner, team):
-    task = create_task(
-        member,
-        title="Draft",
-        description="Notes",
-        due_date="2026-05-01",
-        assignee_id=team.member.id,
-        project_id=team.project.id,
-    )
-
-    response = owner.delete(task_url(task["id"]))
-
-    assert response.status_code == 204, response.content
-    latest = entries(owner, project_feed_url(team.project.id))[0]
-    assert latest["actor"] == actor(team.owner)
-    assert summary(latest) == (
-        "deleted",
-        task["id"],
-        {
-            "project_id": change(team.project.id, None),
-            "title": change("Draft", None),
-            "description": change("Notes", None),
-            "status": change("pending", None),
-            "due_date": change("2026-05-01", None),
-            "assignee_id": change(team.member.id, None),
-        },
-    )
-
-
-def test_the_project_feed_keeps_the_entries_of_a_deleted_task(member, team):
-    task = create_task(member, title="Draft", project_id=team.project.id)
-    member.patch(task_url(task["id"]), {"title": "Final"})
-
-    assert member.delete(task_url(task["id"])).status_code == 204
-
-    feed = entries(member, project_feed_url(team.project.id))
-    assert [(entry["verb"], entry["task_id"]) for entry in feed] == [
-        ("deleted", task["id"]),
-        ("updated", task["id"]),
-        ("created", task["id"]),
-    ]
-    assert_error(member.get(task_feed_url(task["id"])), 404)
-
-
-# --- Moves ----------------------------------------------------------------------------------
-
-
-def test_a_moved_task_is_in_both_project_feeds_and_listed_once_in_its_own(owner, team):
-    target = owner.post(PROJECTS, {"name": "Later"}).json()
-    task = create_task(owner, title="Move me", project_id=team.project.id)
-    created = ("created", task["id"], created_changes(task))
-
-    response = owner.patch(task_url(task["id"]), {"project_id": target["id"], "title": "Moved"})
-
-    assert response.status_code == 200, response.content
-    move = {
-        "project_id": change(team.project.id, target["id"]),
-        "title": change("Move me", "Moved"),
-    }
-    source = entries(owner, project_feed_url(team.project.id))
-    assert [summary(entry) for entry in source] == [("updated", task["id"], move), created]
-    destination = entries(owner, project_feed_url(target["id"]))
-    assert [summary(entry) for entry in destination] == [
-        ("updated", task["id"], move),
-        ("project_created", None, {"name": change(None, "Later"), "description": change(None, "")}),
-    ]
-    own = entries(owner, task_feed_url(task["id"]))
-    assert [summary(entry) for entry in own] == [("updated", task["id"], move), created]
-    assert own[0] == destination[0]
-    assert own[1] == source[1]
-
-
-def test_a_task_moved_there_and_back_lists_each_move_once(owner, team):
-    target = owner.post(PROJECTS, {"name": "Later"}).json()
-    task = create_task(owner, title="Move me", project_id=team.project.id)
-    owner.patch(task_url(task["id"]), {"project_id": target["id"]})
-
-    response = owner.patch(task_url(task["id"]), {"project_id": team.project.id})
-
-    assert response.status_code == 200, response.content
-    there = {"project_id": change(team.project.id, target["id"])}
-    back = {"project_id": change(target["id"], team.project.id)}
-    assert [summary(entry) for entry in entries(owner, task_feed_url(task["id"]))] == [
-        ("updated", task["id"], back),
-        ("updated", task["id"], there),
-        ("created", task["id"], created_changes(task)),
-    ]
-    for project_id in (team.project.id, target["id"]):
-        feed = entries(owner, project_feed_url(project_id))
-        assert [summary(entry) for entry in feed[:2]] == [
-            ("updated", task["id"], back),
-            ("updated", task["id"], there),
-        ]
 
 
 # --- Project verbs --------------------------------------------------------------------------
@@ -821,17 +530,6 @@ def test_feeds_need_a_token(api_client, member, team):
     assert_error(api_client.get(task_feed_url(task["id"])), 401)
 
 
-def test_a_task_feed_follows_the_task_into_its_new_project(client_for, owner, team):
-    target = ProjectFactory(owner=team.owner)
-    task = create_task(owner, title="Move me", project_id=team.project.id)
-    owner.patch(task_url(task["id"]), {"project_id": target.id})
-
-    # The member still reads the source project's feed but no longer sees the task.
-    member = client_for(team.member)
-    assert member.get(project_feed_url(team.project.id)).status_code == 200
-    assert_error(member.get(task_feed_url(task["id"])), 404)
-
-
 # --- Query counts ---------------------------------------------------------------------------
 
 
@@ -870,40 +568,6 @@ def test_feeds_cost_the_same_queries_for_2_or_40_entries(client_for, user):
         )
 
     assert counts[40] == counts[2]
-
-
-# --- The real-time event names the same fields ----------------------------------------------
-
-
-def test_the_task_updated_event_names_the_fields_of_the_activity_entry(
-    monkeypatch, django_capture_on_commit_callbacks, member, team
-):
-    task = create_task(member, title="Draft", description="Notes", project_id=team.project.id)
-    sent: list[list[tuple[str, dict]]] = []
-    monkeypatch.setattr(realtime, "_send_now", sent.append)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        response = member.patch(
-            task_url(task["id"]),
-            {
-                "title": "Final",
-                "description": "Notes",
-                "status": "completed",
-                "due_date": "2026-07-01",
-                "assignee_id": team.owner.id,
-            },
-        )
-
-    assert response.status_code == 200, response.content
-    [updated] = [
-        message["event"]
-        for batch in sent
-        for _, message in batch
-        if message["event"]["type"] == "task.updated"
-    ]
-    entry = entries(member, task_feed_url(task["id"]))[0]
-    assert sorted(updated["data"]["changes"]) == sorted(entry["changes"])
-    assert sorted(entry["changes"]) == ["assignee_id", "due_date", "status", "title"]
 
 
 # --- Admin ----------------------------------------------------------------------------------

@@ -32,28 +32,11 @@ from tests.realtime.helpers import (
     run_async,
     sockets,
 )
+from tests.urls import TASKS, member_url, members_url, project_url, task_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TASKS = "/api/v1/tasks/"
-PROJECTS = "/api/v1/projects/"
 NEW_PASSWORD = "a-brand-new-passphrase-77"
-
-
-def task_url(task_id) -> str:
-    return f"{TASKS}{task_id}/"
-
-
-def project_url(project_id) -> str:
-    return f"{PROJECTS}{project_id}/"
-
-
-def members_url(project_id) -> str:
-    return f"{PROJECTS}{project_id}/members/"
-
-
-def member_url(project_id, user_id) -> str:
-    return f"{PROJECTS}{project_id}/members/{user_id}/"
 
 
 def summary(user) -> dict:

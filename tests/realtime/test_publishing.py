@@ -13,10 +13,9 @@ from core import realtime
 from tasks import services as task_services
 from tasks.models import Task
 from tests.realtime.conftest import person
+from tests.urls import TASKS
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-TASKS = "/api/v1/tasks/"
 
 
 @pytest.fixture

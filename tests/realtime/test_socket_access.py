@@ -22,6 +22,7 @@ from tests.realtime.helpers import (
     run_async,
     sockets,
 )
+from tests.urls import TASKS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +31,6 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_MANY = 4429
 # docs/realtime.md: a socket's access follows the user's memberships and state within a second.
 WITHIN_A_SECOND = 1
-TASKS = "/api/v1/tasks/"
 
 
 async def create_task(person, project_id: int) -> None:

@@ -1,4 +1,4 @@
-"""URLs, a frozen clock and a database snapshot shared by the task tests."""
+"""A frozen clock, task fields and a database snapshot shared by the task tests."""
 
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -8,8 +8,7 @@ from django.utils import timezone
 from projects.models import Membership
 from tasks.models import Status, Task
 from tests.factories import TaskFactory
-
-TASKS = "/api/v1/tasks/"
+from tests.urls import TASKS
 
 # 11:00 UTC on 10 March 2026: already the 11th in Pacific/Kiritimati (UTC+14), still the 9th
 # in Etc/GMT+12 (UTC-12).
@@ -31,10 +30,6 @@ TASK_FIELDS = {
     "completed_at",
     "is_overdue",
 }
-
-
-def task_url(task_id) -> str:
-    return f"{TASKS}{task_id}/"
 
 
 def make_task(**fields) -> Task:

@@ -9,16 +9,8 @@ from projects.models import Project
 from tasks.models import Status, Task
 from tests.envelope import assert_error
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
-from tests.tasks.helpers import (
-    NOW,
-    TASK_FIELDS,
-    TASKS,
-    make_task,
-    parse_timestamp,
-    task_rows,
-    task_url,
-    without_ids,
-)
+from tests.tasks.helpers import NOW, TASK_FIELDS, make_task, parse_timestamp, task_rows, without_ids
+from tests.urls import TASKS, task_url
 
 pytestmark = pytest.mark.django_db
 

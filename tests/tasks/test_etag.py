@@ -9,7 +9,8 @@ from rest_framework.test import APIClient
 from tasks.models import Task
 from tests.envelope import assert_error
 from tests.factories import MembershipFactory
-from tests.tasks.helpers import make_task, task_rows, task_url
+from tests.tasks.helpers import make_task, task_rows
+from tests.urls import task_url
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,8 @@ from projects.models import Project, Role
 from tasks.models import Status, Task
 from tests.envelope import assert_error
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
-from tests.tasks.helpers import TASKS, TODAY_UTC, list_all_ids, make_task, task_url
+from tests.tasks.helpers import TODAY_UTC, list_all_ids, make_task
+from tests.urls import TASKS, task_url
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,8 @@ import pytest
 
 from tasks.models import Status, Task
 from tests.envelope import assert_error
-from tests.tasks.helpers import TASKS, list_all_ids, make_task, set_timestamps
+from tests.tasks.helpers import list_all_ids, make_task, set_timestamps
+from tests.urls import TASKS
 
 pytestmark = pytest.mark.django_db
 

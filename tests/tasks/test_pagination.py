@@ -6,7 +6,7 @@ import pytest
 
 from tasks.models import Task
 from tests.envelope import assert_error
-from tests.tasks.helpers import TASKS
+from tests.urls import TASKS
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,8 @@ from projects.models import Project
 from tasks.models import Task
 from tests.envelope import assert_error
 from tests.factories import MembershipFactory, ProjectFactory
-from tests.tasks.helpers import db_state, make_task, task_rows, task_url, without_ids
+from tests.tasks.helpers import db_state, make_task, task_rows, without_ids
+from tests.urls import task_url
 
 pytestmark = pytest.mark.django_db
 

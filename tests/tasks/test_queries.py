@@ -7,7 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from projects.models import Role
 from tasks.models import Status
 from tests.factories import MembershipFactory, ProjectFactory
-from tests.tasks.helpers import TASKS, make_task, task_url
+from tests.tasks.helpers import make_task
+from tests.urls import TASKS, task_url
 
 pytestmark = pytest.mark.django_db
 

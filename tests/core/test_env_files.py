@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENV_EXAMPLE = PROJECT_ROOT / ".env.example"
 SETTINGS_SOURCE = PROJECT_ROOT / "config" / "settings.py"
 PRODUCTION = {

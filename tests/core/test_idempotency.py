@@ -22,9 +22,8 @@ from tasks.models import Task
 from tests.concurrency import run_concurrently
 from tests.envelope import assert_error
 from tests.factories import DEFAULT_PASSWORD, MembershipFactory, ProjectFactory, UserFactory
+from tests.urls import PROJECTS, TASKS, members_url
 
-TASKS = "/api/v1/tasks/"
-PROJECTS = "/api/v1/projects/"
 AUTH = "/api/v1/auth/"
 REPLAYED = "Idempotent-Replayed"
 KEY = "5f0c1d2e-retry-me"
@@ -54,10 +53,6 @@ def assert_replay_of(replay, original) -> None:
     assert replay.content == original.content
     assert replay[REPLAYED] == "true"
     assert replay["Content-Type"] == original["Content-Type"]
-
-
-def members_url(project_id) -> str:
-    return f"{PROJECTS}{project_id}/members/"
 
 
 # --- Replays --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # A full start-up; the refusals happen while the settings module is imported, which the
 # lighter IMPORT (a quarter of the time) reaches as well.
 SETUP = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"

@@ -30,8 +30,7 @@ from core.idempotency import IdempotencyMiddleware
 from tasks import services as task_services
 from tests.envelope import assert_error
 from tests.server import BASE_DIR, Server, free_port, require_services, server_env
-
-TASKS = "/api/v1/tasks/"
+from tests.urls import TASKS
 
 
 def as_django_error(cause: Exception) -> OperationalError:
