@@ -37,26 +37,24 @@ def login(client: APIClient, user, password: str = DEFAULT_PASSWORD) -> dict:
     return response.json()
 
 
-@pytest.fixture
-def auth_client(user):
-    """An API client logged in as `user` with a real access token."""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(client, user)['access']}")
+def logged_in(user, **client_options) -> APIClient:
+    """An API client that sends a real access token of `user` (logged in through the API)."""
+    client = APIClient(**client_options)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(APIClient(), user)['access']}")
     client.user = user
     return client
 
 
 @pytest.fixture
+def auth_client(user):
+    """An API client logged in as `user` with a real access token."""
+    return logged_in(user)
+
+
+@pytest.fixture
 def client_for(db):
     """Build a logged-in client for any user: `client_for(member)`."""
-
-    def make(user):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(client, user)['access']}")
-        client.user = user
-        return client
-
-    return make
+    return logged_in
 
 
 @dataclass

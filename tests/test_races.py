@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from conftest import login
+from conftest import logged_in
 from projects.models import Membership, Project, Role
 from projects.services import member_change_role, member_remove, project_transfer
 from tasks.models import Task
@@ -34,9 +34,7 @@ def _postgresql():
 
 
 def client_of(user) -> APIClient:
-    client = APIClient(raise_request_exception=False)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(APIClient(), user)['access']}")
-    return client
+    return logged_in(user, raise_request_exception=False)
 
 
 def call(client: APIClient, method: str, url: str, body: dict | None = None, **headers):

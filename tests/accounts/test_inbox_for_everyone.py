@@ -2,10 +2,9 @@
 
 import pytest
 from django.core.management import call_command
-from rest_framework.test import APIClient
 
 from accounts.models import User
-from conftest import login
+from conftest import logged_in
 from projects.models import Membership, Project, Role
 from tests.factories import DEFAULT_PASSWORD
 
@@ -28,8 +27,7 @@ def test_createsuperuser_gives_an_inbox_and_the_first_admin_can_create_a_task(mo
     admin = User.objects.get(email="ops@example.com")
     inbox = assert_has_inbox(admin)
 
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(client, admin)['access']}")
+    client = logged_in(admin)
     response = client.post("/api/v1/tasks/", {"title": "First task"}, format="json")
 
     assert response.status_code == 201, response.content
@@ -62,8 +60,7 @@ def test_the_demo_seed_gives_everyone_an_inbox():
 
 def test_a_missing_inbox_is_made_when_a_task_needs_it_not_a_500(user):
     Project.objects.filter(owner=user, is_inbox=True).delete()  # behind the API's back
-    client = APIClient(raise_request_exception=False)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(client, user)['access']}")
+    client = logged_in(user, raise_request_exception=False)
 
     response = client.post("/api/v1/tasks/", {"title": "T"}, format="json")
 

@@ -5,9 +5,8 @@
 import json
 
 import pytest
-from rest_framework.test import APIClient
 
-from conftest import login
+from conftest import logged_in
 from tests.envelope import assert_error
 
 WRONG_VALUES = [
@@ -28,8 +27,7 @@ WRONG_VALUES = [
 
 @pytest.fixture
 def targets(team):
-    client = APIClient(raise_request_exception=False)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {_access(team.owner)}")
+    client = logged_in(team.owner, raise_request_exception=False)
     task = client.post(
         "/api/v1/tasks/", {"title": "T", "project_id": team.project.pk}, format="json"
     )
@@ -56,14 +54,8 @@ def targets(team):
     ]
 
 
-def _access(user):
-
-    return login(APIClient(), user)["access"]
-
-
 def test_a_lone_surrogate_echoed_in_an_error_is_a_400_not_a_500(team):
-    client = APIClient(raise_request_exception=False)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {_access(team.owner)}")
+    client = logged_in(team.owner, raise_request_exception=False)
 
     response = client.generic(
         "POST",
@@ -118,8 +110,7 @@ BEYOND_BIGINT = str(2**63)
 def test_an_integer_parameter_that_does_not_fit_64_bits_is_a_400_naming_it(
     team, path, parameter, digits
 ):
-    client = APIClient(raise_request_exception=False)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {_access(team.owner)}")
+    client = logged_in(team.owner, raise_request_exception=False)
 
     response = client.get(path.format(project=team.project.pk), {parameter: digits})
 
@@ -128,8 +119,7 @@ def test_an_integer_parameter_that_does_not_fit_64_bits_is_a_400_naming_it(
 
 @pytest.mark.parametrize("digits", [HUGE, BEYOND_BIGINT])
 def test_an_integer_body_field_that_does_not_fit_64_bits_is_a_400_naming_it(team, digits):
-    client = APIClient(raise_request_exception=False)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {_access(team.owner)}")
+    client = logged_in(team.owner, raise_request_exception=False)
     project = f"/api/v1/projects/{team.project.pk}/"
     cases = [
         ("POST", "/api/v1/tasks/", '{"title": "T", "project_id": %s}', "project_id"),

@@ -13,7 +13,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conftest import login
+from conftest import logged_in, login
 from core.idempotency import fingerprint
 from core.models import IdempotencyRecord
 from projects.models import Activity, Membership, Project, Role
@@ -43,9 +43,7 @@ def post(client, path: str, body, key: str | None = KEY, **extra):
 
 
 def client_with_token(user, **kwargs) -> APIClient:
-    client = APIClient(**kwargs)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(APIClient(), user)['access']}")
-    return client
+    return logged_in(user, **kwargs)
 
 
 def assert_replay_of(replay, original) -> None:

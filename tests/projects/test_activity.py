@@ -7,9 +7,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
-from conftest import login
+from conftest import logged_in
 from projects import services as project_services
 from projects.models import Activity, Membership, Project, Role
 from tasks import services as task_services
@@ -132,8 +131,7 @@ def test_registration_records_the_inbox_as_project_created(api_client, db):
     )
     assert response.status_code == 201, response.content
     user = get_user_model().objects.get(email="new@example.com")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(client, user)['access']}")
+    client = logged_in(user)
 
     inbox = Project.objects.get(owner=user, is_inbox=True)
     [entry] = entries(client, project_feed_url(inbox.id))

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from conftest import login
 from projects.models import Project
-from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -40,8 +40,8 @@ def person(user: User) -> Person:
 
 @dataclass
 class Team:
-    """A shared project with its owner and a plain member; `newcomer` and `stranger` belong
-    to nothing but their own Inbox (tests add the newcomer; the stranger stays out)."""
+    """The root conftest's team, its people logged in for their sockets, and a `newcomer` who
+    belongs to nothing but their own Inbox (tests add them); the stranger stays out."""
 
     project: Project
     owner: Person
@@ -51,12 +51,11 @@ class Team:
 
 
 @pytest.fixture
-def team(transactional_db) -> Team:
-    project = ProjectFactory(name="Launch")
+def team(team, transactional_db) -> Team:
     return Team(
-        project=project,
-        owner=person(project.owner),
-        member=person(MembershipFactory(project=project).user),
+        project=team.project,
+        owner=person(team.owner),
+        member=person(team.member),
         newcomer=person(UserFactory()),
-        stranger=person(UserFactory()),
+        stranger=person(team.stranger),
     )
