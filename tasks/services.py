@@ -14,7 +14,7 @@ from core.exceptions import PreconditionFailed
 from core.services import model_update
 from projects import activity
 from projects.models import Membership, Project, Verb
-from tasks import events
+from tasks import counts, events
 from tasks.models import Status, Task
 
 # Model field -> the name clients know it by, in activity `changes` and event `changes`.
@@ -188,6 +188,7 @@ def task_move(*, task: Task, actor: User, data: dict, if_match: str | None = Non
         changes=changes,
         mirror=True,
     )
+    counts.bump([from_project_id])  # the target's is bumped by the save (tasks.apps)
     events.task_moved(
         task=locked, from_project_id=from_project_id, actor_id=actor.pk, changes=list(changes)
     )
@@ -206,6 +207,7 @@ def task_delete(*, task: Task, actor: User, if_match: str | None = None) -> None
             name: {"from": value, "to": None} for name, value in _field_values(locked).items()
         },
     )
+    counts.bump([locked.project_id])
     events.task_deleted(task_id=locked.pk, project_id=locked.project_id, actor_id=actor.pk)
     locked.delete()
 
@@ -222,4 +224,5 @@ def task_unassign_member(*, project: Project, user: User) -> list[int]:
     )
     if task_ids:
         Task.objects.filter(id__in=task_ids).update(assignee=None, updated_at=timezone.now())
+        counts.bump([project.pk])
     return task_ids

@@ -17,7 +17,7 @@ from core.schema import client_error
 from core.urls_helpers import ID_PATTERN
 from core.views import EveryParameterErrorMixin, PermissionTableMixin, request_body
 from projects.feeds import feed_response, feed_schema
-from tasks import selectors, services
+from tasks import counts, selectors, services
 from tasks.filters import TaskFilterSet, TaskOrdering
 from tasks.models import Task
 from tasks.permissions import CanDeleteTask, CanMoveTask
@@ -189,7 +189,8 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Task.objects.none()
-        return selectors.tasks_for(self.request.user)
+        self.project_ids = list(selectors.roles_for(self.request.user))
+        return selectors.tasks_in(self.project_ids)
 
     def get_object(self):
         try:
@@ -219,10 +220,26 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
 
     def list(self, request, *args, **kwargs):
         """Sort and page the narrow task ids first, then load just that page with its users:
-        sorting whole rows joined to their users costs far more (bench/README.md). Fixed
-        queries whatever the page size: the caller's projects, count, ids, rows."""
-        ordered = self.filter_queryset(self.get_queryset())
-        page_ids = self.paginate_queryset(ordered.values_list("id", flat=True))
+        sorting whole rows joined to their users costs far more (bench/README.md). The count
+        comes from tasks.counts while no project of the caller's changed. Fixed queries
+        whatever the page size: the caller's projects, count (when not cached), ids, rows."""
+        ordered = self.filter_queryset(self.get_queryset()).values_list("id", flat=True)
+        scope = {
+            "filters": sorted(
+                (name, sorted(values))
+                for name, values in request.query_params.lists()
+                if name in TaskFilterSet.base_filters
+            ),
+            "user": request.user.pk,  # assignee=me
+            "today": selectors.today_for(request.user).isoformat(),  # the due buckets
+        }
+        counted = CountedQuery(
+            ordered,
+            count=lambda: counts.cached_count(
+                project_ids=self.project_ids, scope=scope, count=ordered.count
+            ),
+        )
+        page_ids = self.paginate_queryset(counted)
         tasks = selectors.tasks_by_id(page_ids)  # ids from the caller-scoped query above
         return self.get_paginated_response(self.get_serializer(tasks, many=True).data)
 
@@ -269,3 +286,20 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
     @action(detail=True, methods=["get"])
     def activity(self, request, pk=None):
         return feed_response(self, selectors.task_activity(self.get_object().pk))
+
+
+class CountedQuery:
+    """A queryset whose `count()` comes from elsewhere, for Django's paginator."""
+
+    def __init__(self, queryset, *, count):
+        self.queryset = queryset
+        self.counter = count
+
+    def count(self) -> int:
+        return self.counter()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        return self.queryset[index]

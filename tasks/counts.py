@@ -1,0 +1,89 @@
+"""The task list's count, exact without counting on every request.
+
+A list's count depends on the caller's projects, the filters and the caller's today. It is
+cached under a key made of those and of each project's *version*: a random token that every
+task write replaces once it commits (`bump`). A write makes the old keys unreachable (see `bump`);
+a count is stored only under the versions read before it was counted.
+A version the cache has lost gets a new random token, never an old one back.
+"""
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+
+from django.core.cache import cache
+from django.db import transaction
+from redis.exceptions import RedisError
+
+logger = logging.getLogger("tasklane.counts")
+
+COUNT_SECONDS = 300
+VERSION_SECONDS = 7 * 24 * 3600
+
+
+def version_key(project_id: int) -> str:
+    return f"tasks:version:{project_id}"
+
+
+def bump(project_ids: Iterable[int]) -> None:
+    """The counts of these projects' lists expire now and again once the transaction commits.
+
+    Now: a rolled-back write (or one inside a transaction that a test never commits) leaves
+    no count behind that it could have changed. After commit: a count made meanwhile, from
+    the rows as they were before the commit, is not reused.
+    """
+    keys = [version_key(project_id) for project_id in set(project_ids)]
+    if keys:
+        _replace_versions(keys)
+        transaction.on_commit(lambda: _replace_versions(keys))
+
+
+def task_saved(sender, instance, **kwargs) -> None:
+    bump([instance.project_id])
+
+
+def project_saved(sender, instance, created, **kwargs) -> None:
+    if created:
+        bump([instance.pk])
+
+
+def _replace_versions(keys: list[str]) -> None:
+    try:
+        cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=VERSION_SECONDS)
+    except (RedisError, OSError):  # counts then wait for COUNT_SECONDS; never fail a write
+        logger.warning("Could not bump task list versions", exc_info=True)
+
+
+def _versions(project_ids: list[int]) -> dict[int, str]:
+    keys = {version_key(project_id): project_id for project_id in project_ids}
+    found = cache.get_many(list(keys))
+    for key in set(keys) - set(found):
+        cache.add(key, uuid.uuid4().hex, timeout=VERSION_SECONDS)
+    if len(found) < len(keys):
+        found = cache.get_many(list(keys))
+    return {keys[key]: value for key, value in found.items()}
+
+
+def cached_count(*, project_ids: Iterable[int], scope: dict, count: Callable[[], int]) -> int:
+    """`count()` for this list, from the cache when no project of it changed since.
+
+    `scope` holds everything else the count depends on (filters, the caller's today, the
+    caller for `assignee=me`). A cache that is down costs a count, never an error.
+    """
+    ids = sorted(set(project_ids))
+    try:
+        versions = _versions(ids)
+        if len(versions) < len(ids):  # a version that will not stay: count every time
+            return count()
+        material = json.dumps([[(i, versions[i]) for i in ids], scope], sort_keys=True)
+        key = "tasks:count:" + hashlib.sha256(material.encode()).hexdigest()
+        value = cache.get(key)
+        if value is None:
+            value = count()
+            cache.set(key, value, timeout=COUNT_SECONDS)
+        return value
+    except (RedisError, OSError):
+        logger.warning("Task list count cache unavailable", exc_info=True)
+        return count()
