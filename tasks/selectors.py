@@ -3,7 +3,9 @@
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import F, QuerySet
+from django.db.models.expressions import OrderBy, RawSQL
 from django.utils import timezone
 
 from accounts.models import User
@@ -64,3 +66,41 @@ def task_activity(task_id: int) -> QuerySet[Activity]:
         .select_related("actor")
         .order_by("-id")
     )
+
+
+def page_ids(ordered: QuerySet[Task], *, project_ids: list[int], start: int, stop: int) -> list:
+    """The ids of rows `start:stop` of the caller's filtered, ordered tasks.
+
+    One walk of an index across every project (or one sort of every visible task) makes a
+    page cost a function of the table: for the newest tasks first, PostgreSQL walks the
+    global `created_at` index through every newer task of other projects. Instead, each of
+    the caller's projects gives its own first `stop` rows (its `(project_id, ...)` indexes
+    serve the order), and those few are merged: the cost follows the page and the caller's
+    projects, whatever else the table holds. SQLite keeps the plain query.
+    """
+    if connection.vendor != "postgresql" or not project_ids or stop <= start:
+        return list(ordered.values_list("id", flat=True)[start:stop])
+    keys, outer_order = {}, []
+    for index, term in enumerate(ordered.query.order_by):
+        if isinstance(term, str):
+            term = F(term[1:]).desc() if term.startswith("-") else F(term).asc()
+        assert isinstance(term, OrderBy), term
+        name = f"sort_key_{index}"
+        keys[name] = term.expression
+        nulls = " NULLS LAST" if term.nulls_last else " NULLS FIRST" if term.nulls_first else ""
+        outer_order.append(f"{name} {'DESC' if term.descending else 'ASC'}{nulls}")
+    per_project = (
+        ordered.filter(project_id=RawSQL("caller_project.id", ()))
+        .annotate(**keys)
+        .values_list("id", *keys)[:stop]
+    )
+    inner_sql, inner_params = per_project.query.sql_with_params()
+    # Only Django's compiled SQL (its values stay parameters) and names made here go in.
+    sql = (
+        "SELECT page.id FROM unnest(%s::bigint[]) AS caller_project(id) "  # noqa: S608
+        f"CROSS JOIN LATERAL ({inner_sql}) AS page(id, {', '.join(keys)}) "
+        f"ORDER BY {', '.join(outer_order)} LIMIT %s OFFSET %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(project_ids), *inner_params, stop - start, start])
+        return [row[0] for row in cursor.fetchall()]

@@ -223,7 +223,7 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
         sorting whole rows joined to their users costs far more (bench/README.md). The count
         comes from tasks.counts while no project of the caller's changed. Fixed queries
         whatever the page size: the caller's projects, count (when not cached), ids, rows."""
-        ordered = self.filter_queryset(self.get_queryset()).values_list("id", flat=True)
+        ordered = self.filter_queryset(self.get_queryset())
         scope = {
             "filters": sorted(
                 (name, sorted(values))
@@ -237,6 +237,9 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
             ordered,
             count=lambda: counts.cached_count(
                 project_ids=self.project_ids, scope=scope, count=ordered.count
+            ),
+            page=lambda start, stop: selectors.page_ids(
+                ordered, project_ids=self.project_ids, start=start, stop=stop
             ),
         )
         page_ids = self.paginate_queryset(counted)
@@ -289,11 +292,12 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
 
 
 class CountedQuery:
-    """A queryset whose `count()` comes from elsewhere, for Django's paginator."""
+    """The list's ids for Django's paginator: `count()` and pages come from elsewhere."""
 
-    def __init__(self, queryset, *, count):
+    def __init__(self, queryset, *, count, page):
         self.queryset = queryset
         self.counter = count
+        self.page = page
 
     def count(self) -> int:
         return self.counter()
@@ -302,4 +306,6 @@ class CountedQuery:
         return self.count()
 
     def __getitem__(self, index):
+        if isinstance(index, slice) and index.step is None:
+            return self.page(index.start or 0, index.stop)
         return self.queryset[index]
