@@ -15,7 +15,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,14 +23,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from make_run import free_port, start, wait_until_live
+
 ROOT = Path(__file__).resolve().parent.parent
 CI = Path(__file__).resolve().parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def post(base: str, path: str, body: dict) -> tuple[int, dict]:
@@ -46,21 +41,6 @@ def post(base: str, path: str, body: dict) -> tuple[int, dict]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}")
-
-
-def wait_until_live(base: str, server: subprocess.Popen, log_path: Path) -> None:
-    for _ in range(120):
-        try:
-            with urllib.request.urlopen(base + "/health/live/", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if server.poll() is not None:
-            print(log_path.read_text())
-            raise SystemExit("the server exited during start-up")
-        time.sleep(0.5)
-    raise SystemExit("the server did not answer /health/live/ within 60 s")
 
 
 def access_token(base: str) -> str:
@@ -92,15 +72,7 @@ def main() -> int:
     }
     workdir = Path(tempfile.mkdtemp(prefix="schemathesis-"))
     log_path = workdir / "server.log"
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            ["make", "run"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    server = start(env, log_path)
     try:
         wait_until_live(base, server, log_path)
         token = access_token(base)

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,13 +19,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from make_run import free_port, start, wait_until_live
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 PORT = free_port()
@@ -162,28 +157,9 @@ def main() -> int:
         "THROTTLE_REGISTER": "off",
     }
     log_path = ROOT / "smoke-server.log"
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            ["make", "run"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    server = start(env, log_path)
     try:
-        for _ in range(120):
-            try:
-                if request("GET", "/health/live/")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if server.poll() is not None:
-                print(log_path.read_text())
-                raise AssertionError("the server exited during start-up")
-            time.sleep(0.5)
-        else:
-            raise AssertionError("the server did not answer /health/live/ within 60 s")
+        wait_until_live(BASE, server, log_path)
 
         status, _, body = request("GET", "/health/ready/")
         check(status == 200, f"/health/ready/ is 200: {body!r}")

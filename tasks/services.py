@@ -135,6 +135,17 @@ def _change(locked: Task, data: dict) -> dict:
     }
 
 
+def _record_updated(task: Task, *, actor: User, changes: dict, project_id: int, mirror=False):
+    activity.record(
+        project_id=project_id,
+        actor=actor,
+        verb=Verb.UPDATED,
+        task_id=task.pk,
+        changes=changes,
+        mirror=mirror,
+    )
+
+
 def _lock_checked(task: Task, if_match: str | None) -> Task:
     """The task's row, locked, after checking If-Match against that same row."""
     locked = _lock_task(task.pk)
@@ -150,13 +161,7 @@ def task_update(*, task: Task, actor: User, data: dict, if_match: str | None = N
     locked = _lock_checked(task, if_match)
     changes = _change(locked, {field: value for field, value in data.items() if field != "project"})
     if changes:
-        activity.record(
-            project_id=locked.project_id,
-            actor=actor,
-            verb=Verb.UPDATED,
-            task_id=locked.pk,
-            changes=changes,
-        )
+        _record_updated(locked, actor=actor, changes=changes, project_id=locked.project_id)
         events.task_updated(task=locked, actor_id=actor.pk, changes=list(changes))
     return locked
 
@@ -173,21 +178,9 @@ def task_move(*, task: Task, actor: User, data: dict, if_match: str | None = Non
     changes = _change(locked, data)
     if not changes:
         return locked
-    activity.record(
-        project_id=locked.project_id,
-        actor=actor,
-        verb=Verb.UPDATED,
-        task_id=locked.pk,
-        changes=changes,
-    )
-    activity.record(
-        project_id=from_project_id,
-        actor=actor,
-        verb=Verb.UPDATED,
-        task_id=locked.pk,
-        changes=changes,
-        mirror=True,
-    )
+    _record_updated(locked, actor=actor, changes=changes, project_id=locked.project_id)
+    # The source project's feed keeps the move too; the task's own feed lists it once.
+    _record_updated(locked, actor=actor, changes=changes, project_id=from_project_id, mirror=True)
     counts.bump([from_project_id])  # the target's is bumped by the save (tasks.apps)
     events.task_moved(
         task=locked, from_project_id=from_project_id, actor_id=actor.pk, changes=list(changes)
