@@ -9,6 +9,7 @@ Sending happens in `transaction.on_commit`, so a rolled-back write sends nothing
 channel layer that is down is logged and never fails the HTTP request.
 """
 
+import json
 import logging
 import uuid
 
@@ -56,7 +57,7 @@ def _send_now(messages: list[tuple[str, dict]]) -> None:
     except Exception:  # the write has committed; a broker outage must not turn it into a 500
         logger.exception(
             "Could not publish %s to the channel layer",
-            [message.get("event", message)["type"] for _, message in messages],
+            [message.get("route", message)["type"] for _, message in messages],
         )
 
 
@@ -67,19 +68,36 @@ def _on_commit(messages: list[tuple[str, dict]]) -> None:
 def broadcast(
     *, event_type: str, project_id: int, actor_id: int | None, data: dict, groups: list[str]
 ) -> None:
-    """Send one event to `groups` once the current transaction commits."""
+    """Send one event to `groups` once the current transaction commits.
+
+    The event is encoded to its JSON frame once, here: every socket that forwards it sends
+    that text as it is, however many sockets there are. `route` carries what a socket needs
+    to decide (the event's type and project, and the member it concerns).
+    """
+    event = {
+        "type": event_type,
+        "project_id": project_id,
+        "actor_id": actor_id,
+        "occurred_at": timestamp(),
+        "data": data,
+    }
+    user = data.get("user") if isinstance(data, dict) else None
     message = {
         "type": FORWARD,
         "event_id": uuid.uuid4().hex,
-        "event": {
+        "route": {
             "type": event_type,
             "project_id": project_id,
-            "actor_id": actor_id,
-            "occurred_at": timestamp(),
-            "data": data,
+            "user_id": user.get("id") if isinstance(user, dict) else None,
         },
+        "text": json.dumps(event, separators=(",", ":")),
     }
     _on_commit([(group, message) for group in groups])
+
+
+def event_of(message: dict) -> dict:
+    """The event a forwarded message carries, decoded (for logs and tests)."""
+    return json.loads(message["text"])
 
 
 def to_project(*, event_type: str, project_id: int, actor_id: int | None, data: dict) -> None:

@@ -159,15 +159,15 @@ class EventsConsumer(AsyncWebsocketConsumer):
         if self.user is None or message["event_id"] in self.seen_ids:
             return
         self.seen_ids.append(message["event_id"])
-        event = message["event"]
-        project_id = event["project_id"]
-        mine = event.get("data", {}).get("user", {}).get("id") == self.user.pk
-        if event["type"] == "member.added" and mine:
+        route = message["route"]
+        project_id = route["project_id"]
+        mine = route["user_id"] == self.user.pk
+        if route["type"] == "member.added" and mine:
             await self._join_project(project_id)
         if project_id not in self.project_ids:
             return  # a project this socket has left (or never had)
-        await self._send_json(event)
-        if (event["type"] == "member.removed" and mine) or event["type"] == "project.deleted":
+        await self.send(text_data=message["text"])  # encoded once for every socket
+        if (route["type"] == "member.removed" and mine) or route["type"] == "project.deleted":
             await self._leave_project(project_id)
 
     async def auth_revoked(self, message):

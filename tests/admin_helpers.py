@@ -70,12 +70,12 @@ def sent_fixture(monkeypatch):
 
     def flatten(transport: bool = False) -> list[tuple[str, str, int | None]]:
         return [
-            (group, message["event"]["type"], message["event"]["actor_id"])
-            if "event" in message
+            (group, realtime.event_of(message)["type"], realtime.event_of(message)["actor_id"])
+            if "text" in message
             else (group, message["type"], None)
             for batch in batches
             for group, message in batch
-            if transport or "event" in message
+            if transport or "text" in message
         ]
 
     return flatten

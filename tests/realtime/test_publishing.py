@@ -27,7 +27,9 @@ def sent(monkeypatch):
 
 
 def event_types(batches) -> list[tuple[str, str]]:
-    return [(group, message["event"]["type"]) for batch in batches for group, message in batch]
+    return [
+        (group, realtime.event_of(message)["type"]) for batch in batches for group, message in batch
+    ]
 
 
 def test_a_rolled_back_write_sends_nothing(team, sent):
@@ -50,7 +52,7 @@ def test_a_write_is_sent_once_and_only_after_the_commit(team, sent):
         assert sent == []
 
     assert event_types(sent) == [(f"project.{team.project.pk}", "task.created")]
-    assert sent[0][0][1]["event"]["data"]["id"] == task.pk
+    assert realtime.event_of(sent[0][0][1])["data"]["id"] == task.pk
 
 
 def test_a_rejected_api_write_sends_nothing(team, sent):
@@ -188,3 +190,26 @@ def test_an_unreachable_redis_cache_does_not_fail_requests(team, settings):
 
     assert response.status_code == 200, response.content
     person(team.owner.user)
+
+
+def test_an_event_is_encoded_once_for_every_group_and_socket(team, sent):
+    """The frame a socket sends is the text the publisher encoded: one encoding per event,
+    not one per socket (two groups here: the project's and the new assignee's)."""
+    with transaction.atomic():
+        task_services.task_create(
+            actor=team.owner.user,
+            data={"title": "Once", "project": team.project, "assignee": team.member.user},
+        )
+
+    messages = [message for batch in sent for _, message in batch]
+    created = [m for m in messages if m["route"]["type"] == "task.created"]
+    assigned = [m for m in messages if m["route"]["type"] == "task.assigned"]
+    assert len(created) == len(assigned) == 1
+    frame = created[0]["text"]
+    assert realtime.event_of(created[0])["data"]["title"] == "Once"
+    assert frame == frame.strip() and ", " not in frame  # compact, ready to send
+    assert created[0]["route"] == {
+        "type": "task.created",
+        "project_id": team.project.pk,
+        "user_id": None,
+    }

@@ -280,10 +280,10 @@ def test_the_task_updated_event_names_the_fields_of_the_activity_entry(
 
     assert response.status_code == 200, response.content
     [updated] = [
-        message["event"]
+        realtime.event_of(message)
         for batch in sent
         for _, message in batch
-        if message["event"]["type"] == "task.updated"
+        if realtime.event_of(message)["type"] == "task.updated"
     ]
     entry = entries(member, task_feed_url(task["id"]))[0]
     assert sorted(updated["data"]["changes"]) == sorted(entry["changes"])
