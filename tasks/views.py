@@ -21,6 +21,7 @@ from tasks import counts, selectors, services
 from tasks.filters import TaskFilterSet, TaskOrdering
 from tasks.models import Task
 from tasks.permissions import CanDeleteTask, CanMoveTask
+from tasks.render import task_to_dict
 from tasks.serializers import TASK_EXAMPLE as TASK_RESPONSE
 from tasks.serializers import TaskSerializer
 
@@ -224,6 +225,7 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
         comes from tasks.counts while no project of the caller's changed. Fixed queries
         whatever the page size: the caller's projects, count (when not cached), ids, rows."""
         ordered = self.filter_queryset(self.get_queryset())
+        today = selectors.today_for(request.user)
         scope = {
             "filters": sorted(
                 (name, sorted(values))
@@ -231,7 +233,7 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
                 if name in TaskFilterSet.base_filters
             ),
             "user": request.user.pk,  # assignee=me
-            "today": selectors.today_for(request.user).isoformat(),  # the due buckets
+            "today": today.isoformat(),  # the due buckets
         }
         counted = CountedQuery(
             ordered,
@@ -244,7 +246,7 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
         )
         page_ids = self.paginate_queryset(counted)
         tasks = selectors.tasks_by_id(page_ids)  # ids from the caller-scoped query above
-        return self.get_paginated_response(self.get_serializer(tasks, many=True).data)
+        return self.get_paginated_response([task_to_dict(task, today=today) for task in tasks])
 
     def retrieve(self, request, *args, **kwargs):
         task = self.get_object()
