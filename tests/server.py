@@ -5,6 +5,7 @@ this test run (its committed rows are visible to the server), and `server_env()`
 environment it runs with. Tests using it need PostgreSQL and Redis, as on CI.
 """
 
+import asyncio
 import json
 import os
 import socket
@@ -158,3 +159,24 @@ def request(
             return response.status, json.loads(raw) if raw else None
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
+
+
+# --- A real client's side, for async tests ---------------------------------------------------
+
+EVENT_TIMEOUT = 5
+
+
+async def api(method: str, url: str, body: dict | None = None, token: str | None = None):
+    """`request` from async test code (in a thread, so sockets keep being served)."""
+    return await asyncio.to_thread(request, method, url, body, token)
+
+
+async def receive(ws, timeout: float = EVENT_TIMEOUT) -> dict:
+    """The next message of a real WebSocket client, as JSON."""
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def receive_event(ws, event_type: str) -> dict:
+    event = await receive(ws)
+    assert event["type"] == event_type, event
+    return event

@@ -10,11 +10,14 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from tests.core.test_settings import (
+    PROJECT_ROOT,
+    start,
+)
+
 ENV_EXAMPLE = PROJECT_ROOT / ".env.example"
 SETTINGS_SOURCE = PROJECT_ROOT / "config" / "settings.py"
 PRODUCTION = {
@@ -36,22 +39,7 @@ EXAMPLE_LINE = re.compile(r"^#\s?([A-Z][A-Z0-9_]*)=(.*)$")
 
 
 def settings_in_subprocess(env_file: str, code: str = DUMP_SETTINGS, **variables: str):
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_ENV_FILE": env_file,
-        **variables,
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = start(code, DJANGO_ENV_FILE=env_file, **variables)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 

@@ -17,12 +17,19 @@ import redis
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.server import Server, free_port, request, require_services, server_env
+from tests.server import (
+    EVENT_TIMEOUT,
+    Server,
+    api,
+    free_port,
+    receive,
+    require_services,
+    server_env,
+)
 
 pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a-long-test-passphrase-42"
-EVENT_TIMEOUT = 5
 # docs/realtime.md: 1012 means "the server lost its channel layer; reconnect after a short delay".
 CLOSE_SERVICE_RESTART = 1012
 CLOSE_TOO_MANY = 4429
@@ -116,10 +123,6 @@ def start_servers(tmp_path, private_redis):
         server.stop()
 
 
-async def api(method: str, url: str, body: dict | None = None, token: str | None = None):
-    return await asyncio.to_thread(request, method, url, body, token)
-
-
 async def sign_up(server: Server, email: str) -> str:
     """Registers and logs in; the access token."""
     body = {"email": email, "password": PASSWORD}
@@ -128,10 +131,6 @@ async def sign_up(server: Server, email: str) -> str:
     status, tokens = await api("POST", f"{server.http}/api/v1/auth/login/", body)
     assert status == 200, tokens
     return tokens["access"]
-
-
-async def receive(ws, timeout: float = EVENT_TIMEOUT) -> dict:
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
 
 
 async def close_code(ws, timeout: float) -> int:

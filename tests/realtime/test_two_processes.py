@@ -16,28 +16,21 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.server import Server, request, require_services, server_env
+from tests.server import (
+    EVENT_TIMEOUT,
+    Server,
+    api,
+    receive,
+    receive_event,
+    require_services,
+    server_env,
+)
 
 pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a-long-test-passphrase-42"
-EVENT_TIMEOUT = 5
 IDLE_SECONDS = 10
 SHUTDOWN_SECONDS = 10
-
-
-async def api(method: str, url: str, body: dict | None = None, token: str | None = None):
-    return await asyncio.to_thread(request, method, url, body, token)
-
-
-async def receive(ws, timeout: float = EVENT_TIMEOUT) -> dict:
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
-
-
-async def receive_event(ws, event_type: str) -> dict:
-    event = await receive(ws)
-    assert event["type"] == event_type, event
-    return event
 
 
 @pytest.fixture
