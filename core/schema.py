@@ -297,3 +297,44 @@ class AutoSchema(ErrorDocumentingAutoSchema):
     def _should_add_validation_error_response(self) -> bool:
         # `page` and `page_size` are validated too.
         return super()._should_add_validation_error_response() or self._is_paginated_list()
+
+
+# OpenAPI links: how one operation's response feeds the next. They document the flows for
+# readers and generated clients, and let schemathesis's stateful phase reach the member and
+# token endpoints with real ids and tokens instead of guessing them.
+LINKS = {
+    ("/api/v1/auth/login/", "post", "200"): {
+        "RefreshTheTokens": {
+            "operationId": "auth_refresh_create",
+            "requestBody": {"refresh": "$response.body#/refresh"},
+        },
+        "LogOut": {
+            "operationId": "auth_logout_create",
+            "requestBody": {"refresh": "$response.body#/refresh"},
+        },
+    },
+    ("/api/v1/projects/{project_pk}/members/", "post", "201"): {
+        "ChangeTheRole": {
+            "operationId": "projects_members_partial_update",
+            "parameters": {
+                "project_pk": "$request.path.project_pk",
+                "user_id": "$response.body#/user/id",
+            },
+        },
+        "RemoveTheMember": {
+            "operationId": "projects_members_destroy",
+            "parameters": {
+                "project_pk": "$request.path.project_pk",
+                "user_id": "$response.body#/user/id",
+            },
+        },
+    },
+}
+
+
+def add_links(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the LINKS above, on their responses."""
+    for (path, method, status), links in LINKS.items():
+        response = result["paths"][path][method]["responses"][status]
+        response.setdefault("links", {}).update(links)
+    return result

@@ -50,3 +50,19 @@ def test_the_task_schema_describes_the_task_to_its_users(schema):
 
     assert "is_overdue" in description
     assert "context" not in description
+
+
+def test_links_lead_from_login_to_refresh_and_from_a_new_member_to_their_row(schema):
+    login = schema["paths"]["/api/v1/auth/login/"]["post"]["responses"]["200"]["links"]
+    added = schema["paths"]["/api/v1/projects/{project_pk}/members/"]["post"]["responses"]["201"]
+    operation_ids = {
+        operation["operationId"]
+        for path in schema["paths"].values()
+        for operation in path.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+
+    assert login["RefreshTheTokens"]["requestBody"] == {"refresh": "$response.body#/refresh"}
+    assert added["links"]["RemoveTheMember"]["parameters"]["user_id"] == "$response.body#/user/id"
+    for link in [*login.values(), *added["links"].values()]:
+        assert link["operationId"] in operation_ids
