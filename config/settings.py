@@ -85,6 +85,17 @@ def env_int(name: str, default: int, minimum: int = 1) -> int:
     return number
 
 
+def env_seconds(name: str, default: float) -> float:
+    """A positive duration in seconds; fractions allowed (`0.5`)."""
+    if not env(name):
+        return default
+    description = "a positive number of seconds"
+    number = parsed(name, float, description)
+    if not number > 0 or number == float("inf"):
+        raise ImproperlyConfigured(f"{name} must be {description}, not {env(name)!r}.")
+    return number
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     if not env(name):
         return [item.strip() for item in default.split(",") if item.strip()]
@@ -169,6 +180,7 @@ INSTALLED_APPS = [
     "accounts",
     "projects",
     "tasks",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -275,6 +287,50 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # In-memory: a single server process only (see README).
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Background worker (Celery) and webhooks --------------------------------------------------
+# The worker delivers webhooks (webhooks/worker.py). Its broker is Redis when REDIS_URL is set;
+# without Redis (`make run` on a bare machine) a folder on disk stands in, which the server
+# and the worker that `make run` starts beside it share. No eager mode: deliveries always go
+# through a real worker process.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = Path(env("CELERY_BROKER_DIR", str(BASE_DIR / ".celery-broker")))
+    for _folder in ("queue", "processed"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+else:
+    # Waking a worker after a commit must never hold a request while Redis is away: the
+    # sweep delivers anyway.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 5}
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "UTC"
+# Beat keeps its schedule in memory (no file to share or corrupt when several workers run it).
+CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"
+
+WEBHOOKS_ALLOW_INSECURE = env_bool("WEBHOOKS_ALLOW_INSECURE")  # plain http targets
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE")  # loopback/private targets
+WEBHOOKS_TIMEOUT = env_seconds("WEBHOOKS_TIMEOUT", 10)
+WEBHOOKS_RETRY_BASE = env_seconds("WEBHOOKS_RETRY_BASE", 10)
+WEBHOOKS_RETRY_MAX = env_seconds("WEBHOOKS_RETRY_MAX", 6 * 3600)
+WEBHOOKS_RETRY_WINDOW = env_seconds("WEBHOOKS_RETRY_WINDOW", 24 * 3600)
+WEBHOOKS_DISABLE_AFTER = env_int("WEBHOOKS_DISABLE_AFTER", 20)
+WEBHOOKS_SWEEP_INTERVAL = env_seconds("WEBHOOKS_SWEEP_INTERVAL", 5)
+WEBHOOKS_RETENTION_DAYS = env_int("WEBHOOKS_RETENTION_DAYS", 30)
+WEBHOOKS_MAX_PER_PROJECT = env_int("WEBHOOKS_MAX_PER_PROJECT", 20)
+# Whether a commit wakes a worker at once (off in the in-process tests, which run the worker's
+# functions themselves; the server tests start real workers).
+WEBHOOKS_WAKE_WORKER = env_bool("WEBHOOKS_WAKE_WORKER", True)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

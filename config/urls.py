@@ -8,6 +8,7 @@ api_v1 = [
     path("auth/", include("accounts.urls")),
     path("", include("projects.urls")),
     path("", include("tasks.urls")),
+    path("", include("webhooks.urls")),
 ]
 
 urlpatterns = [

@@ -7,6 +7,10 @@ revocation). A socket that is in two groups receiving one event sees it once (`e
 
 Sending happens in `transaction.on_commit`, so a rolled-back write sends nothing, and a
 channel layer that is down is logged and never fails the HTTP request.
+
+Other transports register an *outbox* (`add_outbox`): it is called inside the write's
+transaction with every event, so what it stores commits or rolls back with the change
+(webhooks keep their deliveries that way).
 """
 
 import json
@@ -29,6 +33,17 @@ RECHECK = "auth.recheck"
 MEMBERSHIP_GRANTED = "membership.granted"
 MEMBERSHIP_REVOKED = "membership.revoked"
 MEMBERSHIP_CHANGED = "membership.changed"
+
+
+_outboxes: list = []
+
+
+def add_outbox(record) -> None:
+    """`record(event_id=, event_type=, project_id=, text=, to_project=)` is called inside the
+    transaction of every write that publishes an event; `to_project` tells an event for the
+    project's sockets from one for a single user (`task.assigned`)."""
+    if record not in _outboxes:
+        _outboxes.append(record)
 
 
 def project_group(project_id: int) -> str:
@@ -82,16 +97,26 @@ def broadcast(
         "data": data,
     }
     user = data.get("user") if isinstance(data, dict) else None
+    event_id = uuid.uuid4().hex
+    text = json.dumps(event, separators=(",", ":"))
     message = {
         "type": FORWARD,
-        "event_id": uuid.uuid4().hex,
+        "event_id": event_id,
         "route": {
             "type": event_type,
             "project_id": project_id,
             "user_id": user.get("id") if isinstance(user, dict) else None,
         },
-        "text": json.dumps(event, separators=(",", ":")),
+        "text": text,
     }
+    for record in _outboxes:
+        record(
+            event_id=event_id,
+            event_type=event_type,
+            project_id=project_id,
+            text=text,
+            to_project=project_group(project_id) in groups,
+        )
     _on_commit([(group, message) for group in groups])
 
 

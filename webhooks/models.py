@@ -1,0 +1,102 @@
+"""Webhooks, the events waiting for them (the outbox) and each delivery's state.
+
+A write that publishes an event stores it here in its own transaction (`WebhookEvent` plus one
+`Delivery` per matching webhook), so a rolled-back write delivers nothing and a committed one
+survives the process that made it. Workers deliver each webhook's deliveries in order (by id),
+one worker per webhook at a time (a lease on the webhook's row).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Webhook(models.Model):
+    # SET_NULL, not CASCADE: a deleted project's webhooks outlive it long enough to deliver
+    # its `project.deleted` event; the purge task deletes them once nothing is pending.
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.SET_NULL, null=True, related_name="webhooks"
+    )
+    url = models.URLField(max_length=2000)
+    events = models.JSONField(default=list)
+    description = models.CharField(max_length=500, blank=True)
+    is_active = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=500, blank=True)
+    # Signing needs the secret itself (HMAC), so it is stored as is: see README, Webhooks.
+    secret = models.CharField(max_length=100)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    # The worker delivering this webhook's queue holds the lease until `lease_until`.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["project", "is_active"], name="webhooks_project_active")]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, event_type: str, *, to_project: bool) -> bool:
+        """`*` is every event the project's sockets receive; `task.assigned` (sent to one
+        user, not the project) only when named."""
+        if event_type in self.events:
+            return True
+        return to_project and "*" in self.events
+
+
+class WebhookEvent(models.Model):
+    """An event as the sockets got it (`body` is the very JSON text), kept for delivery.
+
+    `id` is the event's id: the `webhook-id` header, the same on every attempt."""
+
+    id = models.CharField(primary_key=True, max_length=64)
+    project_id = models.BigIntegerField()  # not a key: the project may be deleted meanwhile
+    type = models.CharField(max_length=40)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Delivery(models.Model):
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    # What the last attempt got back (truncated) or why it failed: for operators, in the admin.
+    response_body = models.TextField(blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            # A webhook's queue, oldest first, and its log, newest first.
+            models.Index(
+                fields=["webhook", "id"],
+                condition=Q(status="pending"),
+                name="webhooks_delivery_queue",
+            ),
+            models.Index(fields=["webhook", "-id"], name="webhooks_delivery_log"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} to {self.webhook_id} ({self.status})"

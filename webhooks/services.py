@@ -1,0 +1,78 @@
+"""Webhook writes. The project's owner or an admin makes them (the views check)."""
+
+import json
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from rest_framework.exceptions import ValidationError
+
+from core.realtime import timestamp
+from core.services import model_update
+from projects.models import Project
+from webhooks import outbox, sender
+from webhooks.models import Delivery, Webhook, WebhookEvent
+
+PING = "ping"
+
+
+@transaction.atomic
+def webhook_create(*, project, actor, data: dict) -> Webhook:
+    # Counted under the project's row lock, so two concurrent creates cannot pass the cap.
+    Project.objects.select_for_update(no_key=True).filter(pk=project.pk).first()
+    if Webhook.objects.filter(project=project).count() >= settings.WEBHOOKS_MAX_PER_PROJECT:
+        raise ValidationError(
+            f"A project has at most {settings.WEBHOOKS_MAX_PER_PROJECT} webhooks."
+        )
+    return Webhook.objects.create(
+        project=project, created_by=actor, secret=sender.new_secret(), **data
+    )
+
+
+@transaction.atomic
+def webhook_update(*, webhook: Webhook, data: dict) -> Webhook:
+    locked = Webhook.objects.select_for_update().get(pk=webhook.pk)
+    if data.get("is_active") and not locked.is_active:
+        # Switched back on: the failures that switched it off no longer count.
+        data = {**data, "disabled_reason": "", "consecutive_failures": 0}
+    model_update(locked, data)
+    return locked
+
+
+def webhook_delete(*, webhook: Webhook) -> None:
+    webhook.delete()
+
+
+@transaction.atomic
+def webhook_rotate_secret(*, webhook: Webhook) -> Webhook:
+    locked = Webhook.objects.select_for_update().get(pk=webhook.pk)
+    locked.secret = sender.new_secret()
+    locked.save(update_fields=["secret", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def webhook_ping(*, webhook: Webhook, actor) -> Delivery:
+    """A `ping` event for this webhook alone, queued behind its other deliveries."""
+    event = {
+        "type": PING,
+        "project_id": webhook.project_id,
+        "actor_id": actor.pk,
+        "occurred_at": timestamp(),
+        "data": {"webhook_id": webhook.pk},
+    }
+    stored = WebhookEvent.objects.create(
+        id=uuid.uuid4().hex,
+        project_id=webhook.project_id,
+        type=PING,
+        body=json.dumps(event, separators=(",", ":")),
+    )
+    (delivery,) = outbox.enqueue(stored, [webhook])
+    return delivery
+
+
+@transaction.atomic
+def delivery_redeliver(*, delivery: Delivery) -> Delivery:
+    """The same event again (same `webhook-id`), as a new delivery at the end of the queue."""
+    (again,) = outbox.enqueue(delivery.event, [delivery.webhook])
+    return again

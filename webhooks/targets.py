@@ -1,0 +1,132 @@
+"""Where a webhook may send: https URLs to public addresses only (SSRF defence).
+
+A target is checked twice: when the webhook is saved (its URL, and the addresses its host
+resolves to now) and at every delivery, when the host is resolved again and the request is
+sent to the very address that was checked (DNS cannot change between the check and the
+connection). `WEBHOOKS_ALLOW_INSECURE` admits plain http and `WEBHOOKS_ALLOW_PRIVATE` private
+addresses, for development and tests only.
+"""
+
+import ipaddress
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+RESOLVE_TIMEOUT = 2.0
+_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
+
+
+class UnsafeTarget(Exception):
+    """The URL or the address it resolves to may not receive webhooks; the message says why."""
+
+
+class Unresolvable(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str  # as written (lower-cased), without brackets
+    port: int
+    path: str  # path and query, as written
+
+    @property
+    def host_header(self) -> str:
+        default = 443 if self.scheme == "https" else 80
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == default else f"{host}:{self.port}"
+
+    def url_for(self, address: str) -> str:
+        host = f"[{address}]" if ":" in address else address
+        return f"{self.scheme}://{host}:{self.port}{self.path}"
+
+
+def parse(url: str) -> Target:
+    """The parts of a target URL, or UnsafeTarget saying what is wrong with it."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise UnsafeTarget("Enter a valid URL.") from None
+    allowed = ("https", "http") if settings.WEBHOOKS_ALLOW_INSECURE else ("https",)
+    if parts.scheme not in allowed:
+        raise UnsafeTarget("The URL must use https.")
+    if not parts.hostname:
+        raise UnsafeTarget("Enter a valid URL.")
+    if parts.username is not None or parts.password is not None:
+        raise UnsafeTarget("The URL may not contain a user name or password.")
+    if parts.fragment:
+        raise UnsafeTarget("The URL may not contain a fragment (#...).")
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    return Target(
+        scheme=parts.scheme,
+        host=parts.hostname.lower(),
+        port=port or (443 if parts.scheme == "https" else 80),
+        path=path,
+    )
+
+
+def is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _literal(host: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
+
+
+def resolve(target: Target) -> list[str]:
+    """Every address the host resolves to (bounded in time), or Unresolvable."""
+    literal = _literal(target.host)
+    if literal is not None:
+        return [literal]
+    future = _resolver.submit(socket.getaddrinfo, target.host, target.port, type=socket.SOCK_STREAM)
+    try:
+        infos = future.result(timeout=RESOLVE_TIMEOUT)
+    except (OSError, UnicodeError, FutureTimeout) as error:
+        raise Unresolvable(f"{target.host} could not be resolved.") from error
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise Unresolvable(f"{target.host} could not be resolved.")
+    return addresses
+
+
+def check_addresses(target: Target, addresses: list[str]) -> None:
+    if settings.WEBHOOKS_ALLOW_PRIVATE:
+        return
+    for address in addresses:
+        if not is_public(address):
+            raise UnsafeTarget(
+                f"{target.host} resolves to {address}, which is not a public address."
+            )
+
+
+def validate_url(url: str) -> str:
+    """For the API: the URL's form, and the addresses its host has now. A host that does not
+    resolve yet is accepted (it is resolved and checked again at every delivery)."""
+    target = parse(url)
+    try:
+        addresses = resolve(target)
+    except Unresolvable:
+        return url
+    check_addresses(target, addresses)
+    return url
+
+
+def delivery_address(target: Target) -> str:
+    """The checked address to connect to for one delivery (UnsafeTarget, Unresolvable)."""
+    addresses = resolve(target)
+    check_addresses(target, addresses)
+    return addresses[0]

@@ -1,0 +1,199 @@
+from django.db.models import Value
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.urls_helpers import ID_PATTERN
+from core.views import PermissionTableMixin
+from projects import selectors as project_selectors
+from projects.permissions import IsProjectAdmin
+from webhooks import services
+from webhooks.models import Delivery, Webhook
+from webhooks.serializers import (
+    SECRET_EXAMPLE,
+    WEBHOOK_EXAMPLE,
+    DeliverySerializer,
+    WebhookSerializer,
+    WebhookWithSecretSerializer,
+)
+
+TAG = "webhooks"
+ADMINS_ONLY = "The project's owner or an admin (members 403)."
+WITH_SECRET_EXAMPLE = OpenApiExample(
+    "Webhook with its secret", value={**WEBHOOK_EXAMPLE, "secret": SECRET_EXAMPLE}
+)
+
+
+class ProjectAdminScopeMixin(PermissionTableMixin):
+    """Everything under projects/{id}/webhooks/: the project must be the caller's (404
+    otherwise) and the caller its owner or an admin (403 otherwise), for every action."""
+
+    lookup_value_regex = ID_PATTERN
+
+    def get_permissions(self):
+        return [*super().get_permissions(), IsProjectAdmin()]
+
+    def get_project(self):
+        if not hasattr(self, "_project"):
+            self._project = get_object_or_404(
+                project_selectors.projects_for(self.request.user), pk=self.kwargs["project_pk"]
+            )
+        return self._project
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not getattr(self, "swagger_fake_view", False):
+            self.check_scope()
+
+    def check_scope(self) -> None:
+        """404 for what the caller may not see, then 403 for their role, before the body is
+        read. A single object's own lookup (`get_object`) does both for detail actions."""
+        if not self.detail:
+            self.authorize(self.get_project())
+
+    def caller_role(self):
+        return Value(self.get_project().caller_role)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=[TAG], summary="List a project's webhooks", description=ADMINS_ONLY),
+    create=extend_schema(
+        tags=[TAG],
+        summary="Create a webhook",
+        description=(
+            f"{ADMINS_ONLY} Events of the project are POSTed to `url` as Standard Webhooks "
+            "requests signed with the `secret`, which this response shows once."
+        ),
+        responses={201: WebhookWithSecretSerializer},
+        examples=[WITH_SECRET_EXAMPLE],
+    ),
+    retrieve=extend_schema(tags=[TAG], summary="Get a webhook", description=ADMINS_ONLY),
+    partial_update=extend_schema(
+        tags=[TAG],
+        summary="Update a webhook",
+        description=(
+            f"{ADMINS_ONLY} Setting `is_active` back to true clears `disabled_reason` and "
+            "delivers what waited."
+        ),
+    ),
+    destroy=extend_schema(
+        tags=[TAG],
+        summary="Delete a webhook",
+        description=f"{ADMINS_ONLY} Its pending deliveries are dropped.",
+    ),
+)
+class WebhookViewSet(
+    ProjectAdminScopeMixin,
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = WebhookSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Webhook.objects.none()
+        return (
+            Webhook.objects.filter(project=self.get_project())
+            .annotate(caller_role=self.caller_role())
+            .order_by("id")
+        )
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        webhook = services.webhook_create(
+            project=self.get_project(), actor=request.user, data=serializer.validated_data
+        )
+        return Response(WebhookWithSecretSerializer(webhook).data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.webhook_update(
+            webhook=serializer.instance, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.webhook_delete(webhook=instance)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Rotate a webhook's secret",
+        description=(
+            f"{ADMINS_ONLY} A new secret, shown once; deliveries from now on are signed with it."
+        ),
+        request=None,
+        responses={200: WebhookWithSecretSerializer},
+        examples=[WITH_SECRET_EXAMPLE],
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, *args, **kwargs):
+        webhook = services.webhook_rotate_secret(webhook=self.get_object())
+        return Response(WebhookWithSecretSerializer(webhook).data)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Send a ping event",
+        description=(
+            f"{ADMINS_ONLY} Queues a `ping` event for this webhook (behind its other "
+            "deliveries); the answer is the queued delivery."
+        ),
+        request=None,
+        responses={202: DeliverySerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def ping(self, request, *args, **kwargs):
+        delivery = services.webhook_ping(webhook=self.get_object(), actor=request.user)
+        return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=[TAG],
+        summary="A webhook's deliveries",
+        description=f"{ADMINS_ONLY} The delivery log, newest first.",
+    ),
+)
+class DeliveryViewSet(ProjectAdminScopeMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = DeliverySerializer
+
+    def check_scope(self) -> None:
+        self.get_webhook()
+        self.authorize(self.get_project())
+
+    def get_webhook(self) -> Webhook:
+        if not hasattr(self, "_webhook"):
+            self._webhook = get_object_or_404(
+                Webhook.objects.filter(project=self.get_project()), pk=self.kwargs["webhook_pk"]
+            )
+        return self._webhook
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Delivery.objects.none()
+        return (
+            Delivery.objects.filter(webhook=self.get_webhook())
+            .select_related("event")
+            .annotate(caller_role=self.caller_role())
+            .order_by("-id")
+        )
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Deliver an event again",
+        description=(
+            f"{ADMINS_ONLY} Queues the delivery's event again, with the same `webhook-id`; "
+            "the answer is the new delivery."
+        ),
+        request=None,
+        responses={202: DeliverySerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def redeliver(self, request, *args, **kwargs):
+        again = services.delivery_redeliver(delivery=self.get_object())
+        return Response(DeliverySerializer(again).data, status=status.HTTP_202_ACCEPTED)
