@@ -33,7 +33,11 @@ run: install .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo --if-empty
-	exec $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
+	@# The webhook worker (the Procfile's `worker:` line) runs beside the server and stops
+	@# with it; without REDIS_URL its broker is a folder (.celery-broker/).
+	$(BIN)/celery -A config worker --beat --concurrency 1 --loglevel WARNING & \
+	trap 'kill $$! 2>/dev/null' EXIT; \
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
 		--ws websockets --ws-max-size 65536 --lifespan off --timeout-graceful-shutdown 5 --no-proxy-headers --no-server-header
 
 superuser: install .env

@@ -293,7 +293,7 @@ else:
 # without Redis (`make run` on a bare machine) a folder on disk stands in, which the server
 # and the worker that `make run` starts beside it share. No eager mode: deliveries always go
 # through a real worker process.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = Path(env("CELERY_BROKER_DIR", str(BASE_DIR / ".celery-broker")))
     for _folder in ("queue", "processed"):
@@ -303,6 +303,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        "polling_interval": 0.5,
     }
 else:
     # Waking a worker after a commit must never hold a request while Redis is away: the

@@ -1,0 +1,24 @@
+import pytest
+
+from tests.webhooks.receiver import Receiver
+
+
+@pytest.fixture
+def receiver():
+    """A loopback receiver; the settings let webhooks reach it (plain http, loopback)."""
+    made = []
+
+    def make(**options) -> Receiver:
+        made.append(Receiver(**options))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.close()
+
+
+@pytest.fixture
+def local_targets(settings):
+    settings.WEBHOOKS_ALLOW_INSECURE = True
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    return settings

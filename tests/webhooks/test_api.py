@@ -1,0 +1,234 @@
+"""The webhooks API: who may use it, what it accepts, and the secret shown once."""
+
+import pytest
+
+from tests.factories import ProjectFactory
+from webhooks.models import Delivery, Webhook
+
+pytestmark = pytest.mark.django_db
+
+GOOD = {"url": "https://hooks.example.invalid/tasklane", "events": ["task.created"]}
+
+
+def hooks_url(project_id) -> str:
+    return f"/api/v1/projects/{project_id}/webhooks/"
+
+
+@pytest.fixture
+def owner(client_for, team):
+    return client_for(team.owner)
+
+
+def create(client, project_id, **body):
+    return client.post(hooks_url(project_id), {**GOOD, **body}, format="json")
+
+
+def test_create_shows_the_secret_once(owner, team):
+    response = create(owner, team.project.pk, description="  Slack  ")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert set(body) == {
+        "id",
+        "url",
+        "events",
+        "description",
+        "is_active",
+        "disabled_reason",
+        "created_at",
+        "updated_at",
+        "secret",
+    }
+    assert body["secret"].startswith("whsec_")
+    assert body["description"] == "Slack"
+    assert body["is_active"] is True and body["disabled_reason"] == ""
+    assert body["created_at"].endswith("Z")
+
+    listed = owner.get(hooks_url(team.project.pk)).json()
+    assert listed["count"] == 1 and "secret" not in listed["results"][0]
+    detail = owner.get(f"{hooks_url(team.project.pk)}{body['id']}/").json()
+    assert "secret" not in detail
+
+
+def test_rotating_gives_a_new_secret(owner, team):
+    created = create(owner, team.project.pk).json()
+    response = owner.post(f"{hooks_url(team.project.pk)}{created['id']}/rotate-secret/")
+    assert response.status_code == 200
+    assert response.json()["secret"].startswith("whsec_")
+    assert response.json()["secret"] != created["secret"]
+    assert Webhook.objects.get().secret == response.json()["secret"]
+
+
+@pytest.mark.parametrize("role", ["owner", "admin"])
+def test_owners_and_admins_manage_webhooks(client_for, team, role):
+    client = client_for(getattr(team, role))
+    created = create(client, team.project.pk)
+    assert created.status_code == 201
+    url = f"{hooks_url(team.project.pk)}{created.json()['id']}/"
+    assert client.get(url).status_code == 200
+    assert client.patch(url, {"description": "x"}, format="json").status_code == 200
+    assert client.post(f"{url}ping/").status_code == 202
+    assert client.get(f"{url}deliveries/").status_code == 200
+    assert client.delete(url).status_code == 204
+
+
+def test_members_get_403_and_strangers_404(client_for, team, owner):
+    hook = create(owner, team.project.pk).json()
+    url = f"{hooks_url(team.project.pk)}{hook['id']}/"
+    delivery = owner.post(f"{url}ping/").json()
+    member, stranger = client_for(team.member), client_for(team.stranger)
+    calls = [
+        ("get", hooks_url(team.project.pk)),
+        ("post", hooks_url(team.project.pk)),
+        ("get", url),
+        ("patch", url),
+        ("delete", url),
+        ("post", f"{url}rotate-secret/"),
+        ("post", f"{url}ping/"),
+        ("get", f"{url}deliveries/"),
+        ("post", f"{url}deliveries/{delivery['id']}/redeliver/"),
+    ]
+    for method, path in calls:
+        assert getattr(member, method)(path, GOOD, format="json").status_code == 403, path
+        assert getattr(stranger, method)(path, GOOD, format="json").status_code == 404, path
+    assert Webhook.objects.get().description == ""
+    assert Delivery.objects.count() == 1
+
+
+def test_a_webhook_of_another_project_is_404(client_for, team, owner):
+    other = ProjectFactory(owner=team.owner)
+    hook = create(owner, other.pk).json()
+    assert owner.get(f"{hooks_url(team.project.pk)}{hook['id']}/").status_code == 404
+    assert owner.get(f"{hooks_url(team.project.pk)}{hook['id']}/deliveries/").status_code == 404
+
+
+def test_without_a_token_401(api_client, team):
+    assert api_client.get(hooks_url(team.project.pk)).status_code == 401
+
+
+def test_put_is_not_allowed(owner, team):
+    hook = create(owner, team.project.pk).json()
+    response = owner.put(f"{hooks_url(team.project.pk)}{hook['id']}/", GOOD, format="json")
+    assert response.status_code == 405
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("http://hooks.example.invalid/x", "https"),
+        ("ftp://hooks.example.invalid/x", "https"),
+        ("https://localhost/x", "not a public address"),
+        ("https://127.0.0.1:8000/x", "not a public address"),
+        ("https://[::1]/x", "not a public address"),
+        ("https://10.1.2.3/x", "not a public address"),
+        ("https://192.168.0.10/x", "not a public address"),
+        ("https://169.254.169.254/latest/meta-data/", "not a public address"),
+        ("https://[::ffff:127.0.0.1]/x", "not a public address"),
+        ("https://100.64.0.1/x", "not a public address"),
+        ("https://0.0.0.0/x", "not a public address"),
+        ("https://user:pass@hooks.example.invalid/x", "user name or password"),
+        ("https://hooks.example.invalid/x#frag", "fragment"),
+        ("not a url", "https"),
+        ("https://", "valid URL"),
+        ("https://hooks.example.invalid:99999/x", "valid URL"),
+    ],
+)
+def test_unsafe_urls_are_refused(owner, team, url, message):
+    response = create(owner, team.project.pk, url=url)
+    assert response.status_code == 400, response.content
+    (error,) = response.json()["errors"]
+    assert error["attr"] == "url" and message in error["detail"]
+    assert not Webhook.objects.exists()
+
+
+def test_development_settings_admit_http_and_loopback(owner, team, local_targets):
+    response = create(owner, team.project.pk, url="http://127.0.0.1:9/hook")
+    assert response.status_code == 201, response.content
+
+
+def test_a_public_address_is_accepted(owner, team):
+    assert create(owner, team.project.pk, url="https://93.184.215.14/hook").status_code == 201
+
+
+@pytest.mark.parametrize(
+    "events, status, stored",
+    [
+        (["task.updated", "task.created", "task.created"], 201, ["task.created", "task.updated"]),
+        (["*"], 201, ["*"]),
+        (["task.assigned"], 201, ["task.assigned"]),
+        ([], 400, None),
+        (["task.exploded"], 400, None),
+        (["*", "task.created"], 400, None),
+        ("task.created", 400, None),
+        ([["task.created"]], 400, None),
+        (None, 400, None),
+    ],
+)
+def test_events_are_checked(owner, team, events, status, stored):
+    response = create(owner, team.project.pk, events=events)
+    assert response.status_code == status, response.content
+    if stored is not None:
+        assert response.json()["events"] == stored
+    else:
+        assert {error["attr"].split(".")[0] for error in response.json()["errors"]} == {"events"}
+
+
+def test_required_fields(owner, team):
+    response = owner.post(hooks_url(team.project.pk), {}, format="json")
+    assert response.status_code == 400
+    assert {error["attr"] for error in response.json()["errors"]} == {"url", "events"}
+
+
+def test_reenabling_clears_the_reason(owner, team):
+    hook = create(owner, team.project.pk).json()
+    Webhook.objects.filter(pk=hook["id"]).update(
+        is_active=False, disabled_reason="Disabled after 20 failed", consecutive_failures=20
+    )
+    url = f"{hooks_url(team.project.pk)}{hook['id']}/"
+    assert owner.get(url).json()["disabled_reason"] == "Disabled after 20 failed"
+    response = owner.patch(url, {"is_active": True}, format="json")
+    assert response.status_code == 200
+    assert response.json()["is_active"] is True and response.json()["disabled_reason"] == ""
+    assert Webhook.objects.get().consecutive_failures == 0
+
+
+def test_patch_revalidates_the_url(owner, team):
+    hook = create(owner, team.project.pk).json()
+    url = f"{hooks_url(team.project.pk)}{hook['id']}/"
+    response = owner.patch(url, {"url": "https://10.0.0.1/"}, format="json")
+    assert response.status_code == 400
+    assert Webhook.objects.get().url == GOOD["url"]
+
+
+def test_a_project_has_a_bounded_number_of_webhooks(owner, team, settings):
+    settings.WEBHOOKS_MAX_PER_PROJECT = 2
+    assert create(owner, team.project.pk).status_code == 201
+    assert create(owner, team.project.pk).status_code == 201
+    response = create(owner, team.project.pk)
+    assert response.status_code == 400
+    assert Webhook.objects.count() == 2
+
+
+def test_ping_and_redeliver_queue_deliveries(owner, team):
+    hook = create(owner, team.project.pk).json()
+    url = f"{hooks_url(team.project.pk)}{hook['id']}/"
+    ping = owner.post(f"{url}ping/")
+    assert ping.status_code == 202
+    assert ping.json()["event_type"] == "ping" and ping.json()["status"] == "pending"
+    again = owner.post(f"{url}deliveries/{ping.json()['id']}/redeliver/")
+    assert again.status_code == 202
+    assert again.json()["event_id"] == ping.json()["event_id"]
+    assert again.json()["id"] != ping.json()["id"]
+    log = owner.get(f"{url}deliveries/").json()
+    assert [row["id"] for row in log["results"]] == [again.json()["id"], ping.json()["id"]]
+    assert set(log["results"][0]) == {
+        "id",
+        "event_id",
+        "event_type",
+        "status",
+        "attempts",
+        "response_status",
+        "duration_ms",
+        "next_attempt_at",
+        "created_at",
+    }
+    assert owner.post(f"{url}deliveries/999999/redeliver/").status_code == 404
