@@ -59,8 +59,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def get_paginated_response_schema(self, schema):
         """DRF's page schema, with examples on the documented base path (DRF's own point at
-        `api.example.org/accounts/`)."""
+        `api.example.org/accounts/`). Every key is always sent (`next` and `previous` as null
+        at either end), so all four are required."""
         page_schema = super().get_paginated_response_schema(schema)
+        page_schema["required"] = ["count", "next", "previous", "results"]
         base = "https://tasklane.example.com/api/v1/tasks/"
         page_schema["properties"]["next"]["example"] = f"{base}?page=4"
         page_schema["properties"]["previous"]["example"] = f"{base}?page=2"

@@ -95,7 +95,7 @@ def resolve(target: Target) -> list[str]:
     future = _resolver.submit(socket.getaddrinfo, target.host, target.port, type=socket.SOCK_STREAM)
     try:
         infos = future.result(timeout=RESOLVE_TIMEOUT)
-    except (OSError, UnicodeError, FutureTimeout) as error:
+    except (OSError, ValueError, FutureTimeout) as error:  # ValueError: UnicodeError, NUL
         raise Unresolvable(f"{target.host} could not be resolved.") from error
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:

@@ -20,6 +20,8 @@ class Receiver:
     delay: float = 0.0
     location: str | None = None  # sent with a 3xx
     requests: list[Received] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0  # the most requests it was answering at one time
 
     def __post_init__(self):
         receiver = self
@@ -33,8 +35,14 @@ class Receiver:
                     receiver.requests.append(
                         Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                     )
-                if receiver.delay:
-                    time.sleep(receiver.delay)
+                    receiver.in_flight += 1
+                    receiver.max_in_flight = max(receiver.max_in_flight, receiver.in_flight)
+                try:
+                    if receiver.delay:
+                        time.sleep(receiver.delay)
+                finally:
+                    with receiver.lock:
+                        receiver.in_flight -= 1
                 status = receiver.statuses[min(index, len(receiver.statuses) - 1)]
                 self.send_response(status)
                 if receiver.location and 300 <= status < 400:

@@ -1,0 +1,182 @@
+"""The whole path with real processes: the server, Celery workers on Redis, a receiver.
+
+A task created over HTTP reaches the receiver signed, through a worker process; a receiver
+that fails is retried with the same `webhook-id`; a worker killed mid-delivery loses nothing;
+two workers deliver many events in order, never two at once to one webhook.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from standardwebhooks.webhooks import Webhook as Verifier
+
+from tests.server import BASE_DIR, Server, request, require_services, server_env
+
+pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
+
+
+def worker_env(**overrides) -> dict:
+    return server_env(
+        WEBHOOKS_ALLOW_PRIVATE="1",
+        WEBHOOKS_ALLOW_INSECURE="1",
+        WEBHOOKS_WAKE_WORKER="1",
+        WEBHOOKS_RETRY_BASE="0.2",
+        WEBHOOKS_RETRY_MAX="0.5",
+        WEBHOOKS_TIMEOUT="1",
+        WEBHOOKS_SWEEP_INTERVAL="0.5",
+        **overrides,
+    )
+
+
+class Worker:
+    def __init__(self, tmp_path, env, name="worker", beat=True):
+        self.log_path = tmp_path / f"{name}.log"
+        self.log = self.log_path.open("wb")
+        args = ["--concurrency", "2", "--loglevel", "INFO", "-n", f"{name}@%h"]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", *args]
+            + (["--beat"] if beat else []),
+            cwd=BASE_DIR,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group: killing it kills its pool too
+        )
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.log.close()
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def processes(tmp_path):
+    require_services()
+    started = []
+
+    def server(**overrides):
+        made = Server("server", tmp_path, worker_env(**overrides))
+        started.append(made)
+        made.wait_until_live()
+        return made
+
+    def worker(name="worker", beat=True, **overrides):
+        made = Worker(tmp_path, worker_env(**overrides), name=name, beat=beat)
+        started.append(made)
+        return made
+
+    yield server, worker
+    for process in started:
+        process.kill() if isinstance(process, Worker) else process.stop()
+
+
+def owner_with_project(server) -> tuple[str, int]:
+    email = f"hooks-{time.monotonic_ns()}@example.com"
+    password = "a-long-test-passphrase-42"
+    status, _ = request(
+        "POST", f"{server.http}/api/v1/auth/register/", {"email": email, "password": password}
+    )
+    assert status == 201
+    _, tokens = request(
+        "POST", f"{server.http}/api/v1/auth/login/", {"email": email, "password": password}
+    )
+    token = tokens["access"]
+    _, project = request("POST", f"{server.http}/api/v1/projects/", {"name": "Hooks"}, token)
+    return token, project["id"]
+
+
+def add_webhook(server, token, project_id, url) -> dict:
+    status, hook = request(
+        "POST",
+        f"{server.http}/api/v1/projects/{project_id}/webhooks/",
+        {"url": url, "events": ["task.created"]},
+        token,
+    )
+    assert status == 201, hook
+    return hook
+
+
+def create_task(server, token, project_id, title) -> dict:
+    status, task = request(
+        "POST", f"{server.http}/api/v1/tasks/", {"title": title, "project_id": project_id}, token
+    )
+    assert status == 201, task
+    return task
+
+
+def test_a_task_reaches_the_receiver_signed_and_retried_with_one_id(processes, receiver):
+    start_server, start_worker = processes
+    server = start_server()
+    worker = start_worker()
+    target = receiver(statuses=[500, 502, 200])
+    token, project_id = owner_with_project(server)
+    hook = add_webhook(server, token, project_id, target.url)
+    task = create_task(server, token, project_id, "Ship it")
+
+    requests = target.wait_for(3, timeout=30)
+    assert {one.headers["webhook-id"] for one in requests} == {requests[0].headers["webhook-id"]}
+    for one in requests:
+        event = Verifier(hook["secret"]).verify(one.body.decode(), one.headers)
+        assert event["type"] == "task.created" and event["data"]["id"] == task["id"]
+
+    url = f"{server.http}/api/v1/projects/{project_id}/webhooks/{hook['id']}/deliveries/"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        _, log = request("GET", url, token=token)
+        if log["results"][0]["status"] == "succeeded":
+            break
+        time.sleep(0.2)
+    (delivery,) = log["results"]
+    assert delivery["status"] == "succeeded", worker.logs()
+    assert delivery["attempts"] == 3 and delivery["response_status"] == 200
+    assert delivery["event_id"] == requests[0].headers["webhook-id"]
+
+
+def test_a_worker_killed_mid_delivery_loses_nothing(processes, receiver):
+    start_server, start_worker = processes
+    server = start_server()
+    first = start_worker("first")
+    target = receiver(delay=3)  # the first request hangs until the worker is dead
+    token, project_id = owner_with_project(server)
+    hook = add_webhook(server, token, project_id, target.url)
+    create_task(server, token, project_id, "Survives a crash")
+
+    (in_flight,) = target.wait_for(1, timeout=20)
+    target.delay = 0
+    first.kill()  # SIGKILL, mid-request: no bookkeeping, the lease stays taken
+
+    start_worker("second")
+    requests = target.wait_for(2, timeout=40)  # once the dead worker's lease has run out
+    again = requests[1]
+    assert again.headers["webhook-id"] == in_flight.headers["webhook-id"]
+    assert Verifier(hook["secret"]).verify(again.body.decode(), again.headers)["type"] == (
+        "task.created"
+    )
+
+
+def test_two_workers_deliver_in_order_one_request_at_a_time(processes, receiver):
+    start_server, start_worker = processes
+    server = start_server()
+    start_worker("one")
+    start_worker("two", beat=False)
+    targets = [receiver(delay=0.02), receiver(delay=0.02)]
+    token, project_id = owner_with_project(server)
+    for target in targets:
+        add_webhook(server, token, project_id, target.url)
+    titles = [f"task {n}" for n in range(15)]
+    for title in titles:
+        create_task(server, token, project_id, title)
+
+    for target in targets:
+        requests = target.wait_for(len(titles), timeout=40)
+        assert [json.loads(one.body)["data"]["title"] for one in requests] == titles
+        assert target.max_in_flight == 1
