@@ -424,6 +424,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "AUTHENTICATION_WHITELIST": ["accounts.authentication.JWTAuthentication"],
     "ENUM_NAME_OVERRIDES": {
+        # Named here so that a generated client's class names do not change when another
+        # component gains a `status` (drf-spectacular renames colliding enums).
+        "TaskStatusEnum": "tasks.models.Status.choices",
         "RoleEnum": "projects.models.Role.choices",
         "MemberRoleEnum": "projects.serializers.MEMBER_ROLES",
         "ValidationErrorEnum": f"{STANDARD_ERRORS}.ValidationErrorEnum.choices",

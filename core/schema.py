@@ -191,6 +191,16 @@ class AutoSchema(ErrorDocumentingAutoSchema):
     def _is_idempotent_create(self) -> bool:
         return self.method == "POST" and not self.path.startswith("/api/v1/auth/")
 
+    def _map_basic_serializer(self, serializer, direction):
+        """In a response every field is present, so every field is required there.
+        drf-spectacular marks writable fields with a default (`status`, `description`,
+        `due_date`, ...) optional in responses too, and generated clients then type them as
+        "maybe absent" (openapi-python-client's `Unset`) for every reader."""
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "response" and schema.get("properties"):
+            schema["required"] = sorted(schema["properties"])
+        return schema
+
     def _get_parameters(self):
         """Ids in paths are integers (at most 18 digits, see `ID_PATTERN`), not strings:
         typed so, a client and a fuzzer can follow a created object's `id` into its URLs."""
