@@ -88,7 +88,7 @@ def env_int(name: str, default: int, minimum: int = 1) -> int:
 def env_seconds(name: str, default: float) -> float:
     """A positive duration in seconds; fractions allowed (`0.5`)."""
     if not env(name):
-        return default
+        return float(default)
     description = "a positive number of seconds"
     number = parsed(name, float, description)
     if not number > 0 or number == float("inf"):
@@ -296,12 +296,13 @@ else:
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = Path(env("CELERY_BROKER_DIR", str(BASE_DIR / ".celery-broker")))
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
         "polling_interval": 0.5,
     }

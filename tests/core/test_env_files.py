@@ -33,7 +33,8 @@ DUMP_SETTINGS = (
 )
 # The variables config/settings.py reads: env("X"), env_bool("X"), ..., os.environ.get("X").
 ENV_READ = re.compile(
-    r"\b(?:env|env_bool|env_int|env_list|env_rate|os\.environ\.get)\(\s*\"([A-Z][A-Z0-9_]*)\""
+    r"\b(?:env|env_bool|env_int|env_seconds|env_list|env_rate|os\.environ\.get)"
+    r"\(\s*\"([A-Z][A-Z0-9_]*)\""
 )
 EXAMPLE_LINE = re.compile(r"^#\s?([A-Z][A-Z0-9_]*)=(.*)$")
 
