@@ -1,0 +1,224 @@
+"""A client's first session, through the client openapi-python-client generated from the
+served schema (run by .ci/client_check.py, with `tasklane_api_client` on the path).
+
+Every call goes through the generated functions and models, with
+`raise_on_unexpected_status`: a status the schema does not document for an operation raises,
+and every body is parsed into its typed model (a field the schema gets wrong fails here).
+
+    python .ci/client_scenario.py http://127.0.0.1:8000
+"""
+
+import sys
+import time
+from datetime import date, timedelta
+from http import HTTPStatus
+
+from tasklane_api_client import AuthenticatedClient, Client
+from tasklane_api_client.api.auth import auth_login_create, auth_me_retrieve, auth_register_create
+from tasklane_api_client.api.projects import projects_create, projects_retrieve
+from tasklane_api_client.api.tasks import (
+    tasks_create,
+    tasks_list,
+    tasks_partial_update,
+    tasks_retrieve,
+)
+from tasklane_api_client.models import (
+    ClientErrorResponse,
+    LoginRequest,
+    PaginatedTaskList,
+    PatchedTaskRequest,
+    Project,
+    ProjectRequest,
+    RegisterRequest,
+    RoleEnum,
+    Task,
+    TaskRequest,
+    TasksListDue,
+    TaskStatusEnum,
+    TokenPair,
+    User,
+    ValidationErrorResponse,
+)
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise SystemExit(f"FAIL {message}")
+    print(f"ok  {message}")
+
+
+def client_error(response, status: HTTPStatus, code: str) -> bool:
+    """The response is the contract's error envelope, parsed into the client's model."""
+    parsed = response.parsed
+    return (
+        response.status_code == status
+        and isinstance(parsed, ClientErrorResponse)
+        and parsed.type_ == "client_error"
+        and [error.code for error in parsed.errors] == [code]
+    )
+
+
+def main(base: str) -> None:
+    anonymous = Client(base_url=base, raise_on_unexpected_status=True, timeout=10)
+    email = f"client-{time.time_ns()}@example.com"
+    password = "generated-client-passphrase-1"
+
+    user = auth_register_create.sync(
+        client=anonymous,
+        body=RegisterRequest(email=email, password=password, name="Ada", timezone="Europe/London"),
+    )
+    check(isinstance(user, User) and user.email == email, "register: a typed User")
+    tokens = auth_login_create.sync(
+        client=anonymous, body=LoginRequest(email=email, password=password)
+    )
+    check(isinstance(tokens, TokenPair), "login: a typed TokenPair")
+
+    api = AuthenticatedClient(
+        base_url=base, token=tokens.access, raise_on_unexpected_status=True, timeout=10
+    )
+    me = auth_me_retrieve.sync(client=api)
+    check(isinstance(me, User) and me.id == user.id and me.timezone == "Europe/London", "me")
+
+    project = projects_create.sync(
+        client=api, body=ProjectRequest(name="Website launch", description="Everything for it.")
+    )
+    check(
+        isinstance(project, Project)
+        and project.role == RoleEnum.OWNER
+        and project.member_count == 1,
+        "create a project: I own it",
+    )
+
+    due = date.today() + timedelta(days=3)
+    task = tasks_create.sync(
+        client=api,
+        body=TaskRequest(
+            title="Write the launch post", project_id=project.id, due_date=due, assignee_id=me.id
+        ),
+        idempotency_key=f"launch-post-{time.time_ns()}",
+    )
+    check(
+        isinstance(task, Task)
+        and task.project_id == project.id
+        and task.status == TaskStatusEnum.PENDING
+        and task.due_date == due
+        and task.assignee is not None
+        and task.assignee.id == me.id
+        and task.completed_at is None
+        and task.is_overdue is False,
+        "create a task: typed fields (enum status, date, nested assignee)",
+    )
+    other = tasks_create.sync(
+        client=api,
+        body=TaskRequest(
+            title="Book the venue", project_id=project.id, status=TaskStatusEnum.IN_PROGRESS
+        ),
+    )
+    inbox_task = tasks_create.sync(client=api, body=TaskRequest(title="Call the printer"))
+    check(
+        isinstance(other, Task)
+        and isinstance(inbox_task, Task)
+        and inbox_task.project_id != project.id
+        and other.due_date is None,
+        "more tasks: one in progress without a due date, one in the Inbox",
+    )
+
+    page = tasks_list.sync(
+        client=api,
+        project=project.id,
+        status="pending,in-progress",
+        due=TasksListDue.FUTURE,
+        assignee="me",
+        search="launch",
+        ordering="due_date,-created_at",
+    )
+    check(
+        isinstance(page, PaginatedTaskList)
+        and page.count == 1
+        and [t.id for t in page.results] == [task.id]
+        and page.next_ is None,
+        "list with project, status, due, assignee, search and ordering filters",
+    )
+    page = tasks_list.sync(client=api, project=project.id, status="in-progress", page_size=1)
+    check(
+        isinstance(page, PaginatedTaskList) and [t.id for t in page.results] == [other.id],
+        "list by status",
+    )
+    everything = tasks_list.sync(client=api, page_size=2, ordering="title")
+    check(
+        isinstance(everything, PaginatedTaskList)
+        and everything.count == 3
+        and [t.title for t in everything.results] == ["Book the venue", "Call the printer"]
+        and everything.next_ is not None,
+        "list every project's tasks, ordered, two per page, with a next page",
+    )
+
+    invalid = tasks_list.sync_detailed(client=api, ordering="priority")
+    check(
+        invalid.status_code == HTTPStatus.BAD_REQUEST
+        and isinstance(invalid.parsed, ValidationErrorResponse)
+        and [error.attr for error in invalid.parsed.errors] == ["ordering"],
+        "an invalid filter: a typed 400 naming the parameter",
+    )
+    blank = tasks_create.sync_detailed(client=api, body=TaskRequest(title="   "))
+    check(
+        blank.status_code == HTTPStatus.BAD_REQUEST
+        and isinstance(blank.parsed, ValidationErrorResponse)
+        and [error.attr for error in blank.parsed.errors] == ["title"],
+        "a blank title: a typed 400 on title",
+    )
+
+    missing = tasks_retrieve.sync_detailed(id=task.id + 10**9, client=api)
+    check(client_error(missing, HTTPStatus.NOT_FOUND, "not_found"), "a missing task: a typed 404")
+    missing = projects_retrieve.sync_detailed(id=project.id + 10**9, client=api)
+    check(
+        client_error(missing, HTTPStatus.NOT_FOUND, "not_found"), "a missing project: a typed 404"
+    )
+
+    fetched = tasks_retrieve.sync_detailed(id=task.id, client=api)
+    etag = fetched.headers.get("ETag")
+    check(
+        fetched.status_code == HTTPStatus.OK and isinstance(fetched.parsed, Task) and bool(etag),
+        "get a task with its ETag",
+    )
+    unchanged = tasks_retrieve.sync_detailed(id=task.id, client=api, if_none_match=etag)
+    check(unchanged.status_code == HTTPStatus.NOT_MODIFIED, "If-None-Match: 304")
+    done = tasks_partial_update.sync_detailed(
+        id=task.id,
+        client=api,
+        body=PatchedTaskRequest(status=TaskStatusEnum.COMPLETED),
+        if_match=etag,
+    )
+    check(
+        done.status_code == HTTPStatus.OK
+        and isinstance(done.parsed, Task)
+        and done.parsed.status == TaskStatusEnum.COMPLETED
+        and done.parsed.completed_at is not None,
+        "PATCH with the current If-Match completes the task",
+    )
+    stale = tasks_partial_update.sync_detailed(
+        id=task.id,
+        client=api,
+        body=PatchedTaskRequest(title="Rewritten with a stale copy"),
+        if_match=etag,
+    )
+    check(
+        client_error(stale, HTTPStatus.PRECONDITION_FAILED, "precondition_failed"),
+        "PATCH with a stale If-Match: a typed 412",
+    )
+    after = tasks_retrieve.sync(id=task.id, client=api)
+    check(
+        isinstance(after, Task) and after.title == "Write the launch post",
+        "the stale write changed nothing",
+    )
+
+    expired = AuthenticatedClient(base_url=base, token="not-a-token", timeout=10)
+    denied = auth_me_retrieve.sync_detailed(client=expired)
+    check(
+        client_error(denied, HTTPStatus.UNAUTHORIZED, "token_not_valid"),
+        "a bad token: a typed 401",
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
