@@ -72,3 +72,45 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self):
         super().clean()
         self.email = normalize_email(self.email)
+
+
+class Scope(models.TextChoices):
+    """What a personal access token may do: `read` the safe methods, `write` the others."""
+
+    READ = "read", "Read"
+    WRITE = "write", "Write"
+
+
+class PersonalAccessToken(models.Model):
+    """A long-lived credential a user makes for a script or a server (`tl_pat_...`).
+
+    Only a SHA-256 hash of the secret is stored: the secret is random enough (about 190 bits)
+    that no salt or slow hash is needed, and a hash lookup is one indexed query. `prefix`, the
+    first characters of the secret, is not enough to use it but lets a person or an operator
+    recognise a token found in a log or reported by a secret scanner.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="personal_access_tokens")
+    name = models.CharField(max_length=100)
+    scopes = models.JSONField(help_text='A non-empty subset of ["read", "write"].')
+    project_ids = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The projects the token is limited to; empty (null) for all the user's.",
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=16, editable=False)
+    created_at = models.DateTimeField(default=now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "personal access token"
+        indexes = [models.Index(fields=["user", "-created_at"], name="accounts_pat_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}...)"
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes

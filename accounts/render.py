@@ -1,7 +1,7 @@
 """Users as the API shows them. Serializers parse input and describe the schema; responses
 and events are rendered here, straight from the rows."""
 
-from accounts.models import User
+from accounts.models import PersonalAccessToken, User
 from core.render import utc_timestamp
 
 
@@ -17,4 +17,17 @@ def user_to_dict(user: User) -> dict:
         "name": user.name,
         "timezone": user.timezone,
         "date_joined": utc_timestamp(user.date_joined),
+    }
+
+
+def personal_token_to_dict(token: PersonalAccessToken) -> dict:
+    """A personal access token as its owner sees it: never its secret, nor its hash."""
+    return {
+        "id": token.id,
+        "name": token.name,
+        "scopes": list(token.scopes),
+        "project_ids": None if token.project_ids is None else list(token.project_ids),
+        "created_at": utc_timestamp(token.created_at),
+        "expires_at": utc_timestamp(token.expires_at),
+        "last_used_at": utc_timestamp(token.last_used_at),
     }

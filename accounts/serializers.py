@@ -1,13 +1,17 @@
+from datetime import timedelta
+
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import get_error_detail
 
-from accounts.models import EMAIL_TAKEN, User, normalize_email
-from accounts.render import user_summary, user_to_dict
+from accounts.models import EMAIL_TAKEN, PersonalAccessToken, Scope, User, normalize_email
+from accounts.render import personal_token_to_dict, user_summary, user_to_dict
 from accounts.timezones import is_valid_timezone
+from core.numbers import MAX_BIGINT
 
 WRONG_PASSWORD = "wrong_password"
 
@@ -164,3 +168,112 @@ class PasswordChangeSerializer(serializers.Serializer):
             getattr(error, "code", None) == WRONG_PASSWORD
             for error in self.errors.get("current_password", [])
         )
+
+
+PERSONAL_TOKEN_EXAMPLE = {
+    "id": 3,
+    "name": "CI: nightly report",
+    "scopes": ["read"],
+    "project_ids": [12],
+    "created_at": "2026-11-02T09:30:00.000000Z",
+    "expires_at": "2027-01-31T09:30:00.000000Z",
+    "last_used_at": "2026-11-05T02:00:41.182003Z",
+}
+PERSONAL_TOKEN_MAX_LIFETIME = timedelta(days=365)
+PERSONAL_TOKEN_MAX_PROJECTS = 1000
+
+
+SCOPES_HELP = (
+    "A non-empty subset of `read` (GET, HEAD and OPTIONS) and `write` (every other method)."
+)
+PROJECT_IDS_HELP = (
+    "The projects the token is limited to (ones you belong to), or null: all your projects, "
+    "including ones you join later."
+)
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Read-only, one project",
+            value={"name": "CI: nightly report", "scopes": ["read"], "project_ids": [12]},
+            request_only=True,
+        )
+    ]
+)
+class PersonalTokenCreateSerializer(serializers.Serializer):
+    """A new personal access token. Its secret is in the response only."""
+
+    name = serializers.CharField(max_length=100, help_text="What the token is for.")
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=Scope.choices),
+        min_length=1,
+        max_length=len(Scope.values),
+        help_text=SCOPES_HELP,
+    )
+    project_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_BIGINT),
+        allow_null=True,
+        min_length=1,
+        max_length=PERSONAL_TOKEN_MAX_PROJECTS,
+        required=False,
+        help_text=PROJECT_IDS_HELP,
+    )
+    expires_at = serializers.DateTimeField(
+        required=False,
+        help_text="In the future and at most 365 days ahead; default 90 days from now.",
+    )
+
+    def validate_expires_at(self, value):
+        moment = timezone.now()
+        if value <= moment:
+            raise serializers.ValidationError("The expiry must be in the future.", code="min_value")
+        if value > moment + PERSONAL_TOKEN_MAX_LIFETIME:
+            raise serializers.ValidationError(
+                "A token expires at most 365 days from now.", code="max_value"
+            )
+        return value
+
+
+@extend_schema_serializer(
+    examples=[OpenApiExample("Token", value=PERSONAL_TOKEN_EXAMPLE, response_only=True)]
+)
+class PersonalTokenSerializer(serializers.ModelSerializer):
+    """A personal access token as its owner sees it: never its secret."""
+
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=Scope.choices), read_only=True, help_text=SCOPES_HELP
+    )
+    project_ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        read_only=True,
+        allow_null=True,
+        help_text=PROJECT_IDS_HELP,
+    )
+    last_used_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When it was last used (to the minute), or null if never.",
+    )
+
+    class Meta:
+        model = PersonalAccessToken
+        fields = ["id", "name", "scopes", "project_ids", "created_at", "expires_at", "last_used_at"]
+        read_only_fields = fields
+
+    def to_representation(self, token: PersonalAccessToken) -> dict:
+        return personal_token_to_dict(token)
+
+
+class PersonalTokenCreatedSerializer(PersonalTokenSerializer):
+    token = serializers.CharField(
+        read_only=True,
+        help_text=(
+            "The secret, `tl_pat_` and 38 letters and digits: shown this once, never again. "
+            "Send it as `Authorization: Bearer <token>`."
+        ),
+    )
+
+    class Meta(PersonalTokenSerializer.Meta):
+        fields = [*PersonalTokenSerializer.Meta.fields, "token"]
+        read_only_fields = fields

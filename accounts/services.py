@@ -1,13 +1,21 @@
+from datetime import datetime, timedelta
+
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
-from accounts.models import EMAIL_TAKEN, User, normalize_email
+from accounts import personal_tokens
+from accounts.models import EMAIL_TAKEN, PersonalAccessToken, Scope, User, normalize_email
 from accounts.tokens import revoke_all_refresh_tokens
-from core.realtime import revoke_sockets
+from core.realtime import recheck_sockets, revoke_sockets
 from core.services import model_update
 
-# The one call from accounts into another app: a new user gets their Inbox (see user_create).
-from projects.services import project_create_inbox  # isort: skip
+# The calls from accounts into another app: a new user gets their Inbox (see user_create); a
+# personal access token is limited only to projects its user belongs to.
+from projects.services import project_create_inbox, projects_not_joined  # isort: skip
+
+NO_SUCH_PROJECT = "You have no project with this id."
+PERSONAL_TOKEN_DEFAULT_LIFETIME = timedelta(days=90)
 
 
 def _email_taken_by_another(email: str, user: User | None = None) -> bool:
@@ -86,6 +94,55 @@ def user_deactivate(*, user: User) -> None:
 
 
 def user_end_sessions(*, user: User) -> None:
-    """Blacklist the user's refresh tokens and close their sockets (after commit)."""
+    """Blacklist the user's refresh tokens, delete their personal access tokens and close
+    their sockets (after commit)."""
     revoke_all_refresh_tokens(user)
+    PersonalAccessToken.objects.filter(user=user).delete()
     revoke_sockets(user_id=user.pk)
+
+
+@transaction.atomic
+def personal_token_create(
+    *,
+    user: User,
+    name: str,
+    scopes: list[str],
+    project_ids: list[int] | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[PersonalAccessToken, str]:
+    """A new token and its secret, which is returned this once and stored only as a hash.
+
+    `project_ids` must all be projects the user belongs to (one 400 entry per other id,
+    worded as for a project that does not exist); the serializer checks the rest.
+    """
+    if project_ids is not None:
+        strangers = set(projects_not_joined(user=user, project_ids=sorted(set(project_ids))))
+        if strangers:
+            raise ValidationError(
+                {
+                    "project_ids": {
+                        index: [ErrorDetail(NO_SUCH_PROJECT, code="does_not_exist")]
+                        for index, project_id in enumerate(project_ids)
+                        if project_id in strangers
+                    }
+                }
+            )
+        project_ids = sorted(set(project_ids))
+    secret = personal_tokens.new_secret()
+    token = PersonalAccessToken.objects.create(
+        user=user,
+        name=name,
+        scopes=[scope for scope in Scope.values if scope in scopes],
+        project_ids=project_ids,
+        token_hash=personal_tokens.hash_secret(secret),
+        prefix=personal_tokens.shown_prefix(secret),
+        expires_at=expires_at or timezone.now() + PERSONAL_TOKEN_DEFAULT_LIFETIME,
+    )
+    return token, secret
+
+
+@transaction.atomic
+def personal_token_revoke(*, token: PersonalAccessToken) -> None:
+    """The token stops working now; sockets opened with it close (4401) after the commit."""
+    token.delete()
+    recheck_sockets(user_id=token.user_id)

@@ -14,7 +14,12 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from accounts.models import User
+from accounts.models import Scope, User
+from accounts.personal_tokens import (
+    PersonalTokenInvalid,
+    authenticate_personal_token,
+    is_personal_token,
+)
 
 
 class InvalidRefreshToken(exceptions.AuthenticationFailed):
@@ -99,3 +104,20 @@ def authenticate_access_token(raw: str) -> tuple[User, int] | None:
         return _user_for_token(token), int(token["exp"])
     except (TokenError, InvalidRefreshToken):
         return None
+
+
+def authenticate_socket_token(raw: str) -> tuple[User, int] | None:
+    """The user a WebSocket's `?token=` authenticates and its expiry (epoch seconds), else None.
+
+    An access token, or a personal access token with the `read` scope; the user of a
+    personal token carries it (`user.personal_token`), and with it its project limit.
+    """
+    if not is_personal_token(raw):
+        return authenticate_access_token(raw)
+    try:
+        token = authenticate_personal_token(raw)
+    except PersonalTokenInvalid:
+        return None
+    if not token.allows(Scope.READ):
+        return None
+    return token.user, int(token.expires_at.timestamp())

@@ -1,6 +1,10 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from accounts import views
+
+router = SimpleRouter()
+router.register("tokens", views.PersonalTokenViewSet, basename="personal-token")
 
 urlpatterns = [
     path("register/", views.RegisterView.as_view(), name="auth-register"),
@@ -9,4 +13,5 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("me/", views.MeView.as_view(), name="auth-me"),
     path("password/", views.PasswordChangeView.as_view(), name="auth-password"),
+    *router.urls,
 ]

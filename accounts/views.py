@@ -1,16 +1,23 @@
 from django.contrib.auth import authenticate
 from django.utils.cache import patch_cache_control
-from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services, tokens
+from accounts import selectors, services, tokens
+from accounts.models import PersonalAccessToken
+from accounts.permissions import EmailUnchangedWithPersonalToken, NotWithPersonalToken
+from accounts.render import personal_token_to_dict
 from accounts.serializers import (
+    PERSONAL_TOKEN_EXAMPLE,
     USER_EXAMPLE,
     LoginSerializer,
     PasswordChangeSerializer,
+    PersonalTokenCreatedSerializer,
+    PersonalTokenCreateSerializer,
+    PersonalTokenSerializer,
     RefreshTokenSerializer,
     RegisterSerializer,
     TokenPairSerializer,
@@ -24,8 +31,13 @@ from core.throttling import (
     LoginAddressThrottle,
     RegisterAddressThrottle,
 )
+from core.urls_helpers import ID_PATTERN
+from core.views import PermissionTableMixin
 
 TAG = "auth"
+TOKENS_TAG = "personal access tokens"
+# Operations a personal access token cannot perform: only the JWT scheme is documented.
+JWT_ONLY = [{"jwtAuth": []}]
 TOKENS_EXAMPLE = OpenApiExample(
     "Token pair",
     value={"access": "eyJhbGciOiJIUzI1NiIs...", "refresh": "eyJhbGciOiJIUzI1NiIs..."},
@@ -177,6 +189,7 @@ class LogoutView(PublicAuthView):
 
 class MeView(APIView):
     http_method_names = ["get", "patch", "head", "options"]
+    permission_classes = [*APIView.permission_classes, EmailUnchangedWithPersonalToken]
 
     @extend_schema(tags=[TAG], summary="Your profile", responses={200: UserSerializer})
     def get(self, request):
@@ -185,9 +198,18 @@ class MeView(APIView):
     @extend_schema(
         tags=[TAG],
         summary="Update your profile",
-        description="Change `name`, `email` or `timezone` (an IANA zone name).",
+        description=(
+            "Change `name`, `email` or `timezone` (an IANA zone name). A personal access "
+            "token cannot change the email (403)."
+        ),
         request=UserSerializer,
-        responses={200: UserSerializer},
+        responses={
+            200: UserSerializer,
+            403: client_error(
+                "A personal access token without the `write` scope, or one trying to change "
+                "the email."
+            ),
+        },
         examples=[
             OpenApiExample("Move to Tokyo", value={"timezone": "Asia/Tokyo"}, request_only=True),
             USER_RESPONSE,
@@ -202,19 +224,24 @@ class MeView(APIView):
 
 class PasswordChangeView(FirstRefusalThrottlesMixin, APIView):
     throttle_classes = [*APIView.throttle_classes, PasswordGuessThrottle]
+    permission_classes = [*APIView.permission_classes, NotWithPersonalToken]
 
     @extend_schema(
         tags=[TAG],
         summary="Change your password",
         description=(
             "Every access and refresh token issued before the change stops working, and your "
-            "open WebSockets are closed with code 4401. Log in again afterwards. A new password "
-            "equal to the current one is refused (`password_unchanged`). Wrong "
-            "`current_password` attempts are throttled per account at the `THROTTLE_LOGIN` rate."
+            "open WebSockets are closed with code 4401, and every personal access token is "
+            "revoked. Log in again afterwards. A new password equal to the current one is "
+            "refused (`password_unchanged`). Wrong `current_password` attempts are throttled "
+            "per account at the `THROTTLE_LOGIN` rate. A personal access token cannot change "
+            "the password (403)."
         ),
+        auth=JWT_ONLY,
         request=PasswordChangeSerializer,
         responses={
             204: None,
+            403: client_error("The request was made with a personal access token."),
             429: client_error(
                 "Too many wrong `current_password` attempts for this account "
                 "(`THROTTLE_LOGIN`), or too many requests (`THROTTLE_USER`); `Retry-After` says "
@@ -232,3 +259,93 @@ class PasswordChangeView(FirstRefusalThrottlesMixin, APIView):
             user=request.user, new_password=serializer.validated_data["new_password"]
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+PERSONAL_TOKENS_403 = client_error(
+    "The request was made with a personal access token: tokens cannot list, create or "
+    "revoke tokens. Log in with your password."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=[TOKENS_TAG],
+        summary="List your personal access tokens",
+        description="Newest first, expired ones included. Secrets are never shown again.",
+        auth=JWT_ONLY,
+        responses={200: PersonalTokenSerializer(many=True), 403: PERSONAL_TOKENS_403},
+    ),
+    create=extend_schema(
+        tags=[TOKENS_TAG],
+        summary="Create a personal access token",
+        description=(
+            "A long-lived token for a script or a server, used as `Authorization: Bearer "
+            "<token>` wherever an access token works, and as `?token=` on the events "
+            "WebSocket if it has the `read` scope. `read` allows GET, HEAD and OPTIONS; "
+            "`write` every other method (403 otherwise). With `project_ids` it reaches only "
+            "those projects, their tasks and their events. The secret (`token`) is in this "
+            "response only. Changing your password or deactivating the account revokes every "
+            "token."
+        ),
+        auth=JWT_ONLY,
+        request=PersonalTokenCreateSerializer,
+        responses={201: PersonalTokenCreatedSerializer, 403: PERSONAL_TOKENS_403},
+        examples=[
+            OpenApiExample(
+                "Read-only, one project",
+                value={"name": "CI: nightly report", "scopes": ["read"], "project_ids": [12]},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Token",
+                value={**PERSONAL_TOKEN_EXAMPLE, "token": "tl_pat_" + "x" * 38},
+                response_only=True,
+            ),
+        ],
+    ),
+    destroy=extend_schema(
+        tags=[TOKENS_TAG],
+        summary="Revoke a personal access token",
+        description=(
+            "The token stops working at once; WebSockets opened with it are closed with 4401."
+        ),
+        auth=JWT_ONLY,
+        responses={204: None, 403: PERSONAL_TOKENS_403},
+    ),
+)
+class PersonalTokenViewSet(
+    PermissionTableMixin,
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The caller's own tokens; anyone else's do not exist (404)."""
+
+    serializer_class = PersonalTokenSerializer
+    lookup_value_regex = ID_PATTERN
+    permission_classes_by_action = {
+        "list": [NotWithPersonalToken],
+        "create": [NotWithPersonalToken],
+        "destroy": [NotWithPersonalToken],
+    }
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PersonalAccessToken.objects.none()
+        return selectors.personal_tokens_of(self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        serializer = PersonalTokenCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, secret = services.personal_token_create(
+            user=request.user, **serializer.validated_data
+        )
+        response = Response(
+            {**personal_token_to_dict(token), "token": secret}, status=status.HTTP_201_CREATED
+        )
+        patch_cache_control(response, no_store=True)
+        return response
+
+    def perform_destroy(self, instance):
+        services.personal_token_revoke(token=instance)

@@ -371,10 +371,16 @@ THROTTLE_RATES = {
 }
 
 REST_FRAMEWORK = {
+    # Personal access tokens (`tl_pat_...`) first: any other bearer token is a JWT.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.PersonalAccessTokenAuthentication",
         "accounts.authentication.JWTAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # A personal access token acts only within its scopes (`read`, `write`), on every view.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.permissions.TokenScopeAllows",
+    ],
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["core.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
@@ -413,7 +419,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Task management REST API: accounts with JWT, projects with roles, tasks with "
         "filters, real-time events over WebSocket. Authenticate with "
-        "`Authorization: Bearer <access token>` from `POST /api/v1/auth/login/`."
+        "`Authorization: Bearer <access token>` from `POST /api/v1/auth/login/`, or with a "
+        "personal access token (`tl_pat_...`) from `POST /api/v1/auth/tokens/`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -423,7 +430,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
     "COMPONENT_SPLIT_REQUEST": True,
-    "AUTHENTICATION_WHITELIST": ["accounts.authentication.JWTAuthentication"],
+    "AUTHENTICATION_WHITELIST": [
+        "accounts.authentication.PersonalAccessTokenAuthentication",
+        "accounts.authentication.JWTAuthentication",
+    ],
     "ENUM_NAME_OVERRIDES": {
         # Named here so that a generated client's class names do not change when another
         # component gains a `status` (drf-spectacular renames colliding enums).

@@ -5,7 +5,8 @@ A retry with the same key and request within 24 hours gets the first response ag
 a duplicate while the first is still running is a 409 (for at most 60 seconds).
 
 It is middleware because the replay must happen before the view runs; DRF authenticates
-inside the view, so the JWT is checked here too. The "in progress" row is committed before the
+inside the view, so the credential (a JWT or a personal access token) is checked here too,
+by the same authentication classes the views use. The "in progress" row is committed before the
 view runs, which is what lets a concurrent duplicate see it.
 """
 
@@ -17,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.exceptions import APIException
-from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework.settings import api_settings
 
 from core.errors import error_response, is_api_path
 from core.models import IdempotencyRecord
@@ -95,11 +96,15 @@ class IdempotencyMiddleware:
 
     @staticmethod
     def authenticate(request):
-        try:
-            result = JWTAuthentication().authenticate(request)
-        except APIException:
-            return None
-        return result[0] if result else None
+        """The request's user as the view will see it, or None (the view then answers 401)."""
+        for authentication_class in api_settings.DEFAULT_AUTHENTICATION_CLASSES:
+            try:
+                result = authentication_class().authenticate(request)
+            except APIException:
+                return None
+            if result is not None:
+                return result[0]
+        return None
 
     @staticmethod
     def claim(user, key: str, print_: str):

@@ -13,6 +13,7 @@ errors with `attr: null`, `min_value` on list parameters, `unique` at register, 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from drf_standardized_errors.openapi import AutoSchema as ErrorDocumentingAutoSchema
 from rest_framework import serializers
+from rest_framework.permissions import SAFE_METHODS
 
 from core.numbers import MAX_BIGINT
 from core.urls_helpers import ID_PATTERN
@@ -68,11 +69,16 @@ def client_error(description: str) -> OpenApiResponse:
     return OpenApiResponse(ClientErrorResponseSerializer, description=description)
 
 
+READ_SCOPE_403 = "The personal access token used lacks the `read` scope."
 ERROR_DESCRIPTIONS = {
     "401": (
-        "Missing, malformed, expired (`token_expired`) or revoked (`token_not_valid`) access token."
+        "Missing, malformed, expired (`token_expired`) or revoked (`token_not_valid`) access "
+        "token or personal access token."
     ),
-    "403": "Your role in the project does not allow this.",
+    "403": (
+        "Your role in the project does not allow this, or the personal access token used "
+        "lacks the `write` scope."
+    ),
     "404": (
         "No such object, or you are not a member of its project; for a list, a page past the end."
     ),
@@ -246,6 +252,8 @@ class AutoSchema(ErrorDocumentingAutoSchema):
                 ValidationErrorResponseSerializer, description=self._validation_description()
             )
         serializer = super()._get_error_response_serializer(status_code)
+        if serializer and status_code == "403" and self.method in SAFE_METHODS:
+            return OpenApiResponse(serializer, description=READ_SCOPE_403)
         if serializer and status_code in ERROR_DESCRIPTIONS:
             return OpenApiResponse(serializer, description=ERROR_DESCRIPTIONS[status_code])
         return serializer
@@ -298,8 +306,10 @@ class AutoSchema(ErrorDocumentingAutoSchema):
         return "{" in self.path or self._is_paginated_list()
 
     def _should_add_http403_error_response(self) -> bool:
-        # Role checks guard every write to an existing project, member or task.
-        return "{" in self.path and self.method in {"POST", "PUT", "PATCH", "DELETE"}
+        # Role checks guard every write to an existing project, member or task, and a
+        # personal access token without the scope a method needs is refused wherever it is
+        # accepted: any authenticated operation may answer 403.
+        return self._should_add_http401_error_response()
 
     def _should_add_http415_error_response(self) -> bool:
         return self._has_body()

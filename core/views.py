@@ -10,16 +10,16 @@ right under concurrency.
 """
 
 from rest_framework.exceptions import ParseError, ValidationError
-from rest_framework.permissions import IsAuthenticated
 
 
 class PermissionTableMixin:
-    #: action → permission classes (composed with & and |), on top of IsAuthenticated.
+    #: action → permission classes (composed with & and |), on top of the defaults
+    #: (DEFAULT_PERMISSION_CLASSES: authenticated, and within the credential's scope).
     permission_classes_by_action: dict = {}
 
     def get_permissions(self):
         extra = self.permission_classes_by_action.get(self.action, ())
-        return [IsAuthenticated(), *(permission() for permission in extra)]
+        return [*super().get_permissions(), *(permission() for permission in extra)]
 
     def get_object(self):
         """DRF's lookup (404) and object permissions (403), then the preconditions."""

@@ -60,6 +60,17 @@ def _record_created(project: Project, actor: User) -> None:
     )
 
 
+def projects_not_joined(*, user: User, project_ids: list[int]) -> list[int]:
+    """Those of `project_ids` that name no project of the user's: a personal access token
+    may be limited only to projects its user belongs to (accounts.personal_token_create)."""
+    joined = set(
+        Membership.objects.filter(user=user, project_id__in=project_ids).values_list(
+            "project_id", flat=True
+        )
+    )
+    return [project_id for project_id in project_ids if project_id not in joined]
+
+
 @transaction.atomic
 def project_create_inbox(*, owner: User) -> Project:
     """The personal Inbox every user gets when they come to exist (accounts.user_create)."""

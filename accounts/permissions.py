@@ -1,0 +1,57 @@
+"""What a personal access token may not do, whatever its user may.
+
+`TokenScopeAllows` is one of the default permission classes (config/settings.py), so every
+authenticated endpoint checks it before looking anything up: a token without the scope a
+method needs gets a 403 whatever the URL names, which tells nothing about what exists. A JWT
+is never limited here.
+"""
+
+from rest_framework.exceptions import ParseError
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from accounts.models import Scope, normalize_email
+from accounts.personal_tokens import allows_scope, personal_token_of
+from core.views import request_body
+
+
+def scope_needed(method: str) -> Scope:
+    return Scope.READ if method in SAFE_METHODS else Scope.WRITE
+
+
+class TokenScopeAllows(BasePermission):
+    """`read` for GET, HEAD and OPTIONS; `write` for every other method."""
+
+    def has_permission(self, request, view):
+        scope = scope_needed(request.method)
+        if allows_scope(request.user, scope):
+            return True
+        self.message = f"This personal access token does not have the `{scope}` scope."
+        return False
+
+
+class NotWithPersonalToken(BasePermission):
+    """Managing tokens and changing the password need a password login (a JWT): a leaked
+    token must not be able to mint others or lock its owner out."""
+
+    message = "A personal access token cannot do this; log in with your password."
+
+    def has_permission(self, request, view):
+        return personal_token_of(request.user) is None
+
+
+class EmailUnchangedWithPersonalToken(BasePermission):
+    """A personal access token may edit the profile but not change its email: the email is
+    how the account is recovered and logged into."""
+
+    message = "A personal access token cannot change the email; log in with your password."
+
+    def has_permission(self, request, view):
+        if personal_token_of(request.user) is None:
+            return True
+        try:
+            data = request_body(request)
+        except ParseError:
+            return True  # the body's 400 comes later
+        if not isinstance(data, dict) or not isinstance(data.get("email"), str):
+            return True  # no email, or one that is a 400 anyway
+        return normalize_email(data["email"]) == request.user.email
