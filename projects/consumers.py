@@ -1,4 +1,5 @@
-"""The events socket, `/ws/v1/events/?token=<access token>`.
+"""The events socket, `/ws/v1/events/?token=<access token>` (or a personal access token with
+the `read` scope, which sees only the projects it is limited to).
 
 One socket per client sees every event of every project its user belongs to, as membership
 changes: it joins `user.<id>` and one `project.<id>` group per project; `member.added` for its
@@ -27,7 +28,8 @@ from django.conf import settings
 from redis.exceptions import RedisError
 
 from accounts.models import User
-from accounts.tokens import authenticate_access_token
+from accounts.personal_tokens import within_limit
+from accounts.tokens import authenticate_socket_token
 from core import realtime
 from projects import socket_slots
 from projects.selectors import project_ids_for
@@ -75,7 +77,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
         self.message_times: deque[float] = deque()
         self.token = self._token_from_query()
         authenticated = (
-            await database_sync_to_async(authenticate_access_token)(self.token)
+            await database_sync_to_async(authenticate_socket_token)(self.token)
             if self.token
             else None
         )
@@ -208,7 +210,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
         return values[0]
 
     def _close_code_for_current_user(self) -> int | None:
-        if authenticate_access_token(self.token) is not None:
+        if authenticate_socket_token(self.token) is not None:
             return None
         if User.objects.filter(pk=self.user.pk, is_active=False).exists():
             return CLOSE_DEACTIVATED
@@ -269,6 +271,8 @@ class EventsConsumer(AsyncWebsocketConsumer):
         self.groups_joined.add(group)
 
     async def _join_project(self, project_id: int):
+        if not within_limit(self.user, project_id):
+            return  # a personal access token limited to other projects
         self.project_ids.add(project_id)
         await self._join(realtime.project_group(project_id))
 

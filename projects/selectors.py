@@ -1,11 +1,27 @@
 """Reads, scoped to what the caller may see. A project the caller is not a member of does not
 exist for them: every selector here filters by membership, which is what turns a stranger's
-request into a 404."""
+request into a 404.
+
+`memberships_for` is the one definition of "the caller's projects": the projects, tasks,
+members, feeds, task forms and sockets of every app start from it. A request made with a
+personal access token limited to some projects reaches only those, through it.
+"""
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from accounts.models import User
+from accounts.personal_tokens import project_limit
 from projects.models import Activity, Membership, Project
+
+
+def memberships_for(user: User) -> QuerySet[Membership]:
+    """The caller's memberships: all of the user's, or, with a personal access token limited
+    to some projects, those of them (the user object carries the token it came with)."""
+    memberships = Membership.objects.filter(user=user)
+    limit = project_limit(user)
+    if limit is not None:
+        memberships = memberships.filter(project_id__in=sorted(limit))
+    return memberships
 
 
 def _member_count():
@@ -24,7 +40,7 @@ def projects_for(user: User) -> QuerySet[Project]:
     """The caller's projects, each with `caller_role` and `member_count`, in fixed queries."""
     caller_role = Membership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
     return (
-        Project.objects.filter(memberships__user=user)
+        Project.objects.filter(pk__in=memberships_for(user).values("project_id"))
         .select_related("owner")
         .annotate(caller_role=Subquery(caller_role), member_count=_member_count())
         .order_by("id")
@@ -32,11 +48,7 @@ def projects_for(user: User) -> QuerySet[Project]:
 
 
 def project_ids_for(user: User) -> list[int]:
-    return list(
-        Membership.objects.filter(user=user)
-        .order_by("project_id")
-        .values_list("project_id", flat=True)
-    )
+    return list(memberships_for(user).order_by("project_id").values_list("project_id", flat=True))
 
 
 def members_of(project: Project) -> QuerySet[Membership]:

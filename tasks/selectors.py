@@ -9,7 +9,8 @@ from django.db.models.expressions import OrderBy, RawSQL
 from django.utils import timezone
 
 from accounts.models import User
-from projects.models import Activity, Membership
+from projects.models import Activity
+from projects.selectors import memberships_for
 from tasks.models import Task
 
 
@@ -19,8 +20,9 @@ def today_for(user: User) -> date:
 
 
 def roles_for(user: User) -> dict[int, str]:
-    """The user's role in each of their projects, by project id: one small query."""
-    return dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
+    """The user's role in each of the caller's projects (projects.selectors.memberships_for),
+    by project id: one small query."""
+    return dict(memberships_for(user).values_list("project_id", "role"))
 
 
 def tasks_in(project_ids) -> QuerySet[Task]:

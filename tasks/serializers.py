@@ -4,9 +4,11 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
 from accounts.models import User
+from accounts.personal_tokens import within_limit
 from accounts.serializers import UserSummarySerializer
 from core.serializers import ReplaceOnPutMixin
 from projects.models import Membership, Project
+from projects.selectors import memberships_for
 from projects.services import project_inbox_for
 from tasks.dates import DateField
 from tasks.models import Status, Task
@@ -20,6 +22,9 @@ def whole_number_id() -> serializers.IntegerField:
 
 
 NO_SUCH_PROJECT = "You have no project with this id."
+INBOX_OUT_OF_REACH = (
+    "This personal access token is limited to projects other than your Inbox: give project_id."
+)
 
 
 class AssigneeIdField(serializers.PrimaryKeyRelatedField):
@@ -124,7 +129,7 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None and request.user.is_authenticated:
-            project_ids = Membership.objects.filter(user=request.user).values("project_id")
+            project_ids = memberships_for(request.user).values("project_id")
             self.fields["project_id"].queryset = Project.objects.filter(id__in=project_ids)
 
     def to_representation(self, task: Task) -> dict:
@@ -134,7 +139,12 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
         attrs = super().validate(attrs)
         project = attrs.get("project") or (self.instance.project if self.instance else None)
         if project is None:  # created without project_id: the caller's Inbox
-            project = project_inbox_for(owner=self.context["request"].user)
+            user = self.context["request"].user
+            project = project_inbox_for(owner=user)
+            if not within_limit(user, project.pk):
+                raise serializers.ValidationError(
+                    {"project_id": [ErrorDetail(INBOX_OUT_OF_REACH, code="required")]}
+                )
             attrs["project"] = project
         assignee = attrs.get("assignee", self.instance.assignee if self.instance else None)
         if (
