@@ -6,6 +6,7 @@ separate settings module. A `.env` file beside manage.py (git-ignored; `make run
 for development) fills in what the environment leaves unset; the environment always wins.
 """
 
+import logging
 import os
 import secrets
 from datetime import timedelta
@@ -22,6 +23,8 @@ from django.core.checks.security.base import (
 from django.core.exceptions import ImproperlyConfigured
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+
+from config.logging import configure_structlog
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -156,8 +159,8 @@ if not DEBUG and "*" in ALLOWED_HOSTS:
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 # Browsers may send the contract's request headers and read its response headers.
-CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key", "if-match")
-CORS_EXPOSE_HEADERS = ["ETag", "Idempotent-Replayed", "Retry-After"]
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key", "if-match", "x-request-id")
+CORS_EXPOSE_HEADERS = ["ETag", "Idempotent-Replayed", "Retry-After", "X-Request-ID"]
 CSRF_TRUSTED_ORIGINS = CORS_ALLOWED_ORIGINS
 
 INSTALLED_APPS = [
@@ -176,6 +179,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
+    "django_structlog",
     "core",
     "accounts",
     "projects",
@@ -184,6 +188,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the one log line of every request and its X-Request-ID (core/request_log.py),
+    # whatever answered it.
+    "django_structlog.middlewares.RequestMiddleware",
     "core.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -521,25 +528,41 @@ if not SECURE_HSTS_PRELOAD:
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # --- Logging --------------------------------------------------------------------------------
+# Everything goes to stdout (config/logging.py): one JSON object per line by default, aligned
+# `key=value` lines for people with LOG_FORMAT=console (the default in DEBUG).
 LOG_LEVEL = env("LOG_LEVEL", "INFO").upper()
+LOG_FORMAT = env("LOG_FORMAT", "console" if DEBUG else "json").lower()
+if LOG_FORMAT not in ("json", "console"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or console, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_tokens": {"()": "config.logging.RedactTokensFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "config.logging.json_formatter"},
+        "console": {"()": "config.logging.console_formatter"},
     },
     "handlers": {
-        "console": {
+        "stdout": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
             "filters": ["redact_tokens"],
         },
     },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
-        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-        "uvicorn": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-        "uvicorn.access": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
+        # The per-request line (request_finished, or request_failed with the traceback)
+        # replaces Django's "Not Found: /path" and "Internal Server Error: /path" lines.
+        "django.request": {"handlers": ["stdout"], "level": "CRITICAL", "propagate": False},
+        "uvicorn": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
+        "uvicorn.access": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
     },
 }
+configure_structlog()
+# django-structlog (core/request_log.py): "request_started" only at DEBUG, so a request is one
+# line; the client address is REMOTE_ADDR (the library's own guess would believe any client's
+# X-Forwarded-For).
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False

@@ -8,4 +8,5 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self):
-        from core import checks  # noqa: F401, PLC0415 - registers the checks once apps are ready
+        # Registers the checks and connects the request log's receivers once apps are ready.
+        from core import checks, request_log  # noqa: F401, PLC0415

@@ -17,11 +17,11 @@ messages or sockets, 1012 the channel layer (Redis) was lost: reconnect after a 
 
 import asyncio
 import json
-import logging
 import time
 from collections import deque
 from urllib.parse import parse_qs
 
+import structlog
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -34,7 +34,7 @@ from core import realtime
 from projects import socket_slots
 from projects.selectors import project_ids_for
 
-logger = logging.getLogger("tasklane.ws")
+logger = structlog.get_logger("tasklane.ws")
 
 CLOSE_SERVICE_RESTART = 1012
 CLOSE_UNAUTHORIZED = 4401
@@ -55,6 +55,8 @@ class EventsConsumer(AsyncWebsocketConsumer):
     accepted = False
     closing = False
     holds_slot = False
+    close_code: int | None = None  # sent by the server
+    disconnect_code: int | None = None  # reported by the ASGI server when the socket ended
 
     async def __call__(self, scope, receive, send):
         """Close with 1012 when the channel layer fails (Redis stopped, restarted or out of
@@ -62,11 +64,22 @@ class EventsConsumer(AsyncWebsocketConsumer):
         short delay and re-reads state, as after any reconnect. Sockets opened while Redis is
         down get the same answer once accepted."""
         self.background: list[asyncio.Task] = []
+        opened = time.monotonic()
         try:
             await super().__call__(scope, receive, send)
         except LAYER_ERRORS as error:
             logger.warning("Closing a socket with 1012 after a channel layer error: %r", error)
             await self._abandon(send)
+        finally:
+            # One line per socket when it ends (the path has no query string: no token).
+            logger.info(
+                "websocket_closed",
+                path=scope["path"],
+                user_id=self.user.pk if self.user else None,
+                code=self.close_code if self.close_code is not None else self.disconnect_code,
+                closed_by="server" if self.close_code is not None else "client",
+                duration_ms=round((time.monotonic() - opened) * 1000, 2),
+            )
 
     async def connect(self):
         # Accept first: closing before accept() turns into an HTTP 403 and loses the 4401.
@@ -100,12 +113,19 @@ class EventsConsumer(AsyncWebsocketConsumer):
                 "project_ids": sorted(self.project_ids),
             }
         )
+        logger.info(
+            "websocket_connected",
+            path=self.scope["path"],
+            user_id=self.user.pk,
+            projects=len(self.project_ids),
+        )
         self.background.append(asyncio.create_task(self._close_on_expiry()))
         if settings.REDIS_URL:  # slots in memory need no lease
             self.background.append(asyncio.create_task(self._renew_slot()))
 
     async def disconnect(self, code):
         self.closing = True  # the client is gone: nothing more may be sent
+        self.disconnect_code = code
         self._stop_background()
         for group in list(getattr(self, "groups_joined", ())):
             await self.channel_layer.group_discard(group, self.channel_name)
@@ -118,6 +138,8 @@ class EventsConsumer(AsyncWebsocketConsumer):
 
     async def close(self, code=None, reason=None):
         self.closing = True
+        if self.close_code is None:
+            self.close_code = 1000 if code is None or code is True else code
         await super().close(code, reason)
 
     # --- client messages ----------------------------------------------------------------
@@ -252,6 +274,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
         self._stop_background()
         if not self.closing:
             self.closing = True
+            self.close_code = CLOSE_SERVICE_RESTART
             try:
                 if not self.accepted:
                     await send({"type": "websocket.accept"})

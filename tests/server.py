@@ -76,10 +76,21 @@ def server_env(**overrides: str) -> dict:
 
 
 class Server:
-    def __init__(self, name: str, log_dir: Path, env: dict, extra_args: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        name: str,
+        log_dir: Path,
+        env: dict,
+        extra_args: tuple[str, ...] = (),
+        separate_stderr: bool = False,
+    ):
+        """The server's stdout and stderr go to `log_path`, or stderr to `stderr_path` with
+        `separate_stderr` (to check what stdout alone carries)."""
         self.port = free_port()
         self.log_path = log_dir / f"server-{name}.log"
         self.log = self.log_path.open("wb")
+        self.stderr_path = log_dir / f"server-{name}.stderr.log"
+        self.stderr = self.stderr_path.open("wb") if separate_stderr else None
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -96,7 +107,7 @@ class Server:
             cwd=BASE_DIR,
             env=env,
             stdout=self.log,
-            stderr=subprocess.STDOUT,
+            stderr=self.stderr or subprocess.STDOUT,
         )
 
     @property
@@ -128,6 +139,8 @@ class Server:
             self.process.kill()
             self.process.wait()
         self.log.close()
+        if self.stderr:
+            self.stderr.close()
 
 
 def start_server(tmp_path: Path, name: str = "server", **env_overrides: str) -> Server:
