@@ -566,3 +566,17 @@ configure_structlog()
 # X-Forwarded-For).
 DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+
+# --- Error reporting ------------------------------------------------------------------------
+# Sentry, only when SENTRY_DSN is set (sentry-sdk is not even imported otherwise). The release
+# defaults to what sentry-sdk finds (the git commit, or the platform's: HEROKU_SLUG_COMMIT,
+# RENDER_GIT_COMMIT).
+sentry_dsn = env("SENTRY_DSN")  # not a setting: the debug page would show it
+if sentry_dsn:
+    from config.sentry import init_sentry
+
+    init_sentry(
+        dsn=sentry_dsn,
+        environment=env("SENTRY_ENVIRONMENT", "production"),
+        release=env("SENTRY_RELEASE") or None,
+    )

@@ -1,17 +1,20 @@
-"""Operations: one structured line per request on stdout, errors with tracebacks.
+"""Operations: one structured line per request on stdout, errors with tracebacks, Sentry.
 
 In-process tests read what the configured stdout handler writes; one test reads a real
-server's stdout.
+server's stdout. Sentry is checked in fresh interpreters, against a receiver on loopback.
 """
 
 import asyncio
+import gzip
 import io
 import json
 import logging
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import structlog
@@ -309,6 +312,128 @@ def test_console_tracebacks_are_redacted_and_show_no_local_variables():
 
 def test_an_unknown_log_format_is_refused():
     assert_refused(refused(**SAFE_PRODUCTION, LOG_FORMAT="xml"), "LOG_FORMAT", "'xml'")
+
+
+# --- Sentry -----------------------------------------------------------------------------------
+
+SENTRY_IMPORTED = "import django, sys; django.setup(); print('sentry_sdk' in sys.modules)"
+SENTRY_OPTIONS = (
+    "import django, json; django.setup(); import sentry_sdk; client = sentry_sdk.get_client(); "
+    "print(json.dumps({'active': client.is_active(), 'integrations': sorted(client.integrations),"
+    " **{k: client.options[k] for k in ('dsn', 'environment', 'release', 'send_default_pii',"
+    " 'max_request_body_size', 'include_local_variables')}}))"
+)
+# A request that fails in a DRF view, through the WSGI handler the server runs (where Sentry
+# reads the request's URL and headers), in a fresh interpreter; the event is flushed before it
+# exits.
+SENTRY_ERROR = (
+    "import django, sentry_sdk, wsgiref.util; django.setup()\n"
+    "from django.core.wsgi import get_wsgi_application\n"
+    "from django.test.utils import override_settings\n"
+    "environ = {}; wsgiref.util.setup_testing_defaults(environ)\n"
+    "environ.update(PATH_INFO='/api/test/broken-drf/', QUERY_STRING='token=" + SECRET + "', "
+    "HTTP_HOST='testserver', HTTP_AUTHORIZATION='Bearer sekrit.jwt.value', "
+    "HTTP_COOKIE='sessionid=sekritcookie', HTTP_X_REQUEST_ID='sentry-check-1')\n"
+    "statuses = []; application = get_wsgi_application()\n"
+    "with override_settings(ROOT_URLCONF='tests.error_urls'):\n"
+    "    b''.join(application(environ, lambda status, headers: statuses.append(status)))\n"
+    "sentry_sdk.flush(10); print(statuses[0])"
+)
+
+
+def test_without_sentry_dsn_sentry_is_not_even_imported():
+    result = start(SENTRY_IMPORTED, **SAFE_PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_sentry_dsn_switches_reporting_on_with_environment_and_release():
+    dsn = "http://publickey@127.0.0.1:9/1"  # never contacted: nothing is reported here
+    result = start(
+        SENTRY_OPTIONS,
+        **SAFE_PRODUCTION,
+        SENTRY_DSN=dsn,
+        SENTRY_ENVIRONMENT="staging",
+        SENTRY_RELEASE="tasklane@1.2.3",
+    )
+
+    assert result.returncode == 0, result.stderr
+    options = json.loads(result.stdout.splitlines()[-1])
+    assert options["active"] is True
+    assert "django" in options["integrations"]
+    assert (options["dsn"], options["environment"], options["release"]) == (
+        dsn,
+        "staging",
+        "tasklane@1.2.3",
+    )
+    assert options["send_default_pii"] is False
+    assert options["max_request_body_size"] == "never"
+    assert options["include_local_variables"] is False
+
+
+def test_the_sentry_environment_defaults_to_production():
+    result = start(SENTRY_OPTIONS, **SAFE_PRODUCTION, SENTRY_DSN="http://k@127.0.0.1:9/1")
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1])["environment"] == "production"
+
+
+def test_a_malformed_sentry_dsn_is_refused_in_one_sentence():
+    assert_refused(refused(**SAFE_PRODUCTION, SENTRY_DSN="not-a-dsn"), "SENTRY_DSN")
+
+
+class SentryReceiver(BaseHTTPRequestHandler):
+    received: list[bytes]
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        self.received.append(body)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def sentry_receiver():
+    received: list[bytes] = []
+    handler = type("Receiver", (SentryReceiver,), {"received": received})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_unhandled_exception_is_reported_to_sentry_without_secrets(sentry_receiver):
+    port, received = sentry_receiver
+
+    result = start(
+        SENTRY_ERROR,
+        **{**SAFE_PRODUCTION, "ALLOWED_HOSTS": "testserver"},
+        SENTRY_DSN=f"http://publickey@127.0.0.1:{port}/1",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "500 Internal Server Error"
+    reported = b"\n".join(received).decode()
+    # An envelope: JSON lines, a header, then each item's header and payload.
+    items = [json.loads(line) for line in reported.splitlines() if line.startswith("{")]
+    (event,) = [item for item in items if "exception" in item]
+    (error,) = event["exception"]["values"]
+    assert (error["type"], error["value"]) == ("RuntimeError", "a bug in a DRF view")
+    assert event["tags"]["request_id"] == "sentry-check-1"
+    assert event["request"]["query_string"] == "token=[redacted]"
+    for secret in (SECRET, "sekrit.jwt.value", "sekritcookie"):
+        assert secret not in reported
 
 
 # --- A real server's stdout -------------------------------------------------------------------
