@@ -1,0 +1,1250 @@
+"""The requests of the Postman collection, in the order newman runs them.
+
+Every operation of the OpenAPI schema needs at least one case here: `build.py` refuses to
+write the collection while one has none, and names it. A case is one request of the
+collection: what it sends, the status it must get and, optionally, more JavaScript test
+lines. `build.py` adds the status assertion and, for errors, the error-envelope assertion to
+every case, and saves each real response as an example. An operation that needs a token
+gets its "without a token (401)" request from `build.py` unless a case here answers 401.
+
+Variables chain the run: a test script calls `save("projectId", ...)` (a helper `build.py`
+defines in every script that uses it) and later requests use `{{projectId}}`. `number("x")`
+puts `{{x}}` into a JSON body without quotes, so the server gets a number.
+"""
+
+from dataclasses import dataclass, field
+
+# Who a case authenticates as: the collection's bearer token (the owner), the member's
+# token, or nobody. Any other name is a variable holding a bearer token.
+OWNER = "accessToken"
+MEMBER = "memberAccessToken"
+NO_AUTH = None
+
+# What saved examples show instead of a real token in their Authorization header.
+TOKEN_PLACEHOLDERS = {
+    OWNER: "<access token>",
+    MEMBER: "<member's access token>",
+    "staleAccessToken": "<access token issued before the password change>",
+    "patSecret": "<personal access token>",
+}
+
+# Variables with a value before the run; every other one is set by a script on the way.
+INITIAL_VALUES = {
+    "baseUrl": "http://127.0.0.1:8000",
+    "password": "postman-passphrase-2026",
+    "newPassword": "postman-passphrase-2027",
+    "missingId": "2147483647",
+}
+
+
+def number(variable: str) -> str:
+    """`{{variable}}` as a JSON number in a request body."""
+    return f"@number:{variable}"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    method: str
+    path: str
+    status: int
+    body: dict | None = None
+    auth: str | None = OWNER
+    headers: dict[str, str] = field(default_factory=dict)
+    # Header rows shown to the reader but not sent (Postman's unchecked headers).
+    sample_headers: dict[str, str] = field(default_factory=dict)
+    tests: str = ""
+    # The body or query field an error names first (its `attr`).
+    names: str | None = None
+    prerequest: str = ""
+    description: str = ""
+    # The request that carries every saved example of its operation. By default the first
+    # case of the operation that succeeds.
+    primary: bool = False
+    # A request to a URL the schema does not list (a convention such as the JSON 404).
+    off_schema: bool = False
+
+
+@dataclass(frozen=True)
+class Folder:
+    name: str
+    description: str
+    cases: list[Case]
+
+
+AUTH = Folder(
+    "Auth",
+    "Accounts and JWTs: register, log in, refresh (refresh tokens rotate), log out, the "
+    "profile and the password change, which revokes every token issued before it.",
+    [
+        Case(
+            "Register the owner",
+            "POST",
+            "/api/v1/auth/register/",
+            201,
+            body={
+                "email": "{{ownerEmail}}",
+                "password": "{{password}}",
+                "name": "Olivia Owner",
+                "timezone": "Europe/Paris",
+            },
+            auth=NO_AUTH,
+            prerequest="""
+                const stamp = Date.now();
+                save("ownerEmail", `owner-${stamp}@example.com`);
+                save("memberEmail", `member-${stamp}@example.com`);
+                save("carolEmail", `carol-${stamp}@example.com`);
+            """,
+            tests="""
+                const user = pm.response.json();
+                pm.test("user fields only", () =>
+                  pm.expect(user).to.have.keys("id", "email", "name", "timezone", "date_joined"));
+                pm.test("email stored lower-case", () =>
+                  pm.expect(user.email).to.eql(pm.variables.get("ownerEmail")));
+                save("ownerId", user.id);
+            """,
+            description="Every run registers fresh users (their emails carry a time stamp), "
+            "so the collection can run again and again against one server.",
+        ),
+        Case(
+            "Register a member",
+            "POST",
+            "/api/v1/auth/register/",
+            201,
+            body={"email": "{{memberEmail}}", "password": "{{password}}", "name": "Max Member"},
+            auth=NO_AUTH,
+            tests='save("memberId", pm.response.json().id);',
+        ),
+        Case(
+            "Register a third user",
+            "POST",
+            "/api/v1/auth/register/",
+            201,
+            body={
+                "email": "{{carolEmail}}",
+                "password": "{{password}}",
+                "name": "Carol Collaborator",
+            },
+            auth=NO_AUTH,
+            tests='save("carolId", pm.response.json().id);',
+        ),
+        Case(
+            "Register again with the same email in capitals (400)",
+            "POST",
+            "/api/v1/auth/register/",
+            400,
+            body={"email": "{{memberEmail}}", "password": "{{password}}"},
+            auth=NO_AUTH,
+            prerequest="""
+                pm.request.body.raw = JSON.stringify({
+                  email: pm.variables.get("memberEmail").toUpperCase(),
+                  password: pm.variables.get("password"),
+                });
+            """,
+            names="email",
+        ),
+        Case(
+            "Log in",
+            "POST",
+            "/api/v1/auth/login/",
+            200,
+            body={"email": "{{ownerEmail}}", "password": "{{password}}"},
+            auth=NO_AUTH,
+            tests="""
+                const tokens = pm.response.json();
+                pm.test("access and refresh", () =>
+                  pm.expect(tokens).to.have.keys("access", "refresh"));
+                save("accessToken", tokens.access);
+                save("refreshToken", tokens.refresh);
+            """,
+        ),
+        Case(
+            "Log in with a wrong password (401)",
+            "POST",
+            "/api/v1/auth/login/",
+            401,
+            body={"email": "{{ownerEmail}}", "password": "wrong-password"},
+            auth=NO_AUTH,
+        ),
+        Case(
+            "Log in as the member",
+            "POST",
+            "/api/v1/auth/login/",
+            200,
+            body={"email": "{{memberEmail}}", "password": "{{password}}"},
+            auth=NO_AUTH,
+            tests='save("memberAccessToken", pm.response.json().access);',
+        ),
+        Case(
+            "My profile",
+            "GET",
+            "/api/v1/auth/me/",
+            200,
+            tests="""
+                pm.test("it is me", () =>
+                  pm.expect(pm.response.json().email).to.eql(pm.variables.get("ownerEmail")));
+            """,
+        ),
+        Case("My profile without a token (401)", "GET", "/api/v1/auth/me/", 401, auth=NO_AUTH),
+        Case(
+            "Change my time zone",
+            "PATCH",
+            "/api/v1/auth/me/",
+            200,
+            body={"timezone": "Asia/Tokyo"},
+            tests="""
+                pm.test("timezone", () =>
+                  pm.expect(pm.response.json().timezone).to.eql("Asia/Tokyo"));
+            """,
+        ),
+        Case(
+            "Change my time zone to one that does not exist (400)",
+            "PATCH",
+            "/api/v1/auth/me/",
+            400,
+            body={"timezone": "Mars/Olympus_Mons"},
+            names="timezone",
+        ),
+        Case(
+            "Refresh tokens (rotation)",
+            "POST",
+            "/api/v1/auth/refresh/",
+            200,
+            body={"refresh": "{{refreshToken}}"},
+            auth=NO_AUTH,
+            tests="""
+                const tokens = pm.response.json();
+                save("oldRefreshToken", pm.variables.get("refreshToken"));
+                save("accessToken", tokens.access);
+                save("refreshToken", tokens.refresh);
+            """,
+        ),
+        Case(
+            "Reuse the rotated refresh token (401)",
+            "POST",
+            "/api/v1/auth/refresh/",
+            401,
+            body={"refresh": "{{oldRefreshToken}}"},
+            auth=NO_AUTH,
+        ),
+        Case(
+            "Log out",
+            "POST",
+            "/api/v1/auth/logout/",
+            204,
+            body={"refresh": "{{refreshToken}}"},
+            auth=NO_AUTH,
+            description="The access token keeps working until it expires; the run goes on with it.",
+        ),
+        Case(
+            "Log out again with the same refresh token (401)",
+            "POST",
+            "/api/v1/auth/logout/",
+            401,
+            body={"refresh": "{{refreshToken}}"},
+            auth=NO_AUTH,
+        ),
+        Case(
+            "Refresh after logout (401)",
+            "POST",
+            "/api/v1/auth/refresh/",
+            401,
+            body={"refresh": "{{refreshToken}}"},
+            auth=NO_AUTH,
+        ),
+        Case(
+            "Change my password with a wrong current password (400)",
+            "POST",
+            "/api/v1/auth/password/",
+            400,
+            body={"current_password": "not-my-password", "new_password": "{{newPassword}}"},
+            names="current_password",
+        ),
+        Case(
+            "Change my password",
+            "POST",
+            "/api/v1/auth/password/",
+            204,
+            body={"current_password": "{{password}}", "new_password": "{{newPassword}}"},
+            tests='save("staleAccessToken", pm.variables.get("accessToken"));',
+        ),
+        Case(
+            "My profile with a token issued before the password change (401)",
+            "GET",
+            "/api/v1/auth/me/",
+            401,
+            auth="staleAccessToken",
+            tests="""
+                pm.test("token_not_valid", () =>
+                  pm.expect(pm.response.json().errors[0].code).to.eql("token_not_valid"));
+            """,
+        ),
+        Case(
+            "Log in with the new password",
+            "POST",
+            "/api/v1/auth/login/",
+            200,
+            body={"email": "{{ownerEmail}}", "password": "{{newPassword}}"},
+            auth=NO_AUTH,
+            tests="""
+                const tokens = pm.response.json();
+                save("accessToken", tokens.access);
+                save("refreshToken", tokens.refresh);
+            """,
+        ),
+    ],
+)
+
+TOKENS = Folder(
+    "Tokens",
+    "Personal access tokens for scripts and integrations: `Authorization: Bearer tl_pat_...` "
+    "works wherever an access token does, limited to its scopes (`read`, `write`) and, "
+    "optionally, to some projects. The secret is shown once, at creation. Tokens are managed "
+    "with a password login only (a token gets a 403 here).",
+    [
+        Case(
+            "Create a personal access token",
+            "POST",
+            "/api/v1/auth/tokens/",
+            201,
+            body={"name": "Nightly report", "scopes": ["read"]},
+            tests="""
+                const token = pm.response.json();
+                pm.test("the secret, shown once", () =>
+                  pm.expect(token.token).to.match(/^tl_pat_/));
+                save("patId", token.id);
+                save("patSecret", token.token);
+            """,
+        ),
+        Case(
+            "Create a token with a scope that does not exist (400)",
+            "POST",
+            "/api/v1/auth/tokens/",
+            400,
+            body={"name": "Nightly report", "scopes": ["admin"]},
+        ),
+        Case(
+            "Create a token for a project you are not a member of (400)",
+            "POST",
+            "/api/v1/auth/tokens/",
+            400,
+            body={
+                "name": "Nightly report",
+                "scopes": ["read"],
+                "project_ids": [number("missingId")],
+            },
+        ),
+        Case(
+            "List tokens without a token (401)",
+            "GET",
+            "/api/v1/auth/tokens/",
+            401,
+            auth=NO_AUTH,
+        ),
+        Case(
+            "My profile with the personal access token",
+            "GET",
+            "/api/v1/auth/me/",
+            200,
+            auth="patSecret",
+        ),
+        Case(
+            "Create a task with a read-only token (403)",
+            "POST",
+            "/api/v1/tasks/",
+            403,
+            body={"title": "Written by a script"},
+            auth="patSecret",
+        ),
+        Case(
+            "List tokens with a token (403)",
+            "GET",
+            "/api/v1/auth/tokens/",
+            403,
+            auth="patSecret",
+        ),
+        Case(
+            "List my tokens",
+            "GET",
+            "/api/v1/auth/tokens/",
+            200,
+            primary=True,
+            tests="""
+                const page = pm.response.json();
+                pm.test("one token, no secret", () => {
+                  pm.expect(page.count).to.eql(1);
+                  pm.expect(page.results[0]).to.not.have.property("token");
+                });
+            """,
+        ),
+        Case("Revoke the token", "DELETE", "/api/v1/auth/tokens/{{patId}}/", 204),
+        Case(
+            "Use the revoked token (401)",
+            "GET",
+            "/api/v1/auth/me/",
+            401,
+            auth="patSecret",
+        ),
+        Case(
+            "Revoke a token that does not exist (404)",
+            "DELETE",
+            "/api/v1/auth/tokens/{{patId}}/",
+            404,
+        ),
+    ],
+)
+
+PROJECTS = Folder(
+    "Projects",
+    "Projects and their roles: any user creates one and owns it; owners and admins edit it; "
+    "only the owner deletes or transfers it. The Inbox, every user's personal project, can be "
+    "neither deleted nor transferred (409). A project you are not a member of does not exist "
+    "for you (404).",
+    [
+        Case(
+            "Create a project",
+            "POST",
+            "/api/v1/projects/",
+            201,
+            body={"name": "  Launch  ", "description": "Everything for launch day."},
+            tests="""
+                const project = pm.response.json();
+                pm.test("trimmed name, caller is owner", () => {
+                  pm.expect(project.name).to.eql("Launch");
+                  pm.expect(project.role).to.eql("owner");
+                  pm.expect(project.member_count).to.eql(1);
+                  pm.expect(project.is_inbox).to.eql(false);
+                });
+                save("projectId", project.id);
+            """,
+        ),
+        Case(
+            "Create a project with a blank name (400)",
+            "POST",
+            "/api/v1/projects/",
+            400,
+            body={"name": "   "},
+            names="name",
+        ),
+        Case(
+            "List my projects",
+            "GET",
+            "/api/v1/projects/",
+            200,
+            tests="""
+                const page = pm.response.json();
+                pm.test("a page with the Inbox", () => {
+                  pm.expect(page).to.have.keys("count", "next", "previous", "results");
+                  pm.expect(page.results.some(p => p.is_inbox)).to.eql(true);
+                });
+                save("inboxId", page.results.find(p => p.is_inbox).id);
+            """,
+        ),
+        Case(
+            "List projects with a page size of 0 (400)",
+            "GET",
+            "/api/v1/projects/?page_size=0",
+            400,
+            names="page_size",
+        ),
+        Case("List projects without a token (401)", "GET", "/api/v1/projects/", 401, auth=NO_AUTH),
+        Case(
+            "Get the project",
+            "GET",
+            "/api/v1/projects/{{projectId}}/",
+            200,
+            tests="""
+                pm.test("my role", () => pm.expect(pm.response.json().role).to.eql("owner"));
+            """,
+        ),
+        Case(
+            "Get a project that does not exist (404)",
+            "GET",
+            "/api/v1/projects/{{missingId}}/",
+            404,
+        ),
+        Case(
+            "Rename the project",
+            "PATCH",
+            "/api/v1/projects/{{projectId}}/",
+            200,
+            body={"name": "Launch day"},
+            tests="""
+                pm.test("renamed", () => pm.expect(pm.response.json().name).to.eql("Launch day"));
+            """,
+        ),
+        Case(
+            "Rename the project to an empty name (400)",
+            "PATCH",
+            "/api/v1/projects/{{projectId}}/",
+            400,
+            body={"name": ""},
+            names="name",
+        ),
+        Case(
+            "Replace the project",
+            "PUT",
+            "/api/v1/projects/{{projectId}}/",
+            200,
+            body={"name": "Launch"},
+            tests="""
+                pm.test("omitted fields back to their defaults", () =>
+                  pm.expect(pm.response.json().description).to.eql(""));
+            """,
+        ),
+        Case(
+            "Replace the project without a name (400)",
+            "PUT",
+            "/api/v1/projects/{{projectId}}/",
+            400,
+            body={"description": "No name"},
+            names="name",
+        ),
+        Case(
+            "Add the member to the project",
+            "POST",
+            "/api/v1/projects/{{projectId}}/members/",
+            201,
+            body={"email": "{{memberEmail}}"},
+            tests="""
+                pm.test("a plain member by default", () =>
+                  pm.expect(pm.response.json().role).to.eql("member"));
+            """,
+            description="So that the next requests can show what a plain member may not do.",
+        ),
+        Case(
+            "Rename the project as a plain member (403)",
+            "PATCH",
+            "/api/v1/projects/{{projectId}}/",
+            403,
+            body={"name": "Mine now"},
+            auth=MEMBER,
+        ),
+        Case(
+            "Replace the project as a plain member (403)",
+            "PUT",
+            "/api/v1/projects/{{projectId}}/",
+            403,
+            body={"name": "Mine now"},
+            auth=MEMBER,
+        ),
+        Case(
+            "Delete the project as a plain member (403)",
+            "DELETE",
+            "/api/v1/projects/{{projectId}}/",
+            403,
+            auth=MEMBER,
+        ),
+        Case(
+            "Transfer ownership as a plain member (403)",
+            "POST",
+            "/api/v1/projects/{{projectId}}/transfer/",
+            403,
+            body={"user_id": number("memberId")},
+            auth=MEMBER,
+        ),
+        Case(
+            "Transfer ownership to someone who is not a member (400)",
+            "POST",
+            "/api/v1/projects/{{projectId}}/transfer/",
+            400,
+            body={"user_id": number("carolId")},
+            names="user_id",
+        ),
+        Case(
+            "Transfer the Inbox (409)",
+            "POST",
+            "/api/v1/projects/{{inboxId}}/transfer/",
+            409,
+            body={"user_id": number("memberId")},
+        ),
+        Case(
+            "Transfer a project that does not exist (404)",
+            "POST",
+            "/api/v1/projects/{{missingId}}/transfer/",
+            404,
+            body={"user_id": number("memberId")},
+        ),
+        Case(
+            "Transfer ownership to the member",
+            "POST",
+            "/api/v1/projects/{{projectId}}/transfer/",
+            200,
+            body={"user_id": number("memberId")},
+            tests="""
+                const project = pm.response.json();
+                pm.test("the member owns it, I am an admin", () => {
+                  pm.expect(project.owner.id).to.eql(Number(pm.variables.get("memberId")));
+                  pm.expect(project.role).to.eql("admin");
+                });
+            """,
+        ),
+        Case(
+            "The new owner transfers it back",
+            "POST",
+            "/api/v1/projects/{{projectId}}/transfer/",
+            200,
+            body={"user_id": number("ownerId")},
+            auth=MEMBER,
+            tests="""
+                pm.test("owned by me again", () =>
+                  pm.expect(pm.response.json().owner.id).to.eql(Number(pm.variables.get("ownerId"))));
+            """,
+        ),
+        Case("Delete the Inbox (409)", "DELETE", "/api/v1/projects/{{inboxId}}/", 409),
+        Case(
+            "Delete a project that does not exist (404)",
+            "DELETE",
+            "/api/v1/projects/{{missingId}}/",
+            404,
+        ),
+        Case(
+            "Create a project to delete",
+            "POST",
+            "/api/v1/projects/",
+            201,
+            body={"name": "Scratch"},
+            tests='save("scratchProjectId", pm.response.json().id);',
+        ),
+        Case("Delete a project", "DELETE", "/api/v1/projects/{{scratchProjectId}}/", 204),
+    ],
+)
+
+MEMBERS = Folder(
+    "Members",
+    "A project's members and their roles (`owner`, `admin`, `member`). Owners and admins add, "
+    "change and remove members; any member may leave; the owner's row cannot be changed or "
+    "removed (409), and nobody can be added to an Inbox (409).",
+    [
+        Case(
+            "Add a member",
+            "POST",
+            "/api/v1/projects/{{projectId}}/members/",
+            201,
+            body={"email": "{{carolEmail}}", "role": "member"},
+            primary=True,
+            tests="""
+                pm.test("member role", () => pm.expect(pm.response.json().role).to.eql("member"));
+            """,
+        ),
+        Case(
+            "Add the same member again (409)",
+            "POST",
+            "/api/v1/projects/{{projectId}}/members/",
+            409,
+            body={"email": "{{carolEmail}}", "role": "member"},
+        ),
+        Case(
+            "Add an email nobody registered (400)",
+            "POST",
+            "/api/v1/projects/{{projectId}}/members/",
+            400,
+            body={"email": "nobody-{{ownerEmail}}"},
+            names="email",
+        ),
+        Case(
+            "Add someone to the Inbox (409)",
+            "POST",
+            "/api/v1/projects/{{inboxId}}/members/",
+            409,
+            body={"email": "{{carolEmail}}"},
+        ),
+        Case(
+            "List members",
+            "GET",
+            "/api/v1/projects/{{projectId}}/members/",
+            200,
+            tests="""
+                pm.test("three members", () => pm.expect(pm.response.json().count).to.eql(3));
+            """,
+        ),
+        Case(
+            "List the members of a project that does not exist (404)",
+            "GET",
+            "/api/v1/projects/{{missingId}}/members/",
+            404,
+        ),
+        Case(
+            "Promote a member to admin",
+            "PATCH",
+            "/api/v1/projects/{{projectId}}/members/{{carolId}}/",
+            200,
+            body={"role": "admin"},
+            tests="""
+                pm.test("admin", () => pm.expect(pm.response.json().role).to.eql("admin"));
+            """,
+        ),
+        Case(
+            "Make the member a plain member again",
+            "PATCH",
+            "/api/v1/projects/{{projectId}}/members/{{memberId}}/",
+            200,
+            body={"role": "member"},
+            description="The transfer back left the member an admin.",
+            tests="""
+                pm.test("member", () => pm.expect(pm.response.json().role).to.eql("member"));
+            """,
+        ),
+        Case(
+            "Change the owner's role (409)",
+            "PATCH",
+            "/api/v1/projects/{{projectId}}/members/{{ownerId}}/",
+            409,
+            body={"role": "member"},
+        ),
+        Case(
+            "Change a role to one that does not exist (400)",
+            "PATCH",
+            "/api/v1/projects/{{projectId}}/members/{{carolId}}/",
+            400,
+            body={"role": "superuser"},
+            names="role",
+        ),
+        Case(
+            "Change a role as a plain member (403)",
+            "PATCH",
+            "/api/v1/projects/{{projectId}}/members/{{carolId}}/",
+            403,
+            body={"role": "member"},
+            auth=MEMBER,
+        ),
+        Case(
+            "Add a member as a plain member (403)",
+            "POST",
+            "/api/v1/projects/{{projectId}}/members/",
+            403,
+            body={"email": "{{carolEmail}}"},
+            auth=MEMBER,
+        ),
+        Case(
+            "Remove a member as a plain member (403)",
+            "DELETE",
+            "/api/v1/projects/{{projectId}}/members/{{carolId}}/",
+            403,
+            auth=MEMBER,
+        ),
+        Case(
+            "Remove the owner (409)",
+            "DELETE",
+            "/api/v1/projects/{{projectId}}/members/{{ownerId}}/",
+            409,
+        ),
+        Case(
+            "Remove a member",
+            "DELETE",
+            "/api/v1/projects/{{projectId}}/members/{{carolId}}/",
+            204,
+        ),
+        Case(
+            "Remove someone who is not a member (404)",
+            "DELETE",
+            "/api/v1/projects/{{projectId}}/members/{{carolId}}/",
+            404,
+        ),
+    ],
+)
+
+TASK_FIELDS = (
+    '"id", "project_id", "title", "description", "status", "due_date", "assignee_id", '
+    '"assignee", "created_by", "created_at", "updated_at", "completed_at", "is_overdue"'
+)
+LAUNCH_TASK = {
+    "title": "Write the launch post",
+    "project_id": number("projectId"),
+    "assignee_id": number("memberId"),
+    "due_date": "{{dueDate}}",
+    "status": "in-progress",
+}
+
+TASKS = Folder(
+    "Tasks",
+    "Tasks in every project you belong to: idempotent creates (`Idempotency-Key`), filters "
+    "and ordering on the list, ETags on the detail (`If-None-Match` for a 304, `If-Match` "
+    "against lost updates: a stale one is a 412). Any member creates and edits tasks; a task "
+    "is deleted by its creator, an admin or the owner.",
+    [
+        Case(
+            "Create a task (Idempotency-Key)",
+            "POST",
+            "/api/v1/tasks/",
+            201,
+            body=LAUNCH_TASK,
+            headers={"Idempotency-Key": "{{idempotencyKey}}"},
+            prerequest="""
+                save("idempotencyKey", "create-" + Date.now());
+                save("dueDate", new Date(Date.now() + 7 * 86400000).toISOString().slice(0, 10));
+            """,
+            tests=f"""
+                const task = pm.response.json();
+                pm.test("task fields", () => pm.expect(task).to.have.keys({TASK_FIELDS}));
+                save("taskId", task.id);
+            """,
+        ),
+        Case(
+            "Retry the same create (replayed)",
+            "POST",
+            "/api/v1/tasks/",
+            201,
+            body=LAUNCH_TASK,
+            headers={"Idempotency-Key": "{{idempotencyKey}}"},
+            tests="""
+                pm.test("replayed, same task", () => {
+                  pm.expect(pm.response.headers.get("Idempotent-Replayed")).to.eql("true");
+                  pm.expect(pm.response.json().id).to.eql(Number(pm.variables.get("taskId")));
+                });
+            """,
+        ),
+        Case(
+            "Reuse the key with another body (422)",
+            "POST",
+            "/api/v1/tasks/",
+            422,
+            body={"title": "Something else"},
+            headers={"Idempotency-Key": "{{idempotencyKey}}"},
+        ),
+        Case(
+            "Create a task in my Inbox",
+            "POST",
+            "/api/v1/tasks/",
+            201,
+            body={"title": "Buy milk"},
+            tests='save("inboxTaskId", pm.response.json().id);',
+        ),
+        Case(
+            "Create a task without a title (400)",
+            "POST",
+            "/api/v1/tasks/",
+            400,
+            body={"description": "A task needs a title."},
+            names="title",
+        ),
+        Case(
+            "List tasks: pending or in progress, by due date",
+            "GET",
+            "/api/v1/tasks/?status=pending,in-progress&ordering=due_date&page_size=50",
+            200,
+            sample_headers={"Authorization": "Bearer <access token>"},
+            description="Every request but register, login, refresh and logout carries the "
+            "access token from Log in as `Authorization: Bearer <access token>`. The "
+            "collection sends it for you from `{{accessToken}}`; the unchecked header row "
+            "shows it as you would write it yourself.",
+            tests="""
+                const page = pm.response.json();
+                pm.test("both tasks", () => pm.expect(page.count).to.eql(2));
+                pm.test("no due date last", () =>
+                  pm.expect(page.results[page.results.length - 1].due_date).to.eql(null));
+            """,
+        ),
+        Case(
+            "Search tasks",
+            "GET",
+            "/api/v1/tasks/?search=LAUNCH%20post",
+            200,
+            tests="""
+                pm.test("one match", () => pm.expect(pm.response.json().count).to.eql(1));
+            """,
+        ),
+        Case(
+            "Unknown ordering field (400)",
+            "GET",
+            "/api/v1/tasks/?ordering=priority",
+            400,
+            names="ordering",
+        ),
+        Case("List tasks without a token (401)", "GET", "/api/v1/tasks/", 401, auth=NO_AUTH),
+        Case(
+            "Get the task (ETag)",
+            "GET",
+            "/api/v1/tasks/{{taskId}}/",
+            200,
+            tests="""
+                pm.test("has an ETag", () =>
+                  pm.expect(pm.response.headers.get("ETag")).to.be.a("string"));
+                save("etag", pm.response.headers.get("ETag"));
+            """,
+        ),
+        Case(
+            "Get it again with If-None-Match (304)",
+            "GET",
+            "/api/v1/tasks/{{taskId}}/",
+            304,
+            headers={"If-None-Match": "{{etag}}"},
+            tests="""
+                pm.test("no body", () => pm.expect(pm.response.text()).to.eql(""));
+            """,
+        ),
+        Case("Get a task that does not exist (404)", "GET", "/api/v1/tasks/{{missingId}}/", 404),
+        Case(
+            "Complete it with If-Match",
+            "PATCH",
+            "/api/v1/tasks/{{taskId}}/",
+            200,
+            body={"status": "completed"},
+            headers={"If-Match": "{{etag}}"},
+            tests="""
+                pm.test("completed_at set", () =>
+                  pm.expect(pm.response.json().completed_at).to.be.a("string"));
+            """,
+        ),
+        Case(
+            "Update with the stale ETag (412)",
+            "PATCH",
+            "/api/v1/tasks/{{taskId}}/",
+            412,
+            body={"title": "Stale"},
+            headers={"If-Match": "{{etag}}"},
+        ),
+        Case(
+            "Update with a status that does not exist (400)",
+            "PATCH",
+            "/api/v1/tasks/{{taskId}}/",
+            400,
+            body={"status": "done"},
+            names="status",
+        ),
+        Case(
+            "Replace with the stale ETag (412)",
+            "PUT",
+            "/api/v1/tasks/{{taskId}}/",
+            412,
+            body={"title": "Stale"},
+            headers={"If-Match": "{{etag}}"},
+        ),
+        Case(
+            "Delete with the stale ETag (412)",
+            "DELETE",
+            "/api/v1/tasks/{{taskId}}/",
+            412,
+            headers={"If-Match": "{{etag}}"},
+        ),
+        Case(
+            "Delete it as a member who did not create it (403)",
+            "DELETE",
+            "/api/v1/tasks/{{taskId}}/",
+            403,
+            auth=MEMBER,
+        ),
+        Case(
+            "Replace the Inbox task",
+            "PUT",
+            "/api/v1/tasks/{{inboxTaskId}}/",
+            200,
+            body={"title": "Buy oat milk", "description": "Two litres."},
+            tests="""
+                const task = pm.response.json();
+                pm.test("omitted fields back to their defaults", () => {
+                  pm.expect(task.status).to.eql("pending");
+                  pm.expect(task.due_date).to.eql(null);
+                  pm.expect(task.project_id).to.eql(Number(pm.variables.get("inboxId")));
+                });
+            """,
+        ),
+        Case(
+            "Replace the Inbox task without a title (400)",
+            "PUT",
+            "/api/v1/tasks/{{inboxTaskId}}/",
+            400,
+            body={"description": "Two litres."},
+            names="title",
+        ),
+        Case("Delete the Inbox task", "DELETE", "/api/v1/tasks/{{inboxTaskId}}/", 204),
+        Case(
+            "Delete the Inbox task again (404)",
+            "DELETE",
+            "/api/v1/tasks/{{inboxTaskId}}/",
+            404,
+        ),
+    ],
+)
+
+ACTIVITY = Folder(
+    "Activity",
+    "Who changed what, newest first: a task's own history (in every project it has been "
+    "in) and a project's feed (tasks, including deleted ones, the project and its members).",
+    [
+        Case(
+            "The task's activity",
+            "GET",
+            "/api/v1/tasks/{{taskId}}/activity/",
+            200,
+            tests="""
+                const feed = pm.response.json();
+                pm.test("updated then created, newest first", () => {
+                  pm.expect(feed.results.map(e => e.verb)).to.eql(["updated", "created"]);
+                  pm.expect(feed.results[0].changes.status)
+                    .to.eql({from: "in-progress", to: "completed"});
+                });
+            """,
+        ),
+        Case(
+            "The activity of a task that does not exist (404)",
+            "GET",
+            "/api/v1/tasks/{{missingId}}/activity/",
+            404,
+        ),
+        Case(
+            "The project's activity",
+            "GET",
+            "/api/v1/projects/{{projectId}}/activity/",
+            200,
+            tests="""
+                const verbs = pm.response.json().results.map(e => e.verb);
+                pm.test("role change recorded", () => pm.expect(verbs).to.include("role_changed"));
+                pm.test("transfers recorded", () =>
+                  pm.expect(verbs).to.include("ownership_transferred"));
+            """,
+        ),
+        Case(
+            "The project's activity, page 0 (400)",
+            "GET",
+            "/api/v1/projects/{{projectId}}/activity/?page=0",
+            400,
+            names="page",
+        ),
+        Case(
+            "The activity of a project that does not exist (404)",
+            "GET",
+            "/api/v1/projects/{{missingId}}/activity/",
+            404,
+        ),
+    ],
+)
+
+WEBHOOKS = Folder(
+    "Webhooks",
+    "A project's events POSTed to your HTTPS endpoint, signed (Standard Webhooks headers), "
+    "retried with backoff; the delivery log shows each attempt. Owners and admins only. The "
+    "target must resolve to public addresses: a private one is refused (400).",
+    [
+        Case(
+            "Create a webhook",
+            "POST",
+            "/api/v1/projects/{{projectId}}/webhooks/",
+            201,
+            body={
+                "url": "https://hooks.example.com/tasklane",
+                "events": ["task.created", "task.updated"],
+                "description": "Post new tasks to #launch",
+            },
+            tests="""
+                const webhook = pm.response.json();
+                pm.test("the secret, shown once", () =>
+                  pm.expect(webhook.secret).to.match(/^whsec_/));
+                save("webhookId", webhook.id);
+                save("webhookSecret", webhook.secret);
+            """,
+        ),
+        Case(
+            "Create a webhook for a private address (400)",
+            "POST",
+            "/api/v1/projects/{{projectId}}/webhooks/",
+            400,
+            body={"url": "https://127.0.0.1/hooks", "events": ["*"]},
+            names="url",
+        ),
+        Case(
+            "Create a webhook as a plain member (403)",
+            "POST",
+            "/api/v1/projects/{{projectId}}/webhooks/",
+            403,
+            body={"url": "https://hooks.example.com/tasklane", "events": ["*"]},
+            auth=MEMBER,
+        ),
+        Case(
+            "Create a webhook in a project that does not exist (404)",
+            "POST",
+            "/api/v1/projects/{{missingId}}/webhooks/",
+            404,
+            body={"url": "https://hooks.example.com/tasklane", "events": ["*"]},
+        ),
+        Case(
+            "List the project's webhooks",
+            "GET",
+            "/api/v1/projects/{{projectId}}/webhooks/",
+            200,
+            tests="""
+                const page = pm.response.json();
+                pm.test("one webhook, no secret", () => {
+                  pm.expect(page.count).to.eql(1);
+                  pm.expect(page.results[0]).to.not.have.property("secret");
+                });
+            """,
+        ),
+        Case(
+            "List webhooks without a token (401)",
+            "GET",
+            "/api/v1/projects/{{projectId}}/webhooks/",
+            401,
+            auth=NO_AUTH,
+        ),
+        Case(
+            "Get the webhook", "GET", "/api/v1/projects/{{projectId}}/webhooks/{{webhookId}}/", 200
+        ),
+        Case(
+            "Get a webhook that does not exist (404)",
+            "GET",
+            "/api/v1/projects/{{projectId}}/webhooks/{{missingId}}/",
+            404,
+        ),
+        Case(
+            "Update the webhook",
+            "PATCH",
+            "/api/v1/projects/{{projectId}}/webhooks/{{webhookId}}/",
+            200,
+            body={"events": ["*"], "description": "Every event of the project"},
+            tests="""
+                pm.test("every event", () => pm.expect(pm.response.json().events).to.eql(["*"]));
+            """,
+        ),
+        Case(
+            "Update the webhook with an event that does not exist (400)",
+            "PATCH",
+            "/api/v1/projects/{{projectId}}/webhooks/{{webhookId}}/",
+            400,
+            body={"events": ["task.exploded"]},
+        ),
+        Case(
+            "Update the webhook as a plain member (403)",
+            "PATCH",
+            "/api/v1/projects/{{projectId}}/webhooks/{{webhookId}}/",
+            403,
+            body={"is_active": False},
+            auth=MEMBER,
+        ),
+        Case(
+            "Rotate the webhook's secret",
+            "POST",
+            "/api/v1/projects/{{projectId}}/webhooks/{{webhookId}}/rotate-secret/",
+            200,
+            tests="""
+                const secret = pm.response.json().secret;
+                pm.test("a new secret", () => {
+                  pm.expect(secret).to.match(/^whsec_/);
+                  pm.expect(secret).to.not.eql(pm.variables.get("webhookSecret"));
+                });
+            """,
+        ),
+        Case(
+            "Send a ping event",
+            "POST",
+            "/api/v1/projects/{{projectId}}/webhooks/{{webhookId}}/ping/",
+            202,
+            tests="""
+                const delivery = pm.response.json();
+                pm.test("a ping delivery", () => pm.expect(delivery.event_type).to.eql("ping"));
+                save("deliveryId", delivery.id);
+                save("eventId", delivery.event_id);
+            """,
+        ),
+        Case(
+            "Ping as a plain member (403)",
+            "POST",
+            "/api/v1/projects/{{projectId}}/webhooks/{{webhookId}}/ping/",
+            403,
+            auth=MEMBER,
+        ),
+        Case(
+            "The webhook's deliveries",
+            "GET",
+            "/api/v1/projects/{{projectId}}/webhooks/{{webhookId}}/deliveries/",
+            200,
+            tests="""
+                pm.test("the ping, newest first", () =>
+                  pm.expect(pm.response.json().results[0].event_type).to.eql("ping"));
+            """,
+        ),
+        Case(
+            "The deliveries of a webhook that does not exist (404)",
+            "GET",
+            "/api/v1/projects/{{projectId}}/webhooks/{{missingId}}/deliveries/",
+            404,
+        ),
+        Case(
+            "Deliver the ping again",
+            "POST",
+            "/api/v1/projects/{{projectId}}/webhooks/{{webhookId}}/deliveries/{{deliveryId}}/redeliver/",
+            202,
+            tests="""
+                pm.test("the same event, a new delivery", () => {
+                  const delivery = pm.response.json();
+                  pm.expect(delivery.event_id).to.eql(pm.variables.get("eventId"));
+                  pm.expect(delivery.id).to.not.eql(Number(pm.variables.get("deliveryId")));
+                });
+            """,
+        ),
+        Case(
+            "Deliver a delivery that does not exist again (404)",
+            "POST",
+            "/api/v1/projects/{{projectId}}/webhooks/{{webhookId}}/deliveries/{{missingId}}/redeliver/",
+            404,
+        ),
+        Case(
+            "Delete the webhook",
+            "DELETE",
+            "/api/v1/projects/{{projectId}}/webhooks/{{webhookId}}/",
+            204,
+        ),
+        Case(
+            "Delete the webhook again (404)",
+            "DELETE",
+            "/api/v1/projects/{{projectId}}/webhooks/{{webhookId}}/",
+            404,
+        ),
+    ],
+)
+
+ERRORS = Folder(
+    "Errors",
+    "Conventions every URL under /api/ follows: errors are JSON in one envelope, a path "
+    "without its trailing slash is a 404 (never a redirect), and bodies must be JSON.",
+    [
+        Case(
+            "Missing trailing slash (JSON 404)",
+            "GET",
+            "/api/v1/tasks",
+            404,
+            off_schema=True,
+        ),
+        Case(
+            "Method not allowed (405)",
+            "DELETE",
+            "/api/v1/tasks/",
+            405,
+            off_schema=True,
+        ),
+        Case(
+            "Not JSON (415)",
+            "POST",
+            "/api/v1/projects/",
+            415,
+            prerequest="""
+                pm.request.headers.upsert({key: "Content-Type", value: "text/plain"});
+                pm.request.body = {mode: "raw", raw: "hello"};
+            """,
+        ),
+    ],
+)
+
+CLEAN_UP = Folder(
+    "Clean up",
+    "Leaves the server as the run found it, but for the registered users.",
+    [
+        Case(
+            "Remove the member",
+            "DELETE",
+            "/api/v1/projects/{{projectId}}/members/{{memberId}}/",
+            204,
+        ),
+        Case("Delete the project", "DELETE", "/api/v1/projects/{{projectId}}/", 204),
+        Case(
+            "Log out of the new session",
+            "POST",
+            "/api/v1/auth/logout/",
+            204,
+            body={"refresh": "{{refreshToken}}"},
+            auth=NO_AUTH,
+        ),
+    ],
+)
+
+FOLDERS = [AUTH, TOKENS, PROJECTS, MEMBERS, TASKS, ACTIVITY, WEBHOOKS, ERRORS, CLEAN_UP]
