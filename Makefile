@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run superuser test lint format schema install clean bench
+.PHONY: run superuser test lint format schema install clean bench postman
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ format: install
 schema: install
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=schema-check-only-not-a-secret-0123456789abcdefghijklmnop $(BIN)/python manage.py spectacular \
 		--validate --fail-on-warn --file /dev/null
+
+# The Postman collection (docs/postman/) under newman against a local `make run` (a throwaway
+# SQLite database unless DATABASE_URL is set). newman comes from npm, pinned as in .ci/run.
+postman: install
+	$(BIN)/python docs/postman/run.py
 
 # Seeds PostgreSQL at scale and measures the production server against a hand-written-SQL
 # floor; writes bench/RESULTS.md. BENCH_SCALE=tiny|medium|full and the rest: bench/README.md.

@@ -208,12 +208,14 @@ def main() -> int:
 
         newman = os.environ.get("NEWMAN")
         if newman:
-            collection = ROOT / "docs" / "postman" / "tasklane.postman_collection.json"
+            postman = ROOT / "docs" / "postman"
             run = subprocess.run(
                 [
                     newman,
                     "run",
-                    str(collection),
+                    str(postman / "tasklane.postman_collection.json"),
+                    "--environment",
+                    str(postman / "tasklane.postman_environment.json"),
                     "--env-var",
                     f"baseUrl={BASE}",
                     "--reporters",
