@@ -11,6 +11,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dj_database_url
 import environ
@@ -116,6 +117,13 @@ def env_rate(name: str, default: str) -> str | None:
     return value
 
 
+def with_query(url: str, **parameters: str) -> str:
+    """The URL with these query parameters set (replacing any of the same name)."""
+    parts = urlsplit(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query) if key not in parameters]
+    return urlunsplit(parts._replace(query=urlencode([*query, *parameters.items()])))
+
+
 def development_secret_key(path: Path) -> str:
     """A random key made on the first DEBUG start and kept in a git-ignored file.
 
@@ -156,6 +164,12 @@ elif not DEBUG and (
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
 if not DEBUG and "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS may not contain '*' when DJANGO_DEBUG is off.")
+# The host name the platform gives the app, which its health checks send as Host: Render always
+# sets RENDER_EXTERNAL_HOSTNAME, Heroku sets HEROKU_APP_DEFAULT_DOMAIN_NAME once its dyno
+# metadata is on. A deploy then needs no ALLOWED_HOSTS until it has a custom domain.
+for platform_host in (env("RENDER_EXTERNAL_HOSTNAME"), env("HEROKU_APP_DEFAULT_DOMAIN_NAME")):
+    if platform_host and platform_host not in ALLOWED_HOSTS:
+        ALLOWED_HOSTS.append(platform_host)
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 # Browsers may send the contract's request headers and read its response headers.
@@ -257,6 +271,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and channel layer ----------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
+REDIS_TLS_VERIFY = env_bool("REDIS_TLS_VERIFY", True)
+if REDIS_URL.startswith("rediss://") and not REDIS_TLS_VERIFY:
+    # Heroku's Redis serves TLS with a self-signed certificate: still encrypted, but not
+    # verifiable. redis-py and Celery read the choice from the URL, so every client (cache,
+    # channel layer, socket leases, health check, worker) makes the same one.
+    REDIS_URL = with_query(REDIS_URL, ssl_cert_reqs="none")
 if REDIS_URL:
     CACHES = {
         "default": {
