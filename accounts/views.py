@@ -191,7 +191,12 @@ class MeView(APIView):
     http_method_names = ["get", "patch", "head", "options"]
     permission_classes = [*APIView.permission_classes, EmailUnchangedWithPersonalToken]
 
-    @extend_schema(tags=[TAG], summary="Your profile", responses={200: UserSerializer})
+    @extend_schema(
+        tags=[TAG],
+        summary="Your profile",
+        description="The caller's own account.",
+        responses={200: UserSerializer},
+    )
     def get(self, request):
         return Response(UserSerializer(request.user).data)
 

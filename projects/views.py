@@ -133,7 +133,11 @@ class ProjectViewSet(PermissionTableMixin, viewsets.ModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(tags=[MEMBERS_TAG], summary="List a project's members"),
+    list=extend_schema(
+        tags=[MEMBERS_TAG],
+        summary="List a project's members",
+        description="Any member of the project: each member's user, role and joining time.",
+    ),
     create=extend_schema(
         tags=[MEMBERS_TAG],
         summary="Add a member",

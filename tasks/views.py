@@ -147,6 +147,11 @@ def none_match_hits(if_none_match: str | None, etag: str) -> bool:
     retrieve=extend_schema(
         tags=[TAG],
         summary="Get a task",
+        description=(
+            "Members of its project. The response carries an `ETag`; send it back in "
+            "`If-None-Match` for a 304 while the task is unchanged, or in `If-Match` to "
+            "write only over this version."
+        ),
         parameters=[IF_NONE_MATCH, ETAG],
         responses={200: TaskSerializer, 304: NOT_MODIFIED_304},
     ),
