@@ -1,0 +1,344 @@
+"""The deploy blueprints (`render.yaml` for Render, `app.json` for Heroku) deploy what CI tests.
+
+They run the Procfile's commands word for word, wire in PostgreSQL and Redis, set every
+variable the settings read or say here why its default is right, and their production
+settings pass `manage.py check --deploy`. `.ci/prod_smoke.py` starts the same commands from a
+fresh production build.
+"""
+
+import json
+import re
+import secrets
+import sys
+from base64 import b64encode
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import get_commands
+from django.urls import resolve
+
+from tests.core.test_settings import start
+from tests.test_readme import section
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCFILE = ROOT / "Procfile"
+RENDER = ROOT / "render.yaml"
+HEROKU = ROOT / "app.json"
+README = ROOT / "README.md"
+SETTINGS_SOURCE = ROOT / "config" / "settings.py"
+# The variables config/settings.py reads: env("X"), env_bool("X"), any env_<kind>("X"), and
+# os.environ.get("X").
+SETTINGS_READ = re.compile(r"\b(?:env(?:_[a-z]+)?|os\.environ\.get)\(\s*\"([A-Z][A-Z0-9_]*)\"")
+
+# Read by the settings, set by neither blueprint: the default is right in production, or the
+# variable is for development and tests only.
+DEFAULT_IS_RIGHT = {
+    "DJANGO_ENV_FILE": "development: which .env file to read; a platform has none",
+    "CORS_ALLOWED_ORIGINS": "only for browser front ends on other origins",
+    "DB_POOL_MIN_SIZE": "2 open connections per process suit every plan",
+    "DB_POOL_TIMEOUT": "2 s wait for a connection during an outage, then a 503",
+    "DB_CONNECT_TIMEOUT": "2 s to open a connection",
+    "ACCESS_TOKEN_LIFETIME": "the contract's 15 minutes",
+    "REFRESH_TOKEN_LIFETIME": "the contract's 14 days",
+    "THROTTLE_LOGIN": "defaults are safe for production",
+    "THROTTLE_REGISTER": "defaults are safe for production",
+    "THROTTLE_USER": "defaults are safe for production",
+    "WS_MAX_MESSAGE_BYTES": "the documented limit",
+    "WS_RATE_MAX_MESSAGES": "the documented limit",
+    "WS_RATE_WINDOW_SECONDS": "the documented limit",
+    "WS_MAX_SOCKETS_PER_USER": "the contract's 20",
+    "WS_TOKEN_CHECK_SECONDS": "expired tokens close sockets within 5 s",
+    "MAX_BODY_BYTES": "the contract's 1 MiB",
+    "REQUEST_BODY_TIMEOUT": "a stalled body is a 408 after 5 s",
+    "REQUEST_BODY_TOTAL_TIMEOUT": "a minute per upload",
+    "SECURE_HSTS_SECONDS": "a year outside DEBUG",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "on: hosts under the API's own name only",
+    "SECURE_HSTS_PRELOAD": "the domain owner's decision, off",
+    "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "one JSON object per line outside DEBUG",
+    "FAST_PASSWORD_HASHER": "tests only; never in production",
+    "SENTRY_DSN": "error reporting is optional; set it to turn it on",
+    "SENTRY_ENVIRONMENT": "production",
+    "SENTRY_RELEASE": "sentry-sdk finds the platform's commit",
+    "CELERY_BROKER_URL": "the worker's broker defaults to REDIS_URL",
+    "CELERY_BROKER_DIR": "development only: the folder broker without Redis",
+    "WEBHOOKS_ALLOW_INSECURE": "development only: plain http targets",
+    "WEBHOOKS_ALLOW_PRIVATE": "development and tests only: private targets",
+    "WEBHOOKS_TIMEOUT": "the contract's 10 s",
+    "WEBHOOKS_RETRY_BASE": "the documented back-off",
+    "WEBHOOKS_RETRY_MAX": "the documented back-off",
+    "WEBHOOKS_RETRY_WINDOW": "the contract's 24 hours",
+    "WEBHOOKS_DISABLE_AFTER": "the contract's 20 failures",
+    "WEBHOOKS_SWEEP_INTERVAL": "the documented sweep",
+    "WEBHOOKS_RETENTION_DAYS": "the documented retention",
+    "WEBHOOKS_MAX_PER_PROJECT": "the documented limit",
+    "WEBHOOKS_WAKE_WORKER": "tests only turn it off",
+}
+# Set by the platform itself, or only needed on the other one.
+PLATFORM = {
+    "render": {
+        "RENDER_EXTERNAL_HOSTNAME": "set by Render",
+        "ALLOWED_HOSTS": "Render's host name comes from RENDER_EXTERNAL_HOSTNAME; custom domains "
+        "are added with the domains",
+        "HEROKU_APP_DEFAULT_DOMAIN_NAME": "Heroku's",
+        "REDIS_TLS_VERIFY": "Render's Key Value is reached without TLS (redis://)",
+    },
+    "heroku": {
+        "HEROKU_APP_DEFAULT_DOMAIN_NAME": "set by Heroku's dyno metadata",
+        "RENDER_EXTERNAL_HOSTNAME": "Render's",
+    },
+}
+# Never set in production: each one weakens it.
+NEVER_IN_PRODUCTION = {
+    "FAST_PASSWORD_HASHER",
+    "DJANGO_ENV_FILE",
+    "WEBHOOKS_ALLOW_INSECURE",
+    "WEBHOOKS_ALLOW_PRIVATE",
+    "DJANGO_SETTINGS_MODULE",
+}
+# What the add-ons set on Heroku, by attachment name.
+HEROKU_ADDON_VARIABLES = {"DATABASE": "DATABASE_URL", "REDIS": "REDIS_URL"}
+# Stand-ins for what each platform provides, to start the settings as it would.
+RENDER_PROVIDES = {
+    "RENDER_EXTERNAL_HOSTNAME": "tasklane.onrender.com",
+    "DATABASE_URL": "postgresql://tasklane:password@dpg-example-a/tasklane",
+    "REDIS_URL": "redis://red-example:6379",
+}
+HEROKU_PROVIDES = {
+    "HEROKU_APP_DEFAULT_DOMAIN_NAME": "tasklane-0123456789ab.herokuapp.com",
+    "DATABASE_URL": "postgres://user:password@ec2-198-51-100-7.compute-1.amazonaws.com:5432/d1",
+    "REDIS_URL": "rediss://:password@ec2-198-51-100-8.compute-1.amazonaws.com:12345",
+}
+
+
+def procfile() -> dict[str, str]:
+    lines = PROCFILE.read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if line.strip() and not line.startswith("#"))
+
+
+def settings_read() -> set[str]:
+    return set(SETTINGS_READ.findall(SETTINGS_SOURCE.read_text()))
+
+
+def render_blueprint() -> dict:
+    return yaml.safe_load(RENDER.read_text())
+
+
+def heroku_manifest() -> dict:
+    return json.loads(HEROKU.read_text())
+
+
+def render_service(name: str) -> dict:
+    services = {service["name"]: service for service in render_blueprint()["services"]}
+    return services[name]
+
+
+def render_variables(service: dict) -> dict[str, dict]:
+    """Every variable a Render service gets, its groups' included, by name."""
+    groups = {group["name"]: group for group in render_blueprint().get("envVarGroups", [])}
+    variables = {}
+    for entry in service.get("envVars", []):
+        if "fromGroup" in entry:
+            variables |= {item["key"]: item for item in groups[entry["fromGroup"]]["envVars"]}
+        else:
+            variables[entry["key"]] = entry
+    return variables
+
+
+def heroku_variables() -> set[str]:
+    manifest = heroku_manifest()
+    attached = {addon["as"] for addon in manifest["addons"] if "as" in addon}
+    return set(manifest["env"]) | {HEROKU_ADDON_VARIABLES[name] for name in attached}
+
+
+def named_by(platform: str) -> set[str]:
+    if platform == "heroku":
+        return heroku_variables()
+    return set(render_variables(render_service("tasklane")))
+
+
+@pytest.mark.parametrize("platform", ["render", "heroku"])
+def test_every_variable_the_settings_read_is_set_or_its_default_is_right(platform):
+    unexplained = settings_read() - named_by(platform) - set(DEFAULT_IS_RIGHT)
+    unexplained -= set(PLATFORM[platform])
+
+    assert sorted(unexplained) == [], (
+        f"set these in the {platform} blueprint, or say in DEFAULT_IS_RIGHT why the default "
+        "is right in production (and add them to README.md, Deploy)"
+    )
+
+
+def test_the_lists_here_name_only_variables_the_settings_read():
+    explained = set(DEFAULT_IS_RIGHT) | set(PLATFORM["render"]) | set(PLATFORM["heroku"])
+
+    assert sorted(explained - settings_read()) == []
+
+
+@pytest.mark.parametrize("platform", ["render", "heroku"])
+def test_no_blueprint_sets_what_weakens_production(platform):
+    assert named_by(platform) & NEVER_IN_PRODUCTION == set()
+
+
+def test_the_readme_deploy_section_lists_every_variable_the_settings_read():
+    deploy = section(README.read_text(), "Deploy")
+    listed = set(re.findall(r"^\| `([A-Z][A-Z0-9_]*)`", deploy, re.M))
+
+    assert sorted(settings_read() - listed) == []
+
+
+def test_render_runs_the_procfile_commands_word_for_word():
+    processes = procfile()
+    web, worker = render_service("tasklane"), render_service("tasklane-worker")
+
+    assert web["type"] == "web"
+    assert web["startCommand"] == processes["web"]
+    assert web["preDeployCommand"] == processes["release"]
+    assert web["buildCommand"] == (
+        "pip install -r requirements.txt && python manage.py collectstatic --noinput"
+    )
+    assert worker["type"] == "worker"
+    assert worker["startCommand"] == processes["worker"]
+    assert worker["buildCommand"] == "pip install -r requirements.txt"
+    assert {web["runtime"], worker["runtime"]} == {"python"}
+
+
+def test_the_scheduled_housekeeping_is_a_real_command():
+    command = render_service("tasklane-purge")["startCommand"].split()
+
+    assert command[:2] == ["python", "manage.py"]
+    assert command[2] in get_commands()
+    assert "scheduler" in {addon["plan"].split(":")[0] for addon in heroku_manifest()["addons"]}
+
+
+def test_render_health_check_is_the_readiness_url():
+    path = render_service("tasklane")["healthCheckPath"]
+
+    assert resolve(path).url_name == "health-ready"
+
+
+def test_render_wires_postgres_and_key_value_into_both_services():
+    blueprint = render_blueprint()
+    databases = {database["name"]: database for database in blueprint["databases"]}
+    key_values = {s["name"]: s for s in blueprint["services"] if s["type"] == "keyvalue"}
+
+    for name in ("tasklane", "tasklane-worker", "tasklane-purge"):
+        variables = render_variables(render_service(name))
+        database = variables["DATABASE_URL"]["fromDatabase"]
+        redis = variables["REDIS_URL"]["fromService"]
+        assert database["name"] in databases
+        assert database["property"] == "connectionString"
+        assert redis["type"] == "keyvalue"
+        assert redis["name"] in key_values
+        assert redis["property"] == "connectionString"
+        assert "DJANGO_SECRET_KEY" in variables, "every process must share one key"
+    for key_value in key_values.values():
+        assert key_value["ipAllowList"] == []  # required by Render; [] means private only
+        assert key_value["maxmemoryPolicy"] == "noeviction"  # queues must not be evicted
+    regions = {resource["region"] for resource in [*blueprint["services"], *databases.values()]}
+    assert len(regions) == 1, "private-network URLs work within one region only"
+
+
+def test_render_asks_for_the_secret_key_because_its_generated_values_are_too_short():
+    """Render's `generateValue` is 256 random bits in base64: 44 characters. Start-up refuses
+    keys under 50 (what `check --deploy` asks), so the Blueprint prompts for one instead."""
+    like_render = b64encode(secrets.token_bytes(32)).decode()
+    assert len(like_render) == 44
+
+    refused = start(
+        DJANGO_DEBUG="0", DJANGO_SECRET_KEY=like_render, ALLOWED_HOSTS="tasklane.onrender.com"
+    )
+
+    assert refused.returncode != 0
+    assert "DJANGO_SECRET_KEY must be at least 50" in refused.stderr
+    secret = render_variables(render_service("tasklane"))["DJANGO_SECRET_KEY"]
+    assert secret == {"key": "DJANGO_SECRET_KEY", "sync": False}
+
+
+def test_heroku_builds_runs_the_release_phase_and_each_procfile_process():
+    manifest = heroku_manifest()
+    processes = procfile()
+
+    assert manifest["buildpacks"] == [{"url": "heroku/python"}]
+    assert "release" in processes  # Heroku runs it before each release goes live
+    assert set(manifest["formation"]) == set(processes) - {"release"}
+    plans = {addon["plan"].split(":")[0] for addon in manifest["addons"]}
+    assert plans == {"heroku-postgresql", "heroku-redis", "scheduler"}
+
+
+def test_heroku_describes_every_variable_and_generates_the_secret():
+    variables = heroku_manifest()["env"]
+
+    for name, variable in variables.items():
+        assert len(variable.get("description", "")) > 20, name
+        assert "value" in variable or "generator" in variable or variable["required"] is False
+    assert variables["DJANGO_SECRET_KEY"]["generator"] == "secret"
+    # The add-ons set these; a value here would be overwritten or fight them.
+    assert not {"DATABASE_URL", "REDIS_URL"} & set(variables)
+
+
+def blueprint_environment(platform: str) -> dict[str, str]:
+    """The environment a web process gets on the platform: the blueprint's own values, a
+    secret as the platform or the README makes it, and stand-ins for what it provides."""
+    if platform == "render":
+        variables = render_variables(render_service("tasklane"))
+        values = {name: entry["value"] for name, entry in variables.items() if "value" in entry}
+        return {**values, "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), **RENDER_PROVIDES}
+    variables = heroku_manifest()["env"]
+    values = {name: entry["value"] for name, entry in variables.items() if "value" in entry}
+    # Heroku's `secret` generator: 64 hexadecimal characters.
+    return {**values, "DJANGO_SECRET_KEY": secrets.token_hex(32), **HEROKU_PROVIDES}
+
+
+CHECK_DEPLOY = (
+    "import json, django; django.setup(); from django.conf import settings; "
+    "from django.core.management import call_command; "
+    "call_command('check', '--deploy', '--fail-level', 'WARNING'); "
+    "print(json.dumps({'hosts': settings.ALLOWED_HOSTS, 'redis': settings.REDIS_URL, "
+    "'cache': settings.CACHES['default']['LOCATION'], "
+    "'layer': settings.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0]['address'], "
+    "'debug': settings.DEBUG, 'redirect': settings.SECURE_SSL_REDIRECT}))"
+)
+
+
+@pytest.mark.parametrize("platform", ["render", "heroku"])
+def test_each_blueprint_starts_with_settings_check_deploy_passes(platform):
+    environment = blueprint_environment(platform)
+
+    result = start(CHECK_DEPLOY, **environment)
+
+    assert result.returncode == 0, result.stderr
+    report, _, values = result.stdout.strip().rpartition("\n")
+    assert "no issues" in report
+    configured = json.loads(values)
+    assert configured["debug"] is False
+    assert configured["redirect"] is True
+    platform_host = environment.get("RENDER_EXTERNAL_HOSTNAME") or environment.get(
+        "HEROKU_APP_DEFAULT_DOMAIN_NAME"
+    )
+    assert platform_host in configured["hosts"]
+    assert configured["cache"] == configured["layer"] == configured["redis"]
+    if platform == "heroku":
+        # Heroku's Redis presents a self-signed certificate (tests/core/test_redis_tls.py).
+        assert configured["redis"] == environment["REDIS_URL"] + "?ssl_cert_reqs=none"
+    else:
+        assert configured["redis"] == environment["REDIS_URL"]
+
+
+def test_the_python_version_is_pinned_where_both_platforms_read_it():
+    """`.python-version` (a major version: the platform applies security releases) is what
+    Heroku's and Render's Python builds read; a `runtime.txt` would take precedence on
+    Heroku, so there is none. CI runs the suite on the same version."""
+    pinned = (ROOT / ".python-version").read_text().strip()
+
+    assert re.fullmatch(r"3\.\d+", pinned)
+    assert not (ROOT / "runtime.txt").exists()
+    assert pinned == f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def test_the_platforms_install_the_production_requirements_only():
+    requirements = (ROOT / "requirements.txt").read_text().splitlines()
+
+    assert [line for line in requirements if line and not line.startswith("#")] == [
+        "-r requirements/prod.txt"
+    ]
