@@ -14,9 +14,11 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from make_run import free_port, start, wait_until_live
@@ -146,6 +148,57 @@ def admin_walk_through(env: dict, node_path: str) -> None:
     check(elapsed < 60, f"the admin walk-through took {elapsed:.1f} s (under 60 s)")
 
 
+def webhook_receiver() -> tuple[ThreadingHTTPServer, list]:
+    """A loopback endpoint that records what it is sent and answers 204."""
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((dict(self.headers), body.decode()))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, received
+
+
+def webhook_delivered(access: str) -> None:
+    """A webhook gets a task's event, signed, through the worker `make run` started."""
+    from standardwebhooks.webhooks import Webhook  # noqa: PLC0415 - in .venv, run from it
+
+    receiver, received = webhook_receiver()
+    url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    status, _, body = request("GET", "/api/v1/projects/", token=access)
+    inbox = json.loads(body)["results"][0]["id"]
+    status, _, body = request(
+        "POST",
+        f"/api/v1/projects/{inbox}/webhooks/",
+        {"url": url, "events": ["task.created"]},
+        token=access,
+    )
+    check(status == 201, f"a webhook is created: {body!r}")
+    secret = json.loads(body)["secret"]
+    status, _, body = request("POST", "/api/v1/tasks/", {"title": "Hooked"}, token=access)
+    check(status == 201, "a task is created")
+    task_id = json.loads(body)["id"]
+    deadline = time.monotonic() + 20
+    while not received and time.monotonic() < deadline:
+        time.sleep(0.1)
+    check(bool(received), "the worker delivers the task's event to the webhook")
+    headers, payload = received[0]
+    event = Webhook(secret).verify(payload, headers)
+    check(
+        event["type"] == "task.created" and event["data"]["id"] == task_id,
+        "the delivery is signed (Standard Webhooks) and carries the event",
+    )
+    receiver.shutdown()
+
+
 def main() -> int:
     env = {
         **os.environ,
@@ -155,6 +208,9 @@ def main() -> int:
         "PORT": str(PORT),
         "THROTTLE_LOGIN": "off",
         "THROTTLE_REGISTER": "off",
+        # The webhook check's receiver listens on loopback, over plain http.
+        "WEBHOOKS_ALLOW_PRIVATE": "1",
+        "WEBHOOKS_ALLOW_INSECURE": "1",
     }
     log_path = ROOT / "smoke-server.log"
     server = start(env, log_path)
@@ -198,6 +254,7 @@ def main() -> int:
         check(status == 200 and json.loads(body)["email"] == email, "me returns the user")
         status, _, body = request("GET", "/api/v1/projects/", token=access)
         check(status == 200 and json.loads(body)["results"][0]["is_inbox"], "the Inbox exists")
+        webhook_delivered(access)
 
         status, headers, body = request("POST", "/api/v1/auth/login", {"email": email})
         check(
@@ -247,6 +304,16 @@ def main() -> int:
             os.killpg(server.pid, signal.SIGKILL)
             raise AssertionError("the server did not stop within 15 s of SIGTERM") from None
     check(time.monotonic() - started < 15, "SIGTERM stops the server promptly")
+    while time.monotonic() - started < 20:
+        try:
+            os.killpg(server.pid, 0)  # anything left of `make run`: the webhook worker
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        os.killpg(server.pid, signal.SIGKILL)
+        raise AssertionError("the webhook worker outlived the server by 5 s")
+    check(True, "the webhook worker stops with the server")
     check(
         "token=" not in log_path.read_text() or "[redacted]" in log_path.read_text(),
         "no token in the server log",
