@@ -232,3 +232,22 @@ def test_ping_and_redeliver_queue_deliveries(owner, team):
         "created_at",
     }
     assert owner.post(f"{url}deliveries/999999/redeliver/").status_code == 404
+
+
+def test_personal_access_tokens_keep_their_scope_and_projects(owner, team):
+    from tests.accounts.personal_tokens import READ, token_client  # noqa: PLC0415
+
+    other = ProjectFactory(owner=team.owner)
+    hook = create(owner, other.pk).json()
+    limited = token_client(team.owner, project_ids=[team.project.pk])
+    assert limited.get(hooks_url(other.pk)).status_code == 404
+    assert limited.get(f"{hooks_url(other.pk)}{hook['id']}/").status_code == 404
+    assert limited.get(hooks_url(team.project.pk)).status_code == 200
+    assert create(limited, team.project.pk).status_code == 201
+
+    reader = token_client(team.owner, scopes=READ)
+    assert reader.get(hooks_url(other.pk)).status_code == 200
+    assert create(reader, other.pk).status_code == 403
+    assert reader.post(f"{hooks_url(other.pk)}{hook['id']}/ping/").status_code == 403
+    assert reader.delete(f"{hooks_url(other.pk)}{hook['id']}/").status_code == 403
+    assert Webhook.objects.count() == 2
