@@ -57,6 +57,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
     holds_slot = False
     close_code: int | None = None  # sent by the server
     disconnect_code: int | None = None  # reported by the ASGI server when the socket ended
+    close_logged = False
 
     async def __call__(self, scope, receive, send):
         """Close with 1012 when the channel layer fails (Redis stopped, restarted or out of
@@ -64,22 +65,14 @@ class EventsConsumer(AsyncWebsocketConsumer):
         short delay and re-reads state, as after any reconnect. Sockets opened while Redis is
         down get the same answer once accepted."""
         self.background: list[asyncio.Task] = []
-        opened = time.monotonic()
+        self.opened_at = time.monotonic()
         try:
             await super().__call__(scope, receive, send)
         except LAYER_ERRORS as error:
             logger.warning("Closing a socket with 1012 after a channel layer error: %r", error)
             await self._abandon(send)
         finally:
-            # One line per socket when it ends (the path has no query string: no token).
-            logger.info(
-                "websocket_closed",
-                path=scope["path"],
-                user_id=self.user.pk if self.user else None,
-                code=self.close_code if self.close_code is not None else self.disconnect_code,
-                closed_by="server" if self.close_code is not None else "client",
-                duration_ms=round((time.monotonic() - opened) * 1000, 2),
-            )
+            self._log_closed()  # if it ended without a disconnect (1012, a bug)
 
     async def connect(self):
         # Accept first: closing before accept() turns into an HTTP 403 and loses the 4401.
@@ -126,6 +119,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         self.closing = True  # the client is gone: nothing more may be sent
         self.disconnect_code = code
+        self._log_closed()
         self._stop_background()
         for group in list(getattr(self, "groups_joined", ())):
             await self.channel_layer.group_discard(group, self.channel_name)
@@ -261,6 +255,21 @@ class EventsConsumer(AsyncWebsocketConsumer):
         if self.holds_slot:
             self.holds_slot = False
             await socket_slots.release(user_id=self.user.pk, socket_id=self.channel_name)
+
+    def _log_closed(self):
+        """One line per socket, as soon as it has ended (the consumer itself may take longer to
+        stop). Its path has no query string, so no token."""
+        if self.close_logged:
+            return
+        self.close_logged = True
+        logger.info(
+            "websocket_closed",
+            path=self.scope["path"],
+            user_id=self.user.pk if self.user else None,
+            code=self.close_code if self.close_code is not None else self.disconnect_code,
+            closed_by="server" if self.close_code is not None else "client",
+            duration_ms=round((time.monotonic() - self.opened_at) * 1000, 2),
+        )
 
     def _stop_background(self):
         for task in self.background:
