@@ -3,10 +3,12 @@ expiry, revocation and what a token may never do."""
 
 import hashlib
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -403,3 +405,96 @@ def test_projects_answer_to_a_token_like_to_a_jwt(user):
 
     assert response.status_code == 200, response.content
     assert response.json()["count"] == 1  # the Inbox
+
+
+# --- throttling, idempotency, the admin -----------------------------------------------------
+
+
+@pytest.fixture
+def user_rate(settings):
+    """THROTTLE_USER for one test, with counters no other test (or run) shares."""
+    caches = {name: dict(config) for name, config in django_settings.CACHES.items()}
+    caches["default"]["KEY_PREFIX"] = f"pat-throttle-{uuid.uuid4().hex}"
+    settings.CACHES = caches
+
+    def set_rate(rate: str):
+        rest_framework = dict(django_settings.REST_FRAMEWORK)
+        rest_framework["DEFAULT_THROTTLE_RATES"] = {
+            **django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "user": rate,
+        }
+        settings.REST_FRAMEWORK = rest_framework
+
+    return set_rate
+
+
+def test_a_token_shares_its_users_throttle_with_their_jwt(user, auth_client, user_rate):
+    """THROTTLE_USER counts the user's requests, whatever credential each one carries: more
+    tokens do not buy more requests."""
+    token_client_a, token_client_b = token_client(user), token_client(user)
+    user_rate("4/min")
+
+    answers = [
+        auth_client.get(ME).status_code,
+        token_client_a.get(ME).status_code,
+        token_client_b.get(ME).status_code,
+        auth_client.get(ME).status_code,
+    ]
+    throttled = [token_client_a.get(ME), auth_client.get(ME)]
+
+    assert answers == [200, 200, 200, 200]
+    for response in throttled:
+        assert_error(response, 429, code="throttled")
+        assert response.has_header("Retry-After")
+    assert token_client(UserFactory()).get(ME).status_code == 200  # per user, not global
+
+
+def test_an_idempotent_create_works_with_a_token(user):
+    client = token_client(user)
+    headers = {"HTTP_IDEMPOTENCY_KEY": "create-once"}
+
+    first = client.post(PROJECTS, {"name": "Once"}, format="json", **headers)
+    again = client.post(PROJECTS, {"name": "Once"}, format="json", **headers)
+
+    assert first.status_code == 201, first.content
+    assert again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert user.owned_projects.filter(name="Once").count() == 1
+
+
+def test_a_token_and_a_jwt_of_one_user_share_idempotency_keys(user, auth_client):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "shared"}
+    first = token_client(user).post(PROJECTS, {"name": "Once"}, format="json", **headers)
+
+    again = auth_client.post(PROJECTS, {"name": "Once"}, format="json", **headers)
+
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+
+
+def test_the_admin_lists_tokens_without_their_secret_or_hash(user, admin_client):
+    secret = make_token(user, name="Deploy bot")
+    token = PersonalAccessToken.objects.get(user=user)
+
+    listing = admin_client.get("/admin/accounts/personalaccesstoken/")
+    detail = admin_client.get(f"/admin/accounts/personalaccesstoken/{token.pk}/change/")
+
+    assert listing.status_code == 200 and detail.status_code == 200
+    for page in (listing.content.decode(), detail.content.decode()):
+        assert token.prefix in page
+        assert secret not in page and token.token_hash not in page
+    assert "Deploy bot" in listing.content.decode()
+    assert admin_client.get("/admin/accounts/personalaccesstoken/add/").status_code == 403
+
+
+def test_deleting_a_token_in_the_admin_revokes_it(user, admin_client):
+    secret = make_token(user)
+    token = PersonalAccessToken.objects.get(user=user)
+
+    response = admin_client.post(
+        f"/admin/accounts/personalaccesstoken/{token.pk}/delete/", {"post": "yes"}
+    )
+
+    assert response.status_code == 302
+    assert_error(bearer(secret).get(ME), 401, code="token_not_valid")
