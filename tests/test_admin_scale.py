@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.models import User
+from accounts.models import PersonalAccessToken, User
 from projects.models import Activity, Membership, Project, Role, Verb
 from tasks.models import Task
 
@@ -31,6 +31,10 @@ CHANGELISTS = {
         "/admin/tasks/task/?project={project}",
     ],
     OutstandingToken: ["/admin/token_blacklist/outstandingtoken/"],
+    PersonalAccessToken: [
+        "/admin/accounts/personalaccesstoken/",
+        "/admin/accounts/personalaccesstoken/?q=scale",
+    ],
     BlacklistedToken: ["/admin/token_blacklist/blacklistedtoken/"],
 }
 
@@ -81,6 +85,18 @@ def add_rows(count: int) -> None:
         for i, user in enumerate(users)
     )
     BlacklistedToken.objects.bulk_create(BlacklistedToken(token=token) for token in tokens)
+    PersonalAccessToken.objects.bulk_create(
+        PersonalAccessToken(
+            user=user,
+            name=f"Scale token {start + i}",
+            scopes=["read"],
+            project_ids=[projects[i].pk],
+            token_hash=f"{start + i:064d}",
+            prefix="tl_pat_scal",
+            expires_at=now + timedelta(days=1),
+        )
+        for i, user in enumerate(users)
+    )
     Group.objects.bulk_create(Group(name=f"Scale group {start + i}") for i in range(count))
 
 
