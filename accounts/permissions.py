@@ -46,7 +46,7 @@ class EmailUnchangedWithPersonalToken(BasePermission):
     message = "A personal access token cannot change the email; log in with your password."
 
     def has_permission(self, request, view):
-        if personal_token_of(request.user) is None:
+        if request.method in SAFE_METHODS or personal_token_of(request.user) is None:
             return True
         try:
             data = request_body(request)

@@ -498,3 +498,11 @@ def test_deleting_a_token_in_the_admin_revokes_it(user, admin_client):
 
     assert response.status_code == 302
     assert_error(bearer(secret).get(ME), 401, code="token_not_valid")
+
+
+def test_a_read_with_an_email_in_its_body_is_not_an_email_change(user):
+    response = token_client(user, scopes=READ).generic(
+        "GET", ME, '{"email": "someone.else@example.com"}', content_type="application/json"
+    )
+
+    assert response.status_code == 200, response.content
