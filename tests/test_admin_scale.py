@@ -16,6 +16,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from accounts.models import PersonalAccessToken, User
 from projects.models import Activity, Membership, Project, Role, Verb
 from tasks.models import Task
+from webhooks.models import Delivery, Webhook, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +37,8 @@ CHANGELISTS = {
         "/admin/accounts/personalaccesstoken/?q=scale",
     ],
     BlacklistedToken: ["/admin/token_blacklist/blacklistedtoken/"],
+    Webhook: ["/admin/webhooks/webhook/", "/admin/webhooks/webhook/?is_active__exact=1&q=hooks"],
+    Delivery: ["/admin/webhooks/delivery/", "/admin/webhooks/delivery/?status__exact=pending"],
 }
 
 
@@ -98,6 +101,17 @@ def add_rows(count: int) -> None:
         for i, user in enumerate(users)
     )
     Group.objects.bulk_create(Group(name=f"Scale group {start + i}") for i in range(count))
+    hooks = Webhook.objects.bulk_create(
+        Webhook(project=project, url=f"https://hooks{i}.example.com/", events=["*"], secret="s")
+        for i, project in enumerate(inboxes)
+    )
+    events = WebhookEvent.objects.bulk_create(
+        WebhookEvent(id=f"scale-{start + i}", project_id=hook.project_id, type="task.created")
+        for i, hook in enumerate(hooks)
+    )
+    Delivery.objects.bulk_create(
+        Delivery(webhook=hook, event=event) for hook, event in zip(hooks, events, strict=True)
+    )
 
 
 def queries_for(client, url: str) -> int:
