@@ -33,6 +33,7 @@ UVICORN_ARGS = [
     "5",
     "--no-server-header",
     "--no-proxy-headers",
+    "--no-access-log",
 ]
 
 
