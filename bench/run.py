@@ -45,6 +45,7 @@ FLOOR_APP = "bench.floor:application"
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/tasklane_bench"
 BENCH_SECRET = "bench-secret-key-0123456789abcdef0123456789abcdefghijklmn"
 PAGE_SIZE = 50
+COLD = "cold"
 
 # Bench users are named by how many tasks they see; `main` is the one every case runs for.
 SCALES = {
@@ -510,6 +511,15 @@ def main() -> None:
             for case in lists[:2]:
                 measures.append(measure(tasklane, case, token, scaling_c, visible, timing))
                 measures.append(measure(floor, case, token, scaling_c, visible, timing))
+        # Cold counts: a second Tasklane with the count cache off pays the count on every
+        # request, as the first list after a write does; the figures above are warm.
+        cold = Server(COLD, {**env, "TASK_COUNT_CACHE": "0"}, log_dir)
+        servers.append(cold)
+        for visible, token in data["tokens"].items():
+            if visible < scale["main"]:
+                continue
+            for case in lists[:2]:
+                measures.append(measure(cold, case, token, scaling_c, visible, timing))
         memory = {
             server.name: [(pid, rss_kib(pid), peak_kib(pid)) for pid in server.processes()]
             for server in (tasklane, floor)
@@ -623,7 +633,9 @@ def render_results(**r) -> str:
                 + " | ".join(floor_cells)
                 + f" | {query_cell} |"
             )
-    scaling = sorted({m.connections for m in measures if m.visible != scale["main"]})
+    scaling = sorted(
+        {m.connections for m in measures if m.visible != scale["main"] and m.server != COLD}
+    )
     if scaling:
         c = scaling[0]
         lines += [
@@ -643,6 +655,30 @@ def render_results(**r) -> str:
                         f"{mine.p99_ms:.1f} | {theirs.rps:,.1f} | {theirs.p50_ms:.1f} | "
                         f"{mine.rps / theirs.rps:.2f} |"
                     )
+    cold = [m for m in measures if m.server == COLD]
+    if cold:
+        lines += [
+            "",
+            f"## Count cache cold and warm (c={cold[0].connections})",
+            "",
+            "*cold*: a second Tasklane server with `TASK_COUNT_CACHE=0`, which counts on every "
+            "request, as the first list after a write to one of the caller's projects does; "
+            "*warm*: the figures above, where the count comes from the cache. The floor counts "
+            "on every request, so *cold / floor* compares like with like.",
+            "",
+            "| case | user sees | cold req/s | cold p50 | cold p99 | warm req/s | warm p50 | "
+            "warm p99 | cold / warm | cold / floor |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for m in cold:
+            warm = by_key.get(("tasklane", m.case, m.connections, m.visible))
+            theirs = by_key.get(("floor", m.case, m.connections, m.visible))
+            if warm and theirs:
+                lines.append(
+                    f"| {m.case} | {m.visible:,} | {m.rps:,.1f} | {m.p50_ms:.1f} | "
+                    f"{m.p99_ms:.1f} | {warm.rps:,.1f} | {warm.p50_ms:.1f} | {warm.p99_ms:.1f} | "
+                    f"{m.rps / warm.rps:.2f} | {m.rps / theirs.rps:.2f} |"
+                )
     lines += [
         "",
         "## Memory after the run",

@@ -314,6 +314,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # In-memory: a single server process only (see README).
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The task list's count is kept in the cache until a task of the caller's projects changes
+# (tasks/counts.py). Off: every list request counts (the benchmark's cold figures).
+TASK_COUNT_CACHE = env_bool("TASK_COUNT_CACHE", True)
 
 # --- Background worker (Celery) and webhooks --------------------------------------------------
 # The worker delivers webhooks (webhooks/worker.py). Its broker is Redis when REDIS_URL is set;

@@ -31,6 +31,16 @@ def test_a_repeated_list_does_not_count_again(member, team):
     assert again_queries == first_queries - 1
 
 
+def test_with_the_count_cache_off_every_list_counts(member, team, settings):
+    settings.TASK_COUNT_CACHE = False
+    make_task(project=team.project)
+    first_count, first_queries = listed(member)
+    again_count, again_queries = listed(member)
+
+    assert again_count == first_count == 1
+    assert again_queries == first_queries
+
+
 @pytest.mark.parametrize(
     "write",
     ["api_create", "factory", "patch_status", "delete", "move_out", "move_in", "member_removed"],
