@@ -11,7 +11,7 @@ import pytest
 
 from tests.core.test_settings import PROJECT_ROOT
 
-PACKAGES = ["config", "core", "accounts", "projects", "tasks"]
+PACKAGES = ["config", "core", "accounts", "projects", "tasks", "webhooks"]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
@@ -51,10 +51,14 @@ def test_the_code_keeps_every_contract(copy_of_the_code):
 @pytest.mark.parametrize(
     ("module", "line", "contract"),
     [
-        ("core/numbers.py", "import projects.models", "tasks -> projects -> accounts -> core"),
-        ("accounts/models.py", "import tasks.models", "tasks -> projects -> accounts -> core"),
-        ("projects/selectors.py", "import tasks.selectors", "tasks -> projects -> accounts"),
+        ("core/numbers.py", "import projects.models", "webhooks -> projects -> accounts -> core"),
+        ("accounts/models.py", "import tasks.models", "webhooks -> projects -> accounts -> core"),
+        ("projects/selectors.py", "import tasks.selectors", "webhooks -> projects -> accounts"),
+        ("core/realtime.py", "import webhooks.outbox", "webhooks -> projects -> accounts"),
+        ("webhooks/outbox.py", "import tasks.models", "tasks | webhooks"),
+        ("tasks/services.py", "import webhooks.models", "tasks | webhooks"),
         ("tasks/render.py", "import config.settings", "no app imports it"),
+        ("webhooks/worker.py", "import config.celery", "no app imports it"),
     ],
 )
 def test_an_import_against_the_rules_fails_the_lint(copy_of_the_code, module, line, contract):

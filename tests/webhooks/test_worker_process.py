@@ -21,16 +21,16 @@ pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
 
 
 def worker_env(**overrides) -> dict:
-    return server_env(
-        WEBHOOKS_ALLOW_PRIVATE="1",
-        WEBHOOKS_ALLOW_INSECURE="1",
-        WEBHOOKS_WAKE_WORKER="1",
-        WEBHOOKS_RETRY_BASE="0.2",
-        WEBHOOKS_RETRY_MAX="0.5",
-        WEBHOOKS_TIMEOUT="1",
-        WEBHOOKS_SWEEP_INTERVAL="0.5",
-        **overrides,
-    )
+    settings = {
+        "WEBHOOKS_ALLOW_PRIVATE": "1",
+        "WEBHOOKS_ALLOW_INSECURE": "1",
+        "WEBHOOKS_WAKE_WORKER": "1",
+        "WEBHOOKS_RETRY_BASE": "0.2",
+        "WEBHOOKS_RETRY_MAX": "0.5",
+        "WEBHOOKS_TIMEOUT": "1",
+        "WEBHOOKS_SWEEP_INTERVAL": "0.5",
+    }
+    return server_env(**{**settings, **overrides})
 
 
 class Worker:
@@ -180,3 +180,19 @@ def test_two_workers_deliver_in_order_one_request_at_a_time(processes, receiver)
         requests = target.wait_for(len(titles), timeout=40)
         assert [json.loads(one.body)["data"]["title"] for one in requests] == titles
         assert target.max_in_flight == 1
+
+
+def test_a_commit_whose_wake_up_is_lost_is_delivered_by_the_sweep(processes, receiver):
+    """The web process commits and never tells a worker (as if it stopped right after the
+    commit): the worker's periodic sweep finds the delivery in the outbox."""
+    start_server, start_worker = processes
+    server = start_server(WEBHOOKS_WAKE_WORKER="0")
+    start_worker()
+    target = receiver()
+    token, project_id = owner_with_project(server)
+    hook = add_webhook(server, token, project_id, target.url)
+    task = create_task(server, token, project_id, "Committed, never announced")
+
+    (delivered,) = target.wait_for(1, timeout=20)
+    event = Verifier(hook["secret"]).verify(delivered.body.decode(), delivered.headers)
+    assert event["data"]["id"] == task["id"]
