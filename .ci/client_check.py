@@ -11,9 +11,7 @@ generates badly or a response the client cannot read fails CI: both are schema b
 """
 
 import os
-import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -21,7 +19,7 @@ import time
 import venv
 from pathlib import Path
 
-from make_run import free_port, start, wait_until_live
+from make_run import free_port, server_environment, start, stop, wait_until_live
 
 CI = Path(__file__).resolve().parent
 
@@ -55,17 +53,7 @@ def main() -> int:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "client-check-" + secrets.token_urlsafe(48),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "PORT": str(port),
-        "THROTTLE_LOGIN": "off",
-        "THROTTLE_REGISTER": "off",
-        "THROTTLE_USER": "off",
-        "FAST_PASSWORD_HASHER": "1",
-    }
+    env = server_environment(port, "client-check")
     log_path = workdir / "server.log"
     server = start(env, log_path)
     try:
@@ -104,12 +92,7 @@ def main() -> int:
         print(f"failed: {' '.join(map(str, error.cmd))} (exit {error.returncode})")
         return 1
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop(server)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -14,7 +14,6 @@ beyond the defaults, and why, is in `.ci/schemathesis.toml` and `.ci/schemathesi
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import tempfile
@@ -23,7 +22,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from make_run import free_port, start, wait_until_live
+from make_run import free_port, server_environment, start, stop, wait_until_live
 
 ROOT = Path(__file__).resolve().parent.parent
 CI = Path(__file__).resolve().parent
@@ -58,18 +57,7 @@ def access_token(base: str) -> str:
 def main() -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "schemathesis-" + secrets.token_urlsafe(48),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "PORT": str(port),
-        "THROTTLE_LOGIN": "off",
-        "THROTTLE_REGISTER": "off",
-        "THROTTLE_USER": "off",
-        # Registration and login hash passwords; the contract does not depend on the cost.
-        "FAST_PASSWORD_HASHER": "1",
-    }
+    env = server_environment(port, "schemathesis")
     workdir = Path(tempfile.mkdtemp(prefix="schemathesis-"))
     log_path = workdir / "server.log"
     server = start(env, log_path)
@@ -123,12 +111,7 @@ def main() -> int:
             return 1
         return run.returncode
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop(server)
 
 
 if __name__ == "__main__":

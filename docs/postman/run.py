@@ -10,9 +10,7 @@ then runs the whole collection with its environment file, `baseUrl` pointing at 
 import contextlib
 import os
 import re
-import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,25 +24,20 @@ ENVIRONMENT = HERE / "tasklane.postman_environment.json"
 NODE_PREFIX = ROOT / ".ci" / "node"
 
 sys.path.insert(0, str(ROOT / ".ci"))
-from make_run import free_port, start, wait_until_live  # noqa: E402
+import make_run  # noqa: E402
+from make_run import free_port, start, stop, wait_until_live  # noqa: E402
 
 
 def server_environment(port: int, scratch: Path) -> dict[str, str]:
     """The server's settings: production-like, and nothing read from a developer's `.env`."""
-    return {
-        **os.environ,
-        "DJANGO_ENV_FILE": "",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{scratch}/postman.sqlite3",
-        "PORT": str(port),
-        "THROTTLE_LOGIN": "off",
-        "THROTTLE_REGISTER": "off",
-        "THROTTLE_USER": "off",
+    return make_run.server_environment(
+        port,
+        "postman",
+        DJANGO_ENV_FILE="",
+        DATABASE_URL=os.environ.get("DATABASE_URL") or f"sqlite:///{scratch}/postman.sqlite3",
         # The webhook worker's broker when there is no REDIS_URL: a folder, thrown away too.
-        "CELERY_BROKER_DIR": str(scratch / "celery-broker"),
-    }
+        CELERY_BROKER_DIR=str(scratch / "celery-broker"),
+    )
 
 
 @contextlib.contextmanager
@@ -64,13 +57,7 @@ def local_server() -> Iterator[str]:
             print("\n".join(log_path.read_text().splitlines()[-60:]), file=sys.stderr)
             raise
         finally:
-            if server.poll() is None:
-                os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
+            stop(server)
 
 
 def ci_node_packages() -> list[str]:
