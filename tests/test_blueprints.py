@@ -74,6 +74,7 @@ DEFAULT_IS_RIGHT = {
     "WEBHOOKS_RETENTION_DAYS": "the documented retention",
     "WEBHOOKS_MAX_PER_PROJECT": "the documented limit",
     "WEBHOOKS_WAKE_WORKER": "tests only turn it off",
+    "TASK_COUNT_CACHE": "on: exact counts, counted again only after a write",
 }
 # Set by the platform itself, or only needed on the other one.
 PLATFORM = {
