@@ -8,7 +8,7 @@ from datetime import date
 
 from accounts.render import user_summary
 from core.render import utc_timestamp
-from tasks.models import Task
+from tasks.models import Status, Task
 
 
 def task_to_dict(task: Task, *, today: date | None = None) -> dict:
@@ -31,3 +31,34 @@ def task_to_dict(task: Task, *, today: date | None = None) -> dict:
     if today is not None:
         data["is_overdue"] = task.is_overdue_on(today)
     return data
+
+
+def task_row_to_dict(row: dict, *, today: date) -> dict:
+    """`task_to_dict(task, today=today)` from a row of tasks.selectors.task_rows_by_id: the
+    list renders its pages from plain rows, without model instances."""
+    due_date = row["due_date"]
+    return {
+        "id": row["id"],
+        "project_id": row["project_id"],
+        "title": row["title"],
+        "description": row["description"],
+        "status": row["status"],
+        "due_date": due_date.isoformat() if due_date else None,
+        "assignee_id": row["assignee_id"],
+        "assignee": _user(row, "assignee"),
+        "created_by": _user(row, "created_by"),
+        "created_at": utc_timestamp(row["created_at"]),
+        "updated_at": utc_timestamp(row["updated_at"]),
+        "completed_at": utc_timestamp(row["completed_at"]),
+        "is_overdue": (
+            due_date is not None and due_date < today and row["status"] != Status.COMPLETED
+        ),
+    }
+
+
+def _user(row: dict, name: str) -> dict | None:
+    """accounts.render.user_summary of a user joined into the row."""
+    user_id = row[f"{name}_id"]
+    if user_id is None:
+        return None
+    return {"id": user_id, "email": row[f"{name}__email"], "name": row[f"{name}__name"]}

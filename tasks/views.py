@@ -21,7 +21,7 @@ from tasks import counts, selectors, services
 from tasks.filters import TaskFilterSet, TaskOrdering
 from tasks.models import Task
 from tasks.permissions import CanDeleteTask, CanMoveTask
-from tasks.render import task_to_dict
+from tasks.render import task_row_to_dict
 from tasks.serializers import TASK_EXAMPLE as TASK_RESPONSE
 from tasks.serializers import TaskSerializer
 
@@ -250,8 +250,8 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
             ),
         )
         page_ids = self.paginate_queryset(counted)
-        tasks = selectors.tasks_by_id(page_ids)  # ids from the caller-scoped query above
-        return self.get_paginated_response([task_to_dict(task, today=today) for task in tasks])
+        rows = selectors.task_rows_by_id(page_ids)  # ids from the caller-scoped query above
+        return self.get_paginated_response([task_row_to_dict(row, today=today) for row in rows])
 
     def retrieve(self, request, *args, **kwargs):
         task = self.get_object()
