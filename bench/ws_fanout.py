@@ -1,11 +1,15 @@
-"""Fan-out latency and memory per socket, on one server process with Redis.
+"""Fan-out latency and memory per socket, on one or more server processes with Redis.
 
 N users share one project and each holds an open events socket; the owner creates tasks over
-HTTP, and every socket's receipt of each `task.created` is timed against the HTTP response.
+HTTP, and every socket's receipt of each `task.created` is timed against the HTTP request and
+response (the write commits, and its event is published, between the two).
 
-    .venv/bin/python bench/ws_fanout.py --sockets 100 1000 --writes 20
+    .venv/bin/python bench/ws_fanout.py --sockets 100 1000 --writes 20 [--processes 2]
+        [--layer core|pubsub] [--database tasklane_bench]
 
-Needs PostgreSQL and Redis (BENCH_PG, REDIS_URL); it drops and recreates `tasklane_bench`.
+--processes: uvicorn worker processes (WEB_CONCURRENCY); the kernel spreads the sockets.
+--layer pubsub: channels-redis's pub/sub layer instead of the product's (bench/pubsub_settings.py).
+Needs PostgreSQL and Redis (BENCH_PG, REDIS_URL); it drops and recreates the database.
 """
 
 import argparse
@@ -13,6 +17,7 @@ import asyncio
 import json
 import time
 import urllib.request
+from pathlib import Path
 
 import websockets
 from common import (
@@ -37,9 +42,20 @@ def post_json(url: str, token: str, body: dict) -> dict:
         return json.loads(response.read())
 
 
-def prepare(sockets: int) -> tuple[dict, list[str], int]:
+def server_rss_kib(pid: int) -> int:
+    """The server's memory: its own, or its workers' when it supervises several."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    workers = [int(child) for child in children if "resource_tracker" not in cmdline(child)]
+    return sum(rss_kib(worker) for worker in workers) if workers else rss_kib(pid)
+
+
+def cmdline(pid: str) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def prepare(sockets: int, database: str) -> tuple[dict, list[str], int]:
     """A fresh database with `sockets` users in one project, and an access token for each."""
-    env = fresh_database("tasklane_bench")
+    env = fresh_database(database)
     manage(
         env,
         "seed_demo",
@@ -65,10 +81,11 @@ def prepare(sockets: int) -> tuple[dict, list[str], int]:
 async def run(env: dict, tokens: list[str], project_id: int, writes: int) -> dict:
     sockets = len(tokens)
     server, base = start_server(env)
+    await asyncio.sleep(2)  # workers up
     ws_base = base.replace("http", "ws") + "/ws/v1/events/?token="
     try:
         await asyncio.sleep(1)
-        idle_rss = rss_kib(server.pid)
+        idle_rss = server_rss_kib(server.pid)
         connections = []
         for start in range(0, sockets, 100):  # open in batches to avoid a handshake storm
             batch = tokens[start : start + 100]
@@ -80,7 +97,7 @@ async def run(env: dict, tokens: list[str], project_id: int, writes: int) -> dic
                 assert ready["type"] == "connection.ready", ready
             connections += opened
         await asyncio.sleep(1)
-        open_rss = rss_kib(server.pid)
+        open_rss = server_rss_kib(server.pid)
 
         received: dict[int, list[float]] = {}
 
@@ -114,6 +131,8 @@ async def run(env: dict, tokens: list[str], project_id: int, writes: int) -> dic
             await ws.close()
         return {
             "sockets": sockets,
+            "processes": int(env.get("WEB_CONCURRENCY") or 1),
+            "layer": env["CHANNEL_LAYER_UNDER_TEST"],
             "writes": writes,
             "p50_ms_after_response": round(percentile(from_response, 50), 1),
             "p99_ms_after_response": round(percentile(from_response, 99), 1),
@@ -131,9 +150,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sockets", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--writes", type=int, default=20)
+    parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--layer", choices=["core", "pubsub"], default="core")
+    parser.add_argument("--database", default="tasklane_bench")
     args = parser.parse_args()
     for sockets in args.sockets:
-        env, tokens, project_id = prepare(sockets)
+        env, tokens, project_id = prepare(sockets, args.database)
+        env = {
+            **env,
+            "WEB_CONCURRENCY": str(args.processes),
+            "CHANNEL_LAYER_UNDER_TEST": args.layer,
+        }
+        if args.layer == "pubsub":
+            env["DJANGO_SETTINGS_MODULE"] = "bench.pubsub_settings"
         print(json.dumps(asyncio.run(run(env, tokens, project_id, args.writes))))
 
 
