@@ -4,6 +4,8 @@ Each hook drops generated cases that test a rule OpenAPI 3.0 cannot state, or a 
 the server keeps on purpose; nothing else is filtered. Every other case runs every check.
 """
 
+import uuid
+
 import schemathesis
 
 TASK_LIST = ("GET", "/api/v1/tasks/")
@@ -77,3 +79,18 @@ def filter_case(ctx, case):
     if mode.is_negative:
         return not _number_given_as_text(case)
     return True
+
+
+@schemathesis.hook
+def before_call(ctx, case, **kwargs):
+    """A client sends a new `Idempotency-Key` with each new request (docs/api.md); generated
+    keys repeat ("0", "a"). A repeat with another body is a 422, and one with the same body
+    replays a first response whose object a later step may have deleted, which the stateful
+    phase then reports as "created resource not found". So each valid generated key is made
+    unique; keys that must be refused (empty, over 255 characters) are sent as generated. The
+    reuse rules themselves are tested in tests/core/test_idempotency.py."""
+    headers = case.headers or {}
+    key = headers.get("Idempotency-Key")
+    if isinstance(key, str) and 1 <= len(key) <= 255:
+        headers["Idempotency-Key"] = f"{key[:200]}-{uuid.uuid4().hex}"
+        case.headers = headers

@@ -315,8 +315,13 @@ class AutoSchema(ErrorDocumentingAutoSchema):
         return self._has_body()
 
     def _should_add_validation_error_response(self) -> bool:
-        # `page` and `page_size` are validated too.
-        return super()._should_add_validation_error_response() or self._is_paginated_list()
+        # `page` and `page_size` are validated too, and so is an `Idempotency-Key` header,
+        # on a POST without a body as well (ping, rotate-secret, redeliver).
+        return (
+            super()._should_add_validation_error_response()
+            or self._is_paginated_list()
+            or self._is_idempotent_create()
+        )
 
 
 # OpenAPI links: how one operation's response feeds the next. They document the flows for

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from core.serializers import StrictBooleanField
 from webhooks import targets
 from webhooks.models import Delivery, DeliveryStatus, Webhook
 
@@ -56,11 +57,12 @@ class WebhookSerializer(serializers.ModelSerializer):
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=[*EVENT_TYPES, ALL_EVENTS]),
         allow_empty=False,
+        min_length=1,
         max_length=len(EVENT_TYPES) + 1,
         help_text='The event types to deliver, or `["*"]` for every event of the project.',
     )
     description = serializers.CharField(max_length=500, allow_blank=True, required=False)
-    is_active = serializers.BooleanField(required=False)
+    is_active = StrictBooleanField(required=False)
     disabled_reason = serializers.CharField(
         read_only=True,
         help_text="Why the server switched the webhook off (empty while it is active).",

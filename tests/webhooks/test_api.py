@@ -251,3 +251,26 @@ def test_personal_access_tokens_keep_their_scope_and_projects(owner, team):
     assert reader.post(f"{hooks_url(other.pk)}{hook['id']}/ping/").status_code == 403
     assert reader.delete(f"{hooks_url(other.pk)}{hook['id']}/").status_code == 403
     assert Webhook.objects.count() == 2
+
+
+@pytest.mark.parametrize("value", [0, 1, "true", "yes", None, [], {}])
+def test_is_active_is_a_json_boolean(owner, team, value):
+    hook = create(owner, team.project.pk).json()
+    url = f"{hooks_url(team.project.pk)}{hook['id']}/"
+    response = owner.patch(url, {"is_active": value}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "is_active"
+    assert Webhook.objects.get().is_active is True
+    assert create(owner, team.project.pk, is_active=0).status_code == 400
+
+
+def test_the_schema_states_the_rules_it_can(api_client):
+    schema = api_client.get("/api/schema/?format=json").json()
+    webhook = schema["components"]["schemas"]["Webhook"]["properties"]
+    assert webhook["events"]["minItems"] == 1 and webhook["is_active"]["type"] == "boolean"
+    for path in [
+        "/api/v1/projects/{project_pk}/webhooks/{id}/ping/",
+        "/api/v1/projects/{project_pk}/webhooks/{id}/rotate-secret/",
+        "/api/v1/projects/{project_pk}/webhooks/{webhook_pk}/deliveries/{id}/redeliver/",
+    ]:
+        assert "400" in schema["paths"][path]["post"]["responses"], path  # Idempotency-Key
