@@ -354,6 +354,66 @@ LINKS = {
             },
         },
     },
+    ("/api/v1/projects/", "post", "201"): {
+        "AddAWebhook": {
+            "operationId": "projects_webhooks_create",
+            "parameters": {"project_pk": "$response.body#/id"},
+        },
+    },
+    ("/api/v1/projects/{project_pk}/webhooks/", "post", "201"): {
+        "GetTheWebhook": {
+            "operationId": "projects_webhooks_retrieve",
+            "parameters": {
+                "project_pk": "$request.path.project_pk",
+                "id": "$response.body#/id",
+            },
+        },
+        "UpdateTheWebhook": {
+            "operationId": "projects_webhooks_partial_update",
+            "parameters": {
+                "project_pk": "$request.path.project_pk",
+                "id": "$response.body#/id",
+            },
+        },
+        "PingTheWebhook": {
+            "operationId": "projects_webhooks_ping_create",
+            "parameters": {
+                "project_pk": "$request.path.project_pk",
+                "id": "$response.body#/id",
+            },
+        },
+        "RotateTheSecret": {
+            "operationId": "projects_webhooks_rotate_secret_create",
+            "parameters": {
+                "project_pk": "$request.path.project_pk",
+                "id": "$response.body#/id",
+            },
+        },
+        "ReadTheDeliveries": {
+            "operationId": "projects_webhooks_deliveries_list",
+            "parameters": {
+                "project_pk": "$request.path.project_pk",
+                "webhook_pk": "$response.body#/id",
+            },
+        },
+        "DeleteTheWebhook": {
+            "operationId": "projects_webhooks_destroy",
+            "parameters": {
+                "project_pk": "$request.path.project_pk",
+                "id": "$response.body#/id",
+            },
+        },
+    },
+    ("/api/v1/projects/{project_pk}/webhooks/{id}/ping/", "post", "202"): {
+        "DeliverTheEventAgain": {
+            "operationId": "projects_webhooks_deliveries_redeliver_create",
+            "parameters": {
+                "project_pk": "$request.path.project_pk",
+                "webhook_pk": "$request.path.id",
+                "id": "$response.body#/id",
+            },
+        },
+    },
 }
 
 

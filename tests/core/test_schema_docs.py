@@ -84,3 +84,26 @@ def test_every_operation_is_described_in_words_for_its_users(schema):
             assert description, f"{method.upper()} {path} has no description"
             for note in developer_notes:
                 assert not description.startswith(note), f"{method.upper()} {path}: {note}"
+
+
+def test_links_lead_from_a_new_project_to_its_webhooks_and_on_to_their_deliveries(schema):
+    paths = schema["paths"]
+    operations = {
+        operation["operationId"]: (path, method)
+        for path, item in paths.items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+    chain = [
+        paths["/api/v1/projects/"]["post"]["responses"]["201"]["links"],
+        paths["/api/v1/projects/{project_pk}/webhooks/"]["post"]["responses"]["201"]["links"],
+        paths["/api/v1/projects/{project_pk}/webhooks/{id}/ping/"]["post"]["responses"]["202"][
+            "links"
+        ],
+    ]
+    for links in chain:
+        for link in links.values():
+            path, _ = operations[link["operationId"]]  # the operation exists
+            for parameter in link["parameters"]:
+                assert "{" + parameter + "}" in path, (parameter, path)
+    assert chain[1]["ReadTheDeliveries"]["parameters"]["webhook_pk"] == "$response.body#/id"
