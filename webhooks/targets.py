@@ -8,6 +8,7 @@ addresses, for development and tests only.
 """
 
 import ipaddress
+import re
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 RESOLVE_TIMEOUT = 2.0
+HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 _resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
 
 
@@ -58,6 +60,8 @@ def parse(url: str) -> Target:
         raise UnsafeTarget("The URL must use https.")
     if not parts.hostname:
         raise UnsafeTarget("Enter a valid URL.")
+    if not _valid_host(parts.hostname.lower()):
+        raise UnsafeTarget("Enter a valid URL: the host name is not valid.")
     if parts.username is not None or parts.password is not None:
         raise UnsafeTarget("The URL may not contain a user name or password.")
     if parts.fragment:
@@ -78,6 +82,19 @@ def is_public(address: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return ip.is_global and not ip.is_multicast
+
+
+def _valid_host(host: str) -> bool:
+    """An IP address, or a DNS name whose labels (after IDNA encoding) are 1 to 63 letters,
+    digits and inner hyphens, 253 characters at most."""
+    if _literal(host) is not None:
+        return True
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:  # an empty or over-long label, or a character IDNA refuses
+        return False
+    labels = ascii_host.removesuffix(".").split(".")
+    return len(ascii_host) <= 253 and all(HOST_LABEL.fullmatch(label) for label in labels)
 
 
 def _literal(host: str) -> str | None:

@@ -130,6 +130,11 @@ def test_put_is_not_allowed(owner, team):
         ("not a url", "https"),
         ("https://", "valid URL"),
         ("https://hooks.example.invalid:99999/x", "valid URL"),
+        ("https://a..example/x", "host name is not valid"),
+        ("https://" + "a" * 64 + ".example/x", "host name is not valid"),
+        ("https://-hooks.example/x", "host name is not valid"),
+        ("https://hooks_1.example/x", "host name is not valid"),
+        ("https://" + "a." * 127 + "example/x", "host name is not valid"),
     ],
 )
 def test_unsafe_urls_are_refused(owner, team, url, message):
@@ -274,3 +279,10 @@ def test_the_schema_states_the_rules_it_can(api_client):
         "/api/v1/projects/{project_pk}/webhooks/{webhook_pk}/deliveries/{id}/redeliver/",
     ]:
         assert "400" in schema["paths"][path]["post"]["responses"], path  # Idempotency-Key
+
+
+@pytest.mark.parametrize(
+    "url", ["https://b\u00fccher.example.invalid/x", "https://hooks.example.invalid./x"]
+)
+def test_international_and_rooted_host_names_are_accepted(owner, team, url):
+    assert create(owner, team.project.pk, url=url).status_code == 201
