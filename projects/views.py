@@ -132,6 +132,18 @@ class ProjectViewSet(PermissionTableMixin, viewsets.ModelViewSet):
         return feed_response(self, selectors.project_activity(self.get_object()))
 
 
+class ProjectFromUrlMixin:
+    """For views nested under projects/{project_pk}/ (members, webhooks): the project the
+    URL names, with the caller's role, if the caller is a member (404 otherwise)."""
+
+    def get_project(self) -> Project:
+        if not hasattr(self, "_project"):
+            self._project = get_object_or_404(
+                selectors.projects_for(self.request.user), pk=self.kwargs["project_pk"]
+            )
+        return self._project
+
+
 @extend_schema_view(
     list=extend_schema(
         tags=[MEMBERS_TAG],
@@ -172,6 +184,7 @@ class ProjectViewSet(PermissionTableMixin, viewsets.ModelViewSet):
     ),
 )
 class MemberViewSet(
+    ProjectFromUrlMixin,
     PermissionTableMixin,
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
@@ -188,14 +201,6 @@ class MemberViewSet(
         "partial_update": [IsProjectAdmin],
         "destroy": [IsProjectAdmin | IsSelf],
     }
-
-    def get_project(self):
-        """The project from the URL, if the caller is a member (404 otherwise)."""
-        if not hasattr(self, "_project"):
-            self._project = get_object_or_404(
-                selectors.projects_for(self.request.user), pk=self.kwargs["project_pk"]
-            )
-        return self._project
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

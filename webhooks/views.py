@@ -7,8 +7,8 @@ from rest_framework.response import Response
 
 from core.urls_helpers import ID_PATTERN
 from core.views import PermissionTableMixin
-from projects import selectors as project_selectors
 from projects.permissions import IsProjectAdmin
+from projects.views import ProjectFromUrlMixin
 from webhooks import services
 from webhooks.models import Delivery, Webhook
 from webhooks.serializers import (
@@ -26,7 +26,7 @@ WITH_SECRET_EXAMPLE = OpenApiExample(
 )
 
 
-class ProjectAdminScopeMixin(PermissionTableMixin):
+class ProjectAdminScopeMixin(ProjectFromUrlMixin, PermissionTableMixin):
     """Everything under projects/{id}/webhooks/: the project must be the caller's (404
     otherwise) and the caller its owner or an admin (403 otherwise), for every action."""
 
@@ -34,13 +34,6 @@ class ProjectAdminScopeMixin(PermissionTableMixin):
 
     def get_permissions(self):
         return [*super().get_permissions(), IsProjectAdmin()]
-
-    def get_project(self):
-        if not hasattr(self, "_project"):
-            self._project = get_object_or_404(
-                project_selectors.projects_for(self.request.user), pk=self.kwargs["project_pk"]
-            )
-        return self._project
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
