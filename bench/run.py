@@ -13,9 +13,13 @@ Settings, all from the environment:
                      any other must be empty)
   REDIS_URL          default redis://127.0.0.1:6379/3
   WEB_CONCURRENCY    uvicorn worker processes, as in production (default 1)
+
+Last, "by table size": a second database, <name>_small, holds only the main bench user's tasks;
+a Tasklane server on it and the first one serve that user's lists back to back.
 """
 
 import contextlib
+import copy
 import json
 import os
 import platform
@@ -46,6 +50,8 @@ DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/tasklane_bench"
 BENCH_SECRET = "bench-secret-key-0123456789abcdef0123456789abcdefghijklmn"
 PAGE_SIZE = 50
 COLD, WARM = "cold", "warm"  # the count cache off, and on (measured beside it)
+BIG, SMALL = "big table", "small table"  # the main user on the main database, and on one
+SMALL_ALIAS = "small"  # holding only their tasks (Django's alias for it in this process)
 
 # Bench users are named by how many tasks they see; `main` is the one every case runs for.
 SCALES = {
@@ -428,6 +434,120 @@ def machine() -> dict:
     }
 
 
+def small_database_url(url: str) -> str:
+    """The main database's name with `_small` (and `bench`, so that it can be reset)."""
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    small = f"{name}_small" if "bench" in name else f"{name}_bench_small"
+    if len(small) > 63:
+        raise SystemExit(f"{small!r} is longer than PostgreSQL's 63 characters for a name.")
+    return urlunsplit(parts._replace(path="/" + small))
+
+
+def by_table_size(
+    scale: dict,
+    cases: list[Case],
+    tasklane: Server,
+    token: str,
+    concurrency: list[int],
+    timing: tuple[int, int],
+    log_dir: Path,
+    servers: list[Server],
+    measures: list[Measure],
+) -> dict:
+    """The main user's lists with the whole main table around them, and on a database whose
+    task table holds only their tasks (seeded as the main one is, with them as the only bench
+    user and no other tasks), on a second server started as the first. Each figure on the
+    small table is measured right after the same one on the big table."""
+    from django.db import connections
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts.models import User
+    from projects.models import Membership
+    from tasks.management.scale_seed import bench_email
+    from tasks.models import Task
+
+    started = time.monotonic()
+    url = small_database_url(setting("DATABASE_URL", DEFAULT_DATABASE))
+    name = urlsplit(url).path.lstrip("/")
+    env = server_env(url)
+    say(f"by table size: seeding {name} with the {scale['main']:,} tasks the main user sees")
+    ensure_database(url)
+    manage(env, "migrate", "--noinput", "-v0")
+    # As many users and shared projects as the main database; the only tasks are the bench
+    # user's, split over their projects as on the main one (ScaleSpec.bench_projects). Its
+    # list counts start afresh in the shared Redis (seed_demo bumps every project's version);
+    # the warm-up before each figure caches them again on both servers.
+    manage(
+        env,
+        "seed_demo",
+        f"--tasks={scale['main']}",
+        f"--users={scale['users']}",
+        f"--projects={scale['projects']}",
+        f"--bench-users={scale['main']}",
+        "--reset",
+    )
+    connections.settings[SMALL_ALIAS] = {
+        **copy.deepcopy(connections.settings["default"]),
+        "NAME": name,
+    }
+    email = bench_email(scale["main"])
+    try:
+        user = User.objects.using(SMALL_ALIAS).get(email=email)
+        small_token = str(AccessToken.for_user(user))
+        tasks = {
+            BIG: Task.objects.count(),
+            SMALL: Task.objects.using(SMALL_ALIAS).count(),
+        }
+        projects = {
+            alias: set(
+                Membership.objects.using(alias)
+                .filter(user__email=email)
+                .values_list("project_id", flat=True)
+            )
+            for alias in ("default", SMALL_ALIAS)
+        }
+    finally:
+        connections[SMALL_ALIAS].close()
+        connections[SMALL_ALIAS].close_pool()
+        connections["default"].close()
+    if tasks[SMALL] != scale["main"]:
+        raise SystemExit(f"{name} holds {tasks[SMALL]:,} tasks, not {scale['main']:,}.")
+    # Both servers share Redis: a count cached for one database is reachable from the other
+    # only for the very same project ids (tasks/counts.py keys), which must not happen.
+    if projects["default"] == projects[SMALL_ALIAS]:
+        raise SystemExit("The main user has the same project ids in both databases.")
+
+    small = Server("small", env, log_dir)
+    servers.append(small)
+    counts = {}
+    for case in cases:
+        for server, key, bearer in ((tasklane, BIG, token), (small, SMALL, small_token)):
+            counts[(case.name, key)] = get_json(server.base + case.path, bearer)[0]["count"]
+    if counts[(cases[0].name, SMALL)] != tasks[SMALL]:
+        raise SystemExit(
+            f"On {name} the main user sees {counts[(cases[0].name, SMALL)]:,} tasks, "
+            f"not all {tasks[SMALL]:,} of the table."
+        )
+    # Half the main phases' duration per figure: this phase should cost about a minute.
+    size_timing = (max(1, timing[0] // 2), timing[1])
+    size_concurrency = [c for c in (1, 16) if c in concurrency] or [min(concurrency)]
+    say(f"by table size: {tasks[BIG]:,} tasks against {tasks[SMALL]:,}")
+    for case in cases:
+        for connections_ in size_concurrency:
+            big = measure(tasklane, case, token, connections_, scale["main"], size_timing)
+            measures.append(replace(big, server=BIG))
+            other = measure(small, case, small_token, connections_, scale["main"], size_timing)
+            measures.append(replace(other, server=SMALL))
+    return {
+        "database": name,
+        "tasks": tasks,
+        "counts": counts,
+        "timing": size_timing,
+        "seconds": time.monotonic() - started,
+    }
+
+
 def main() -> None:
     scale_name = setting("BENCH_SCALE", "full")
     if scale_name not in SCALES:
@@ -534,6 +654,9 @@ def main() -> None:
                 warm = measure(tasklane, case, token, scaling_c, visible, timing)
                 measures.append(replace(warm, server=WARM))
                 measures.append(measure(cold, case, token, scaling_c, visible, timing))
+        by_size = by_table_size(
+            scale, lists[:2], tasklane, main_token, concurrency, timing, log_dir, servers, measures
+        )
         memory = {
             server.name: [(pid, rss_kib(pid), peak_kib(pid)) for pid in server.processes()]
             for server in (tasklane, floor)
@@ -552,6 +675,7 @@ def main() -> None:
         floor_queries=floor_queries,
         memory=memory,
         stopped=stopped,
+        by_size=by_size,
         seed_seconds=seed_seconds,
         command=" ".join(procfile_command("$PORT")).replace(str(VENV_BIN) + "/", ""),
         total_seconds=time.monotonic() - started,
@@ -568,6 +692,43 @@ def peak_kib(pid: int) -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
     return 0
+
+
+def by_size_section(size: dict, measures: list[Measure], scale: dict) -> list[str]:
+    """RESULTS.md's "By table size": the main user's lists, big table against small."""
+    by_key = {(m.server, m.case, m.connections): m for m in measures if m.server in (BIG, SMALL)}
+    tasks = size["tasks"]
+    lines = [
+        "",
+        "## By table size",
+        "",
+        f"The user who sees {scale['main']:,} tasks, on the main database (*big*: "
+        f"{tasks[BIG]:,} tasks in the table, other projects' tasks older and newer than theirs) "
+        f"and on `{size['database']}` (*small*: {tasks[SMALL]:,} tasks, all of them theirs, over "
+        "as many projects, beside as many regular users and shared projects), each on its own "
+        "Tasklane server started as the first, the small table's figure measured right after "
+        f"the big one's. wrk for {size['timing'][0]} s after a {size['timing'][1]} s warm-up; the "
+        f"phase took {size['seconds']:.0f} s, seeding included. *count*: the list's count on "
+        "each (the big table's includes tasks this run's `create` case added). Target: p50 on "
+        "the big table within 1.5x of p50 on the small one.",
+        "",
+        "| case | c | count big / small | big req/s | big p50 | big p99 | small req/s | "
+        "small p50 | small p99 | p50 big / small | within 1.5x |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for case in dict.fromkeys(m.case for m in measures if m.server == BIG):
+        for c in sorted({m.connections for m in measures if m.server == BIG}):
+            big, small = by_key.get((BIG, case, c)), by_key.get((SMALL, case, c))
+            if not (big and small):
+                continue
+            ratio = big.p50_ms / small.p50_ms if small.p50_ms else float("inf")
+            lines.append(
+                f"| {case} | {c} | {size['counts'][(case, BIG)]:,} / "
+                f"{size['counts'][(case, SMALL)]:,} | {big.rps:,.1f} | {big.p50_ms:.1f} | "
+                f"{big.p99_ms:.1f} | {small.rps:,.1f} | {small.p50_ms:.1f} | "
+                f"{small.p99_ms:.1f} | {ratio:.2f} | {'yes' if ratio <= 1.5 else 'no'} |"
+            )
+    return lines
 
 
 def render_results(**r) -> str:
@@ -694,6 +855,7 @@ def render_results(**r) -> str:
                     f"{m.p99_ms:.1f} | {warm.rps:,.1f} | {warm.p50_ms:.1f} | {warm.p99_ms:.1f} | "
                     f"{m.rps / warm.rps:.2f} | {m.rps / theirs.rps:.2f} |"
                 )
+    lines += by_size_section(r["by_size"], measures, scale)
     lines += [
         "",
         "## Memory after the run",
