@@ -15,6 +15,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.personal_tokens import (
     PersonalTokenExpired,
@@ -22,6 +23,8 @@ from accounts.personal_tokens import (
     authenticate_personal_token,
     is_personal_token,
 )
+from accounts.selectors import user_by_id
+from core.numbers import positive_bigint
 
 
 class TokenExpired(InvalidToken):
@@ -50,6 +53,24 @@ class JWTAuthentication(authentication.JWTAuthentication):
             except TokenError:
                 pass
         raise TokenExpired() if expired else InvalidToken()
+
+    def get_user(self, validated_token):
+        """simplejwt's checks (the user exists and is active; a password change revoked the
+        token), with the user read by accounts.selectors.user_by_id."""
+        claim = validated_token.get(api_settings.USER_ID_CLAIM)  # simplejwt writes a string
+        user_id = positive_bigint(str(claim)) if isinstance(claim, (str, int)) else None
+        if user_id is None:
+            raise InvalidToken("Token contained no recognizable user identification")
+        user = user_by_id(user_id)
+        if user is None:
+            raise InvalidToken("User not found")
+        if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
+            raise InvalidToken("User is inactive")
+        if api_settings.CHECK_REVOKE_TOKEN and validated_token.get(
+            api_settings.REVOKE_TOKEN_CLAIM
+        ) != get_md5_hash_password(user.password):
+            raise InvalidToken("The user's password has been changed.")
+        return user
 
 
 class JWTScheme(SimpleJWTScheme):

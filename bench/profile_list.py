@@ -66,12 +66,7 @@ STEPS = [
     ("    caller's projects (query)", "tasks.selectors", "roles_for"),
     ("    filters and ordering parsed", "tasks.views:TaskViewSet", "filter_queryset"),
     ("    count (cache lookup, or the query)", "tasks.counts", "cached_count"),
-    ("    page ids (query)", "tasks.selectors", "page_ids"),
-    (
-        "    rows: the page's tasks and their users (query)",
-        "tasks.selectors",
-        "task_rows_by_id",
-    ),
+    ("    the page: ids merged, rows and users joined (query)", "tasks.selectors", "page_rows"),
     ("    rows to dicts", "tasks.views", "task_row_to_dict"),
     ("    JSON encoding", "core.renderers:JSONRenderer", "render"),
     ("across: SQL, sent and answered", None, None),

@@ -3,10 +3,12 @@ exist for them: every selector here filters by membership, which is what turns a
 request into a 404.
 
 `memberships_for` is the one definition of "the caller's projects": the projects, tasks,
-members, feeds, task forms and sockets of every app start from it. A request made with a
-personal access token limited to some projects reaches only those, through it.
+members, feeds, task forms and sockets of every app start from it (or from `member_roles`,
+the same rows read by plain SQL for the task endpoints' hot path). A request made with a
+personal access token limited to some projects reaches only those, through them.
 """
 
+from django.db import connection
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from accounts.models import User
@@ -22,6 +24,28 @@ def memberships_for(user: User) -> QuerySet[Membership]:
     if limit is not None:
         memberships = memberships.filter(project_id__in=sorted(limit))
     return memberships
+
+
+def member_roles(user: User) -> dict[int, str]:
+    """The user's role in each of the caller's projects (memberships_for's), by project id.
+
+    One plain statement: every task request asks, and building the same ORM query each time
+    cost several times what PostgreSQL spends answering it (bench/README.md).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_ROLES_SQL, [user.pk])
+        roles = dict(cursor.fetchall())
+    limit = project_limit(user)
+    if limit is not None:
+        roles = {project_id: role for project_id, role in roles.items() if project_id in limit}
+    return roles
+
+
+_ROLES_SQL = (
+    f"SELECT {Membership._meta.get_field('project').column}, "  # noqa: S608 (names, no input)
+    f"{Membership._meta.get_field('role').column} FROM {Membership._meta.db_table} "
+    f"WHERE {Membership._meta.get_field('user').column} = %s"
+)
 
 
 def _member_count():

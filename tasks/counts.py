@@ -1,9 +1,9 @@
 """The task list's count, exact without counting on every request.
 
 A list's count depends on the caller's projects, the filters and the caller's today. It is
-cached under a key made of those and of each project's *version*: a random token that every
-task write replaces once it commits (`bump`). A write makes the old keys unreachable (see `bump`);
-a count is stored only under the versions read before it was counted.
+cached under a key made of those, together with each project's *version* as it was read
+before counting: a random token that every task write replaces once it commits (`bump`). A
+count whose versions are no longer all current is not used (see `bump`).
 A version the cache has lost gets a new random token, never an old one back.
 """
 
@@ -71,22 +71,31 @@ def cached_count(*, project_ids: Iterable[int], scope: dict, count: Callable[[],
     """`count()` for this list, from the cache when no project of it changed since.
 
     `scope` holds everything else the count depends on (filters, the caller's today, the
-    caller for `assignee=me`). A cache that is down costs a count, never an error; with
-    TASK_COUNT_CACHE off every call counts.
+    caller for `assignee=me`). The count is stored with the versions read before it was
+    counted, and reused only while every version is still the same: the versions and the
+    count come back in one round trip. A cache that is down costs a count, never an error;
+    with TASK_COUNT_CACHE off every call counts.
     """
     if not settings.TASK_COUNT_CACHE:
         return count()
     ids = sorted(set(project_ids))
+    material = json.dumps([ids, scope], sort_keys=True)
+    key = "tasks:count:" + hashlib.sha256(material.encode()).hexdigest()
+    version_keys = [version_key(project_id) for project_id in ids]
     try:
-        versions = _versions(ids)
-        if len(versions) < len(ids):  # a version that will not stay: count every time
-            return count()
-        material = json.dumps([[(i, versions[i]) for i in ids], scope], sort_keys=True)
-        key = "tasks:count:" + hashlib.sha256(material.encode()).hexdigest()
-        value = cache.get(key)
-        if value is None:
-            value = count()
-            cache.set(key, value, timeout=COUNT_SECONDS)
+        found = cache.get_many([*version_keys, key])
+        versions = [found.get(version) for version in version_keys]
+        if None in versions:  # a project the cache does not know yet (or lost)
+            known = _versions(ids)
+            if len(known) < len(ids):  # a version that will not stay: count every time
+                return count()
+            versions = [known[project_id] for project_id in ids]
+        else:
+            stored = found.get(key)
+            if stored is not None and stored[0] == versions:
+                return stored[1]
+        value = count()
+        cache.set(key, (versions, value), timeout=COUNT_SECONDS)
         return value
     except (RedisError, OSError):
         logger.warning("Task list count cache unavailable", exc_info=True)

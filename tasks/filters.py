@@ -158,6 +158,16 @@ class TaskFilterSet(filters.FilterSet):
         return qs.filter(Q(title__icontains=value) | Q(description__icontains=value))
 
 
+class TaskFilterBackend(filters.DjangoFilterBackend):
+    """django-filter's backend, skipped when the request names no filter: building and
+    validating the filter form for nothing cost a tenth of an unfiltered list request."""
+
+    def filter_queryset(self, request, queryset, view):
+        if not any(name in request.query_params for name in TaskFilterSet.base_filters):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
 STATUS_ORDER = Case(
     *(When(status=status, then=Value(rank)) for status, rank in STATUS_RANK.items()),
     output_field=IntegerField(),

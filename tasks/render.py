@@ -34,8 +34,9 @@ def task_to_dict(task: Task, *, today: date | None = None) -> dict:
 
 
 def task_row_to_dict(row: dict, *, today: date) -> dict:
-    """`task_to_dict(task, today=today)` from a row of tasks.selectors.task_rows_by_id: the
-    list renders its pages from plain rows, without model instances."""
+    """`task_to_dict(task, today=today)` from a row of tasks.selectors.task_rows_by_id (its
+    timestamps already written as the API writes them): the list renders its pages from
+    plain rows, without model instances."""
     due_date = row["due_date"]
     return {
         "id": row["id"],
@@ -47,9 +48,9 @@ def task_row_to_dict(row: dict, *, today: date) -> dict:
         "assignee_id": row["assignee_id"],
         "assignee": _user(row, "assignee"),
         "created_by": _user(row, "created_by"),
-        "created_at": utc_timestamp(row["created_at"]),
-        "updated_at": utc_timestamp(row["updated_at"]),
-        "completed_at": utc_timestamp(row["completed_at"]),
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "completed_at": row["completed_at"],
         "is_overdue": (
             due_date is not None and due_date < today and row["status"] != Status.COMPLETED
         ),

@@ -9,8 +9,9 @@ from django.db.models.expressions import OrderBy, RawSQL
 from django.utils import timezone
 
 from accounts.models import User
+from core.render import utc_timestamp
 from projects.models import Activity
-from projects.selectors import memberships_for
+from projects.selectors import member_roles
 from tasks.models import Task
 
 
@@ -20,9 +21,8 @@ def today_for(user: User) -> date:
 
 
 def roles_for(user: User) -> dict[int, str]:
-    """The user's role in each of the caller's projects (projects.selectors.memberships_for),
-    by project id: one small query."""
-    return dict(memberships_for(user).values_list("project_id", "role"))
+    """The user's role in each of the caller's projects, by project id: one small query."""
+    return member_roles(user)
 
 
 def tasks_in(project_ids) -> QuerySet[Task]:
@@ -57,13 +57,23 @@ TASK_ROW_FIELDS = (
 )
 
 
+TIMESTAMP_FIELDS = ("created_at", "updated_at", "completed_at")
+# PostgreSQL's to_char pattern for core.render.utc_timestamp's text (microseconds, then Z).
+UTC_TIMESTAMP_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+
 def task_rows_by_id(task_ids: list[int]) -> list[dict]:
-    """These tasks, in this order, as rows of TASK_ROW_FIELDS; the ids must already be scoped.
+    """These tasks, in this order, as rows of TASK_ROW_FIELDS with their timestamps as the API
+    writes them; the ids must already be scoped.
 
     Plain rows, one query: a page's 50 tasks and up to 100 users as model instances (every
     column of both users included) cost more than the page's SQL (bench/README.md).
     """
-    rows = {row["id"]: row for row in Task.objects.filter(pk__in=task_ids).values(*TASK_ROW_FIELDS)}
+    rows = {}
+    for row in Task.objects.filter(pk__in=task_ids).values(*TASK_ROW_FIELDS):
+        for name in TIMESTAMP_FIELDS:
+            row[name] = utc_timestamp(row[name])
+        rows[row["id"]] = row
     return [rows[task_id] for task_id in task_ids if task_id in rows]
 
 
@@ -94,18 +104,20 @@ def task_activity(task_id: int) -> QuerySet[Activity]:
     )
 
 
-def page_ids(ordered: QuerySet[Task], *, project_ids: list[int], start: int, stop: int) -> list:
-    """The ids of rows `start:stop` of the caller's filtered, ordered tasks.
+def page_rows(ordered: QuerySet[Task], *, project_ids: list[int], start: int, stop: int) -> list:
+    """Rows `start:stop` of the caller's filtered, ordered tasks, as task_rows_by_id gives them.
 
     One walk of an index across every project (or one sort of every visible task) makes a
     page cost a function of the table: for the newest tasks first, PostgreSQL walks the
     global `created_at` index through every newer task of other projects. Instead, each of
     the caller's projects gives its own first `stop` rows (its `(project_id, ...)` indexes
     serve the order), and those few are merged: the cost follows the page and the caller's
-    projects, whatever else the table holds. SQLite keeps the plain query.
+    projects, whatever else the table holds. The page's rows and their two users are read
+    in the same statement, as plain tuples: building them through the ORM cost more than the
+    SQL (bench/README.md). SQLite keeps the plain queries.
     """
     if connection.vendor != "postgresql" or not project_ids or stop <= start:
-        return list(ordered.values_list("id", flat=True)[start:stop])
+        return task_rows_by_id(list(ordered.values_list("id", flat=True)[start:stop]))
     keys, outer_order = {}, []
     for index, term in enumerate(ordered.query.order_by):
         if isinstance(term, str):
@@ -114,19 +126,46 @@ def page_ids(ordered: QuerySet[Task], *, project_ids: list[int], start: int, sto
         name = f"sort_key_{index}"
         keys[name] = term.expression
         nulls = " NULLS LAST" if term.nulls_last else " NULLS FIRST" if term.nulls_first else ""
-        outer_order.append(f"{name} {'DESC' if term.descending else 'ASC'}{nulls}")
+        outer_order.append(f"page.{name} {'DESC' if term.descending else 'ASC'}{nulls}")
     per_project = (
         ordered.filter(project_id=RawSQL("caller_project.id", ()))
         .annotate(**keys)
         .values_list("id", *keys)[:stop]
     )
     inner_sql, inner_params = per_project.query.sql_with_params()
+    order = ", ".join(outer_order)
     # Only Django's compiled SQL (its values stay parameters) and names made here go in.
     sql = (
-        "SELECT page.id FROM unnest(%s::bigint[]) AS caller_project(id) "  # noqa: S608
+        f"SELECT {_ROW_COLUMNS} FROM ("  # noqa: S608
+        f"SELECT page.* FROM unnest(%s::bigint[]) AS caller_project(id) "
         f"CROSS JOIN LATERAL ({inner_sql}) AS page(id, {', '.join(keys)}) "
-        f"ORDER BY {', '.join(outer_order)} LIMIT %s OFFSET %s"
+        f"ORDER BY {order} LIMIT %s OFFSET %s"
+        f") AS page {_ROW_JOINS} ORDER BY {order}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [list(project_ids), *inner_params, stop - start, start])
-        return [row[0] for row in cursor.fetchall()]
+        return [dict(zip(TASK_ROW_FIELDS, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _row_sql() -> tuple[str, str]:
+    """The columns of TASK_ROW_FIELDS, and the joins they need, for `page_rows`."""
+    task, user = Task._meta, User._meta
+    columns, joins = [], [f"JOIN {task.db_table} AS task ON task.id = page.id"]
+    for name in TASK_ROW_FIELDS:
+        relation, _, field = name.partition("__")
+        if field:
+            columns.append(f"{relation}.{user.get_field(field).column}")
+        elif name in TIMESTAMP_FIELDS:
+            # As core.render.utc_timestamp writes it: parsing 150 timestamps into datetimes
+            # and formatting them again cost more than the rest of the page's SQL.
+            column = task.get_field(name).column
+            columns.append(f"to_char(task.{column} AT TIME ZONE 'UTC', '{UTC_TIMESTAMP_FORMAT}')")
+        else:
+            columns.append(f"task.{task.get_field(relation).column}")
+    for relation in ("assignee", "created_by"):
+        column = task.get_field(relation).column
+        joins.append(f"LEFT JOIN {user.db_table} AS {relation} ON {relation}.id = task.{column}")
+    return ", ".join(columns), " ".join(joins)
+
+
+_ROW_COLUMNS, _ROW_JOINS = _row_sql()

@@ -1,5 +1,4 @@
 from django.http import Http404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -18,7 +17,7 @@ from core.urls_helpers import ID_PATTERN
 from core.views import EveryParameterErrorMixin, PermissionTableMixin, request_body
 from projects.feeds import feed_response, feed_schema
 from tasks import counts, selectors, services
-from tasks.filters import TaskFilterSet, TaskOrdering
+from tasks.filters import TaskFilterBackend, TaskFilterSet, TaskOrdering
 from tasks.models import Task
 from tasks.permissions import CanDeleteTask, CanMoveTask
 from tasks.render import task_row_to_dict
@@ -184,7 +183,7 @@ def none_match_hits(if_none_match: str | None, etag: str) -> bool:
 class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.ModelViewSet):
     serializer_class = TaskSerializer
     lookup_value_regex = ID_PATTERN
-    filter_backends = [DjangoFilterBackend, TaskOrdering]
+    filter_backends = [TaskFilterBackend, TaskOrdering]
     filterset_class = TaskFilterSet
     permission_classes_by_action = {
         "update": [CanMoveTask],
@@ -225,10 +224,11 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
         return response
 
     def list(self, request, *args, **kwargs):
-        """Sort and page the narrow task ids first, then load just that page with its users:
-        sorting whole rows joined to their users costs far more (bench/README.md). The count
-        comes from tasks.counts while no project of the caller's changed. Fixed queries
-        whatever the page size: the caller's projects, count (when not cached), ids, rows."""
+        """Sort and page the narrow task ids first, then join just that page to its users, in
+        one statement (tasks.selectors.page_rows): sorting whole rows joined to their users
+        costs far more (bench/README.md). The count comes from tasks.counts while no project
+        of the caller's changed. Fixed queries whatever the page size: the caller's projects,
+        the count (when not cached), the page."""
         ordered = self.filter_queryset(self.get_queryset())
         today = selectors.today_for(request.user)
         scope = {
@@ -245,12 +245,11 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
             count=lambda: counts.cached_count(
                 project_ids=self.project_ids, scope=scope, count=ordered.count
             ),
-            page=lambda start, stop: selectors.page_ids(
+            page=lambda start, stop: selectors.page_rows(
                 ordered, project_ids=self.project_ids, start=start, stop=stop
             ),
         )
-        page_ids = self.paginate_queryset(counted)
-        rows = selectors.task_rows_by_id(page_ids)  # ids from the caller-scoped query above
+        rows = self.paginate_queryset(counted)
         return self.get_paginated_response([task_row_to_dict(row, today=today) for row in rows])
 
     def retrieve(self, request, *args, **kwargs):

@@ -108,13 +108,17 @@ def test_task_detail_runs_the_same_queries_however_many_tasks_exist(
     assert count_queries(client, task_url(first.id)) == alone
 
 
-def test_task_list_costs_five_queries(client_for, team, projects, django_assert_num_queries):
-    """The caller, their projects, the count, one page of ids, then that page's rows with
-    their users (README, Performance)."""
+# The caller, their projects, the count, then the page: on PostgreSQL one statement merges
+# the page's ids and joins their rows to their users; elsewhere the ids, then the rows.
+LIST_QUERIES = 4 if connection.vendor == "postgresql" else 5
+
+
+def test_task_list_costs_four_queries(client_for, team, projects, django_assert_num_queries):
+    """The caller, their projects, the count and the page (README, Performance)."""
     add_tasks(projects, 50)
     client = client_for(team.member)
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(LIST_QUERIES):
         response = client.get(TASKS, {"page_size": 50})
 
     assert len(response.json()["results"]) == 50
@@ -133,14 +137,14 @@ def test_task_detail_costs_three_queries(client_for, team, projects, django_asse
 def test_a_personal_token_costs_no_more_queries_than_a_jwt(
     client_for, team, projects, django_assert_num_queries
 ):
-    """The token is read joined to its user, in place of the JWT's user query: the same five
+    """The token is read joined to its user, in place of the JWT's user query: the same
     queries for the list and three for a task. Writing its `last_used_at` (at most once a
     minute) is the one extra query, on a token's first use."""
     add_tasks(projects, 50)
     client = token_client(team.member)
     client.get(ME)  # its first use: last_used_at is now recent
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(LIST_QUERIES):
         response = client.get(TASKS, {"page_size": 50})
     with django_assert_num_queries(3):
         client.get(task_url(response.json()["results"][0]["id"]))
@@ -156,7 +160,7 @@ def test_a_project_limited_token_costs_the_same_queries(team, projects, django_a
     client = token_client(team.member, project_ids=[p.id for p in projects[:2]])
     client.get(ME)
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(LIST_QUERIES):
         response = client.get(TASKS, {"page_size": 50})
     results = response.json()["results"]
     assert {task["project_id"] for task in results} == {p.id for p in projects[:2]}
