@@ -194,8 +194,7 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Task.objects.none()
-        self.project_ids = list(selectors.roles_for(self.request.user))
-        return selectors.tasks_in(self.project_ids)
+        return selectors.tasks_for(self.request.user)  # DRF's generic uses; list() scopes itself
 
     def get_object(self):
         try:
@@ -229,7 +228,11 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
         costs far more (bench/README.md). The count comes from tasks.counts while no project
         of the caller's changed. Fixed queries whatever the page size: the caller's projects,
         the count (when not cached), the page."""
-        ordered = self.filter_queryset(self.get_queryset())
+        project_ids = list(selectors.roles_for(request.user))
+        # The filters and the order over every project; the count and the page each keep to
+        # the caller's projects (tasks.selectors.page_rows says why it does so by itself).
+        ordered = self.filter_queryset(Task.objects.all())
+        scoped = ordered.filter(project_id__in=project_ids)
         today = selectors.today_for(request.user)
         scope = {
             "filters": sorted(
@@ -241,12 +244,12 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
             "today": today.isoformat(),  # the due buckets
         }
         counted = CountedQuery(
-            ordered,
+            scoped,
             count=lambda: counts.cached_count(
-                project_ids=self.project_ids, scope=scope, count=ordered.count
+                project_ids=project_ids, scope=scope, count=scoped.count
             ),
             page=lambda start, stop: selectors.page_rows(
-                ordered, project_ids=self.project_ids, start=start, stop=stop
+                ordered, project_ids=project_ids, start=start, stop=stop
             ),
         )
         rows = self.paginate_queryset(counted)
