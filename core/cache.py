@@ -1,24 +1,43 @@
-"""Django's Redis cache, with one Redis client per connection pool instead of one per call.
+"""Django's Redis cache, with its connection pools and clients shared by the whole process.
 
-Django builds a new `redis.Redis` for every cache operation, and each build copies the
-client's table of response callbacks: a throttle check plus the task list's count cost four
-of them per request. A redis-py client is safe to share between threads (its pool hands each
-command a connection), so one per pool serves every request.
+Django keeps cache objects per context, and the server runs each HTTP request in a context
+of its own (a2wsgi's thread pool copies one per request): every request then built a new
+cache object, new connection pools, and opened a new Redis connection (a fifth of a list
+request's CPU, bench/README.md). Pools are kept here per server and options instead, for
+every cache object of the process.
+
+Django also builds a new `redis.Redis` for every cache operation, and each build copies the
+client's table of response callbacks; a redis-py client is safe to share between threads
+(its pool hands each command a connection), so one per pool serves every request.
 """
+
+import threading
 
 from django.core.cache.backends import redis as django_redis
 
+_pools: dict[tuple, object] = {}
+_clients: dict[int, object] = {}
+_lock = threading.Lock()
+
 
 class RedisCacheClient(django_redis.RedisCacheClient):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._clients: dict[int, object] = {}
+    def _get_connection_pool(self, write):
+        server = self._servers[self._get_connection_pool_index(write)]
+        key = (server, repr(sorted(self._pool_options.items(), key=lambda item: item[0])))
+        pool = _pools.get(key)
+        if pool is None:
+            with _lock:
+                pool = _pools.get(key)
+                if pool is None:
+                    pool = self._pool_class.from_url(server, **self._pool_options)
+                    _pools[key] = pool
+        return pool
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
+        client = _clients.get(id(pool))
         if client is None:
-            client = self._clients.setdefault(id(pool), self._client(connection_pool=pool))
+            client = _clients.setdefault(id(pool), self._client(connection_pool=pool))
         return client
 
 

@@ -1,11 +1,15 @@
-"""The Redis cache reuses one client per connection pool (core.cache)."""
+"""The Redis cache reuses its pools and one client per pool, process-wide (core.cache)."""
 
 import os
 
 import pytest
+import redis
 from django.core.cache import cache
+from rest_framework_simplejwt.tokens import AccessToken
 
 from core.cache import RedisCache
+from tests.factories import UserFactory
+from tests.server import request, require_services, start_server
 
 
 @pytest.fixture
@@ -37,3 +41,31 @@ def test_the_configured_cache_is_this_one_when_redis_is_used(settings):
         pytest.skip("needs REDIS_URL, as on CI")
     assert settings.CACHES["default"]["BACKEND"] == "core.cache.RedisCache"
     assert cache.get("missing-key") is None
+
+
+def connections_received() -> int:
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    try:
+        return client.info("stats")["total_connections_received"]
+    finally:
+        client.close()
+
+
+def test_a_server_reuses_its_redis_connections_from_request_to_request(transactional_db, tmp_path):
+    """Each request runs in a context of its own, where Django makes a new cache object: the
+    pools are the process's, so requests after the first open no new Redis connection."""
+    require_services()
+    token = str(AccessToken.for_user(UserFactory()))
+    server = start_server(tmp_path)
+    url = f"{server.http}/api/v1/tasks/"
+    try:
+        for _ in range(3):  # the first requests open the pools' connections
+            assert request("GET", url, token=token)[0] == 200
+        before = connections_received()
+        statuses = [request("GET", url, token=token)[0] for _ in range(30)]
+        opened = connections_received() - before - 1  # minus this test's own, for `before`
+    finally:
+        server.stop()
+
+    assert statuses == [200] * 30
+    assert opened <= 2, f"{opened} Redis connections opened for 30 requests"
