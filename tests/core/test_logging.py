@@ -88,7 +88,16 @@ def test_token_in_mapping_arguments_is_redacted():
     assert filtered_message(record) == "/ws/?token=[redacted]"
 
 
-@pytest.mark.parametrize("logger_name", ["uvicorn.access", "uvicorn", "django", "tasklane"])
+def test_uvicorns_access_log_has_no_handler_so_uvicorn_writes_none():
+    """uvicorn writes an access line per request whenever this logger has a handler."""
+    logger = logging.getLogger("uvicorn.access")
+    ours = [handler for handler in logger.handlers if type(handler).__module__ != "_pytest.logging"]
+
+    assert ours == []
+    assert not logger.propagate
+
+
+@pytest.mark.parametrize("logger_name", ["uvicorn", "django", "tasklane"])
 def test_configured_handlers_redact_tokens(logger_name):
     logger = logging.getLogger(logger_name)
     configured = logger.handlers if not logger.propagate else logging.getLogger().handlers

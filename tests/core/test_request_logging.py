@@ -527,6 +527,8 @@ def test_a_real_server_writes_one_json_line_per_request_to_stdout_without_tokens
     assert all(len(requests) == 1 for requests in by_id.values()), by_id
     others = set(by_id) - {"me", "missing", "query-token"}
     assert len(others) >= 3 and all(is_uuid(request_id) for request_id in others)
+    # And no second line: uvicorn's access log stays off as the server's --no-access-log says.
+    assert [line for line in lines if line.get("logger") == "uvicorn.access"] == []
 
     sockets = [line for line in lines if line["event"].startswith("websocket_")]
     connected = [line for line in sockets if line["event"] == "websocket_connected"]
