@@ -580,7 +580,11 @@ LOGGING = {
         # replaces Django's "Not Found: /path" and "Internal Server Error: /path" lines.
         "django.request": {"handlers": ["stdout"], "level": "CRITICAL", "propagate": False},
         "uvicorn": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
-        "uvicorn.access": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
+        # The request log line (core/request_log.py) is each request's one line: uvicorn's
+        # access log would repeat it with less detail. uvicorn logs access lines whenever
+        # this logger has a handler, whatever --no-access-log said before Django configured
+        # logging; so it has none.
+        "uvicorn.access": {"handlers": [], "propagate": False},
     },
 }
 configure_structlog()
