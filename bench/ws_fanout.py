@@ -1,20 +1,32 @@
 """Fan-out latency and memory per socket, on one or more server processes with Redis.
 
 N users share one project and each holds an open events socket; the owner creates tasks over
-HTTP, and every socket's receipt of each `task.created` is timed against the HTTP request and
-response (the write commits, and its event is published, between the two).
+HTTP, and every socket's receipt of each `task.created` is timed from the write's commit (the
+time the server's COMMIT returned, written by `fanout_probe.py`; the server runs with
+`fanout_settings.py`), and against the HTTP request and response (the write commits, and its
+event is published, between the two). Times are CLOCK_MONOTONIC, shared by the processes of
+one machine; a receipt is timed when the harness's own event loop reads the frame, so its
+share of the two cores is part of every figure.
 
     .venv/bin/python bench/ws_fanout.py --sockets 100 1000 --writes 20 [--processes 2]
-        [--layer core|pubsub] [--database tasklane_bench]
+        [--layer core|channels-redis|pubsub] [--ws websockets] [--deflate on|off]
+        [--dispatch product|channels] [--database tasklane_bench]
 
 --processes: uvicorn worker processes (WEB_CONCURRENCY); the kernel spreads the sockets.
---layer pubsub: channels-redis's pub/sub layer instead of the product's (bench/pubsub_settings.py).
+--layer: the product's channel layer (core), channels-redis's RedisChannelLayer as it ships
+(channels-redis) or its pub/sub layer (pubsub, bench/pubsub_settings.py); fanout_settings.py.
+--ws: uvicorn's WebSocket implementation (websockets, websockets-sansio, wsproto if installed).
+--dispatch channels: the consumer with channels' own dispatch, for comparison (fanout_probe.py).
+--deflate: whether the server accepts permessage-deflate (uvicorn --ws-per-message-deflate;
+off as in the Procfile); the harness's client, like a browser, asks for it.
 Needs PostgreSQL and Redis (BENCH_PG, REDIS_URL); it drops and recreates the database.
 """
 
 import argparse
 import asyncio
 import json
+import os
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -42,11 +54,21 @@ def post_json(url: str, token: str, body: dict) -> dict:
         return json.loads(response.read())
 
 
-def server_rss_kib(pid: int) -> int:
-    """The server's memory: its own, or its workers' when it supervises several."""
+def server_workers(pid: int) -> list[int]:
+    """The server's processes that serve: itself, or its workers when it supervises several."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     workers = [int(child) for child in children if "resource_tracker" not in cmdline(child)]
-    return sum(rss_kib(worker) for worker in workers) if workers else rss_kib(pid)
+    return workers or [pid]
+
+
+def server_rss_kib(pid: int) -> int:
+    return sum(rss_kib(worker) for worker in server_workers(pid))
+
+
+def cpu_seconds(pid: int | str = "self") -> float:
+    """User and system CPU time a process has used (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cmdline(pid: str) -> str:
@@ -78,9 +100,21 @@ def prepare(sockets: int, database: str) -> tuple[dict, list[str], int]:
     return env, tokens, project_id
 
 
-async def run(env: dict, tokens: list[str], project_id: int, writes: int) -> dict:
+def probe_times(path: str) -> dict[tuple[str, int], float]:
+    """When each created task committed and when its event was published (`fanout_probe.py`),
+    by ("commit" or "published", task id)."""
+    times = {}
+    for line in Path(path).read_text().splitlines():
+        what, task, at = line.split()
+        times[what, int(task)] = float(at)
+    return times
+
+
+async def run(
+    env: dict, tokens: list[str], project_id: int, writes: int, server_args: list[str]
+) -> dict:
     sockets = len(tokens)
-    server, base = start_server(env)
+    server, base = start_server(env, *server_args)
     await asyncio.sleep(2)  # workers up
     ws_base = base.replace("http", "ws") + "/ws/v1/events/?token="
     try:
@@ -105,26 +139,39 @@ async def run(env: dict, tokens: list[str], project_id: int, writes: int) -> dic
             async for message in ws:
                 event = json.loads(message)
                 if event["type"] == "task.created":
-                    received.setdefault(event["data"]["id"], []).append(time.perf_counter())
+                    received.setdefault(event["data"]["id"], []).append(time.monotonic())
 
         listeners = [asyncio.create_task(listen(ws)) for ws in connections]
-        from_response, from_request = [], []
+        workers = server_workers(server.pid)
+        server_cpu = sum(cpu_seconds(worker) for worker in workers)
+        harness_cpu = cpu_seconds()
+        from_response, from_request, from_commit = [], [], []
+        commit_to_publish, commit_to_response, last_from_commit = [], [], []
         for i in range(writes):
-            sent = time.perf_counter()
+            sent = time.monotonic()
             task = await asyncio.to_thread(
                 post_json,
                 f"{base}/api/v1/tasks/",
                 tokens[0],
                 {"title": f"fan-out {i}", "project_id": project_id},
             )
-            answered = time.perf_counter()
+            answered = time.monotonic()
             deadline = time.monotonic() + 30
             while len(received.get(task["id"], [])) < sockets and time.monotonic() < deadline:
                 await asyncio.sleep(0.005)
             arrivals = received.get(task["id"], [])
             assert len(arrivals) == sockets, f"{len(arrivals)} of {sockets} sockets got task {i}"
+            probed = probe_times(env["BENCH_COMMIT_LOG"])
+            committed, published = probed["commit", task["id"]], probed["published", task["id"]]
+            assert sent < committed < published < answered, (sent, committed, published, answered)
+            from_commit += [(t - committed) * 1000 for t in arrivals]
+            commit_to_publish.append((published - committed) * 1000)
+            commit_to_response.append((answered - committed) * 1000)
+            last_from_commit.append((max(arrivals) - committed) * 1000)
             from_response += [(t - answered) * 1000 for t in arrivals]
             from_request += [(t - sent) * 1000 for t in arrivals]
+        server_cpu = sum(cpu_seconds(worker) for worker in workers) - server_cpu
+        harness_cpu = cpu_seconds() - harness_cpu
         for listener in listeners:
             listener.cancel()
         for ws in connections:
@@ -132,8 +179,18 @@ async def run(env: dict, tokens: list[str], project_id: int, writes: int) -> dic
         return {
             "sockets": sockets,
             "processes": int(env.get("WEB_CONCURRENCY") or 1),
-            "layer": env["CHANNEL_LAYER_UNDER_TEST"],
+            "layer": env["BENCH_CHANNEL_LAYER"],
+            "server_args": " ".join(server_args),
+            "dispatch": "channels" if env["BENCH_CHANNELS_DISPATCH"] == "1" else "product",
             "writes": writes,
+            "p50_ms_after_commit": round(percentile(from_commit, 50), 1),
+            "p99_ms_after_commit": round(percentile(from_commit, 99), 1),
+            "max_ms_after_commit": round(max(from_commit), 1),
+            # Per write: the event in Redis, the response read, the last socket's receipt.
+            "median_ms_commit_to_published": round(percentile(commit_to_publish, 50), 1),
+            "median_ms_commit_to_response": round(percentile(commit_to_response, 50), 1),
+            "median_ms_commit_to_last_socket": round(percentile(last_from_commit, 50), 1),
+            "ms_commit_to_last_socket_each_write": [round(ms) for ms in last_from_commit],
             "p50_ms_after_response": round(percentile(from_response, 50), 1),
             "p99_ms_after_response": round(percentile(from_response, 99), 1),
             "p50_ms_after_request": round(percentile(from_request, 50), 1),
@@ -141,6 +198,10 @@ async def run(env: dict, tokens: list[str], project_id: int, writes: int) -> dic
             "rss_idle_mib": round(idle_rss / 1024, 1),
             "rss_with_sockets_mib": round(open_rss / 1024, 1),
             "kib_per_socket": round((open_rss - idle_rss) / sockets, 1),
+            # CPU per write (its request and its event to every socket), which sharing the
+            # machine with other work changes far less than it changes the latencies.
+            "server_cpu_ms_per_write": round(server_cpu / writes * 1000, 1),
+            "harness_cpu_ms_per_write": round(harness_cpu / writes * 1000, 1),
         }
     finally:
         stop_server(server)
@@ -151,19 +212,31 @@ def main():
     parser.add_argument("--sockets", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--writes", type=int, default=20)
     parser.add_argument("--processes", type=int, default=1)
-    parser.add_argument("--layer", choices=["core", "pubsub"], default="core")
+    parser.add_argument("--layer", choices=["core", "channels-redis", "pubsub"], default="core")
+    parser.add_argument("--ws", default="websockets")
+    parser.add_argument("--deflate", choices=["on", "off"], default="off")
+    parser.add_argument(
+        "--dispatch",
+        choices=["product", "channels"],
+        default="product",
+        help="channels: the events consumer with channels' own dispatch (fanout_probe.py)",
+    )
     parser.add_argument("--database", default="tasklane_bench")
     args = parser.parse_args()
+    server_args = ["--ws", args.ws, "--ws-per-message-deflate", str(args.deflate == "on")]
     for sockets in args.sockets:
         env, tokens, project_id = prepare(sockets, args.database)
-        env = {
-            **env,
-            "WEB_CONCURRENCY": str(args.processes),
-            "CHANNEL_LAYER_UNDER_TEST": args.layer,
-        }
-        if args.layer == "pubsub":
-            env["DJANGO_SETTINGS_MODULE"] = "bench.pubsub_settings"
-        print(json.dumps(asyncio.run(run(env, tokens, project_id, args.writes))))
+        with tempfile.NamedTemporaryFile(prefix="ws_fanout_commits_") as commit_log:
+            env = {
+                **env,
+                "WEB_CONCURRENCY": str(args.processes),
+                "BENCH_CHANNEL_LAYER": args.layer,
+                "DJANGO_SETTINGS_MODULE": "bench.fanout_settings",
+                "BENCH_COMMIT_LOG": commit_log.name,
+                "BENCH_CHANNELS_DISPATCH": "1" if args.dispatch == "channels" else "0",
+            }
+            result = asyncio.run(run(env, tokens, project_id, args.writes, server_args))
+            print(json.dumps(result))
 
 
 if __name__ == "__main__":
