@@ -173,6 +173,18 @@ class EventsConsumer(AsyncWebsocketConsumer):
 
     # --- channel layer messages (group_send) --------------------------------------------
 
+    async def dispatch(self, message):
+        """An event to forward goes straight to `event_forward`, which never touches the
+        database. Channels' own dispatch first closes stale database connections through a
+        hop to its one sync thread, for every message of every socket: with 500 sockets in a
+        process that is 500 hops, one after the other, for each event. Every handler that uses
+        the database does so through `database_sync_to_async`, which closes stale connections
+        itself, so other messages keep channels' dispatch only to stay as they were."""
+        if message["type"] == realtime.FORWARD:
+            await self.event_forward(message)
+        else:
+            await super().dispatch(message)
+
     async def event_forward(self, message):
         if self.user is None or message["event_id"] in self.seen_ids:
             return
