@@ -289,7 +289,8 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels-redis's layer, read by one task per process (core/channel_layer.py).
+            "BACKEND": "core.channel_layer.RedisChannelLayer",
             "CONFIG": {
                 # redis-py 8 defaults to a 5 s socket timeout while channels-redis blocks on
                 # Redis for 5 s at a time, which silently kills idle sockets: give it room.
