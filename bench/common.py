@@ -74,6 +74,8 @@ def start_server(env: dict, *extra: str, server: str = "uvicorn") -> tuple[subpr
             str(port),
             "--ws",
             "websockets",
+            "--ws-per-message-deflate",  # as the Procfile's web line
+            "false",
             "--lifespan",
             "off",
             "--no-access-log",

@@ -25,6 +25,8 @@ BASE_DIR = Path(settings.BASE_DIR)
 UVICORN_ARGS = [
     "--ws",
     "websockets",
+    "--ws-per-message-deflate",
+    "false",
     "--ws-max-size",
     "65536",
     "--lifespan",

@@ -78,6 +78,11 @@ async def scenario(a: Server, b: Server) -> list[str]:
 
     async with AsyncExitStack() as stack:
         ws = await stack.enter_async_context(connect(a.events_url(bob_token), open_timeout=5))
+        # The client offers per-message compression (as browsers do) and the server declines
+        # it (the Procfile's --ws-per-message-deflate false): an event's frame carries the
+        # text its publisher encoded once, the same for every socket, with no compressor kept
+        # per socket.
+        assert "Sec-WebSocket-Extensions" not in ws.response.headers
         ready = await receive(ws)
         assert ready == {
             "type": "connection.ready",
