@@ -5,7 +5,7 @@ naming the parameter instead of reaching the database.
 """
 
 from django import forms
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import F, Q, QuerySet
 from django_filters import rest_framework as filters
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.filters import BaseFilterBackend
@@ -13,7 +13,7 @@ from rest_framework.filters import BaseFilterBackend
 from core.numbers import MAX_BIGINT, positive_bigint
 from core.query import repeated_error, single_value
 from tasks.dates import DateFormField
-from tasks.models import STATUS_RANK, Status, Task
+from tasks.models import STATUS_ORDER, Status, Task
 from tasks.selectors import today_for
 
 DUE_BUCKETS = ["overdue", "today", "future", "none"]
@@ -166,12 +166,6 @@ class TaskFilterBackend(filters.DjangoFilterBackend):
         if not any(name in request.query_params for name in TaskFilterSet.base_filters):
             return queryset
         return super().filter_queryset(request, queryset, view)
-
-
-STATUS_ORDER = Case(
-    *(When(status=status, then=Value(rank)) for status, rank in STATUS_RANK.items()),
-    output_field=IntegerField(),
-)
 
 
 def _order_expression(field: str, descending: bool):

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from projects.models import Project
 
@@ -13,6 +13,11 @@ class Status(models.TextChoices):
 
 # Workflow order for `ordering=status`: pending < in-progress < completed.
 STATUS_RANK = {Status.PENDING: 0, Status.IN_PROGRESS: 1, Status.COMPLETED: 2}
+# `ordering=status` sorts by this rank (tasks.filters), and an index holds it (Task.Meta).
+STATUS_ORDER = models.Case(
+    *(models.When(status=status, then=models.Value(rank)) for status, rank in STATUS_RANK.items()),
+    output_field=models.IntegerField(),
+)
 
 
 class Task(models.Model):
@@ -61,6 +66,10 @@ class Task(models.Model):
             models.Index(fields=["-created_at", "id"], name="tasks_created"),
             models.Index(fields=["project", "due_date"], name="tasks_project_due"),
             models.Index(fields=["project", "status"], name="tasks_project_status"),
+            # `ordering=status` (the workflow's rank, then id): each project's first rows in
+            # that order, without sorting them all. (`ordering=-due_date` has one too, on
+            # PostgreSQL only: migration 0004.)
+            models.Index(F("project"), STATUS_ORDER, F("id"), name="tasks_project_status_rank"),
         ]
 
     def __str__(self) -> str:

@@ -249,6 +249,31 @@ def test_the_page_walks_each_projects_rows_instead_of_collecting_every_match(tab
         assert cursor.fetchone() == ("on",)
 
 
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        ("ordering=status", "tasks_project_status_rank"),
+        ("status=pending&ordering=status", "tasks_project_status_rank"),
+        ("ordering=-due_date", "tasks_project_due_desc"),
+    ],
+)
+def test_orderings_walk_an_index_in_their_order(table, query, index):
+    """The workflow rank and due dates newest first have indexes in each project's order:
+    a page reads its first rows per project instead of sorting every visible task (at 100,000
+    visible tasks, 255 ms -> 0.8 ms per page for `ordering=status`). At this table's size
+    sorting a project's few rows is cheapest, so sorting is switched off to ask whether the
+    index can serve the order at all: if the ordering's expression drifts from the index's,
+    it cannot."""
+    client = logged_in(table.broad_caller)
+    _count, page = task_queries(client, f"{TASKS}?page_size={PAGE}&{query}")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        used = index_names(explain(page))
+        cursor.execute("SET LOCAL enable_sort TO DEFAULT")
+
+    assert index in used, (page, used)
+
+
 def test_search_can_use_the_trigram_indexes(table):
     """The index expressions match what `icontains` compiles to; if they drift, search goes
     back to testing every row. At this table's size a sequential scan is cheapest, so it is
