@@ -9,8 +9,9 @@ No two workers ever send to one webhook at the same time, since an attempt ends 
 timeout) long before the lease does.
 
 Retries back off exponentially, with jitter, for `WEBHOOKS_RETRY_WINDOW` (a day); then the
-delivery is `failed` and the next one goes. After `WEBHOOKS_DISABLE_AFTER` failed attempts in
-a row the webhook is switched off, with the reason for its admins.
+delivery is `failed` and the next one goes. After `WEBHOOKS_DISABLE_AFTER` failed deliveries
+in a row (a delivery fails once its retries are used up; a success resets the count) the
+webhook is switched off, with the reason for its admins.
 """
 
 import logging
@@ -117,18 +118,19 @@ def attempt(delivery: Delivery, token: str) -> bool | None:
             fields.update(status=DeliveryStatus.SUCCEEDED, next_attempt_at=None)
             current.consecutive_failures = 0
         else:
-            current.consecutive_failures += 1
             age = (now - delivery.created_at).total_seconds()
             delay = retry_delay(delivery.attempts + 1)
-            if age + delay > settings.WEBHOOKS_RETRY_WINDOW:
-                fields.update(status=DeliveryStatus.FAILED, next_attempt_at=None)
-            else:
+            if age + delay <= settings.WEBHOOKS_RETRY_WINDOW:
                 fields.update(next_attempt_at=now + timedelta(seconds=delay))
+            else:
+                # Retries used up: the delivery has failed, and counts towards switching off.
+                fields.update(status=DeliveryStatus.FAILED, next_attempt_at=None)
+                current.consecutive_failures += 1
             if current.consecutive_failures >= settings.WEBHOOKS_DISABLE_AFTER:
                 current.is_active = False
                 current.disabled_reason = (
-                    f"Disabled after {current.consecutive_failures} failed delivery attempts "
-                    f"in a row; the last: {outcome.error or 'no answer'}."
+                    f"Disabled after {current.consecutive_failures} failed deliveries in a "
+                    f"row; the last attempt: {outcome.error or 'no answer'}."
                 )[:500]
                 logger.warning("Webhook %s disabled: %s", hook.pk, current.disabled_reason)
         Delivery.objects.filter(pk=delivery.pk).update(**fields)

@@ -152,15 +152,22 @@ def test_after_the_retry_window_the_delivery_fails_and_the_next_goes(team, fast,
 
 def test_persistent_failure_disables_the_webhook(team, fast, receiver, client_for):
     fast.WEBHOOKS_DISABLE_AFTER = 3
+    fast.WEBHOOKS_RETRY_WINDOW = 0  # each delivery fails at its first failed attempt
     target = receiver(statuses=[500])
     hook = hook_for(team, target.url)
-    new_task(team)
+    new_task(team, "one")
+    new_task(team, "two")
+    drain(hook)
+    hook.refresh_from_db()
+    assert hook.is_active and hook.consecutive_failures == 2
+    new_task(team, "three")
     drain(hook)
     hook.refresh_from_db()
     assert hook.is_active is False
-    assert "3 failed delivery attempts in a row" in hook.disabled_reason
+    assert "3 failed deliveries in a row" in hook.disabled_reason
     assert "HTTP 500" in hook.disabled_reason
     assert len(target.requests) == 3
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.FAILED}
     shown = client_for(team.admin).get(f"/api/v1/projects/{team.project.pk}/webhooks/{hook.pk}/")
     assert shown.json()["is_active"] is False
     assert shown.json()["disabled_reason"] == hook.disabled_reason
@@ -168,19 +175,36 @@ def test_persistent_failure_disables_the_webhook(team, fast, receiver, client_fo
     new_task(team)
     assert worker.deliver_queue(hook.pk) == (0, None)
     assert len(target.requests) == 3
-    assert Delivery.objects.count() == 1
+    assert Delivery.objects.count() == 3
+
+
+def test_failed_attempts_of_one_delivery_do_not_disable_the_webhook(team, fast, receiver):
+    """The count is of failed deliveries, not attempts: retries within the window are not
+    failures yet."""
+    fast.WEBHOOKS_DISABLE_AFTER = 3
+    target = receiver(statuses=[500, 500, 500, 500, 500, 204])
+    hook = hook_for(team, target.url)
+    new_task(team)
+    drain(hook)
+    hook.refresh_from_db()
+    assert hook.is_active and hook.consecutive_failures == 0 and hook.disabled_reason == ""
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempts == 6
 
 
 def test_a_success_resets_the_failure_count(team, fast, receiver):
     fast.WEBHOOKS_DISABLE_AFTER = 3
+    fast.WEBHOOKS_RETRY_WINDOW = 0
     target = receiver(statuses=[500, 500, 204, 500, 500, 204])
     hook = hook_for(team, target.url)
-    new_task(team)
-    new_task(team)
+    for n in range(6):
+        new_task(team, f"task {n}")
     drain(hook)
     hook.refresh_from_db()
     assert hook.is_active and hook.consecutive_failures == 0
     assert len(target.requests) == 6
+    statuses = list(Delivery.objects.order_by("id").values_list("status", flat=True))
+    assert statuses.count(DeliveryStatus.FAILED) == 4
 
 
 def test_redirects_are_not_followed(team, fast, receiver):
