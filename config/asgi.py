@@ -20,6 +20,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 wsgi_application = get_wsgi_application()
 
+from core.realtime import serving_loop  # noqa: E402
 from core.request_body import RequestBodyGuard  # noqa: E402
 from core.websocket import OriginValidator  # noqa: E402
 from projects.routing import websocket_urlpatterns  # noqa: E402
@@ -39,6 +40,8 @@ if settings.FORWARDED_ALLOW_IPS:
     # The client address and scheme from X-Forwarded-For/-Proto, believed only from these
     # proxies (the server runs with --no-proxy-headers: this is the one place that decides).
     application = ProxyHeadersMiddleware(application, trusted_hosts=settings.FORWARDED_ALLOW_IPS)
+# Events from the views are sent on the server's event loop (core/realtime.py says why).
+application = serving_loop(application)
 
 # What the process has imported and built so far lives as long as it does: moved out of the
 # garbage collector's way, a full collection no longer walks its ~120,000 objects (a 90 ms

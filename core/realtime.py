@@ -6,15 +6,19 @@ Each event is rendered once and sent to groups: `project.<id>` (every member's s
 revocation). A socket that is in two groups receiving one event sees it once (`event_id`).
 
 Sending happens in `transaction.on_commit`, so a rolled-back write sends nothing, and a
-channel layer that is down is logged and never fails the HTTP request.
+channel layer that is down is logged and never fails the HTTP request. In the server, events
+are sent from the server's own event loop (`serving_loop`), where the channel layer's Redis
+connections already are; elsewhere (Celery, commands, tests) from a short-lived one.
 
 Other transports register an *outbox* (`add_outbox`): it is called inside the write's
 transaction with every event, so what it stores commits or rolls back with the change
 (webhooks keep their deliveries that way).
 """
 
+import asyncio
 import json
 import logging
+import threading
 import uuid
 
 from asgiref.sync import async_to_sync
@@ -58,6 +62,30 @@ def timestamp() -> str:
     return utc_timestamp(timezone.now())
 
 
+SEND_TIMEOUT = 5  # seconds a write waits for its events to reach the channel layer
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_thread: int | None = None
+
+
+def serving_loop(app):
+    """The ASGI app `app`, noting the event loop it is served on (config/asgi.py).
+
+    Views run in worker threads (a2wsgi). From there asgiref's `async_to_sync` would start a
+    new event loop in a new thread for every event, and channels-redis new connections for
+    that loop: about 6 ms per event, far more on a busy server (bench/README.md, fan-out).
+    Handing the sends to the server's loop instead reuses its connections, and keeps the
+    in-memory layer's queues on the loop their consumers wait on.
+    """
+
+    async def noted(scope, receive, send):
+        global _loop, _loop_thread
+        _loop, _loop_thread = asyncio.get_running_loop(), threading.get_ident()
+        await app(scope, receive, send)
+
+    return noted
+
+
 def _send_now(messages: list[tuple[str, dict]]) -> None:
     layer = get_channel_layer()
     if layer is None:
@@ -67,8 +95,13 @@ def _send_now(messages: list[tuple[str, dict]]) -> None:
         for group, message in messages:
             await layer.group_send(group, message)
 
+    loop = _loop
     try:
-        async_to_sync(send_all)()
+        if loop is not None and loop.is_running() and threading.get_ident() != _loop_thread:
+            # Waited for, so one write's events keep their order, and errors are logged here.
+            asyncio.run_coroutine_threadsafe(send_all(), loop).result(timeout=SEND_TIMEOUT)
+        else:
+            async_to_sync(send_all)()
     except Exception:  # the write has committed; a broker outage must not turn it into a 500
         logger.exception(
             "Could not publish %s to the channel layer",

@@ -69,3 +69,9 @@ def test_a_server_reuses_its_redis_connections_from_request_to_request(transacti
 
     assert statuses == [200] * 30
     assert opened <= 2, f"{opened} Redis connections opened for 30 requests"
+
+
+def test_redis_replies_are_parsed_by_hiredis():
+    """redis-py parses with hiredis when it is installed (requirements/base.txt): a group of
+    1,000 sockets took 10 ms of pure-Python parsing per event, 2.4 ms with it."""
+    assert redis.utils.HIREDIS_AVAILABLE

@@ -1,0 +1,102 @@
+"""In the server, events are sent from the server's own event loop (core.realtime), not from a
+new loop per event: no new thread, loop or Redis connection for each write."""
+
+import asyncio
+import logging
+import threading
+
+import pytest
+from rest_framework_simplejwt.tokens import AccessToken
+
+from core import realtime
+from tests.core.test_cache import connections_received
+from tests.factories import UserFactory
+from tests.server import request, require_services, start_server
+
+
+class RecordingLayer:
+    def __init__(self, fail=False):
+        self.sent = []
+        self.fail = fail
+
+    async def group_send(self, group, message):
+        if self.fail:
+            raise ConnectionError("the broker is gone")
+        self.sent.append((group, message, asyncio.get_running_loop(), threading.get_ident()))
+
+
+@pytest.fixture
+def serving_loop(monkeypatch):
+    """An event loop running in a thread of its own, noted by `serving_loop` as the server's
+    loop would be on its first request."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def app(scope, receive, send):
+        pass
+
+    asyncio.run_coroutine_threadsafe(
+        realtime.serving_loop(app)({"type": "http"}, None, None), loop
+    ).result(timeout=5)
+    yield loop, thread
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=5)
+    loop.close()
+    monkeypatch.setattr(realtime, "_loop", None)
+    monkeypatch.setattr(realtime, "_loop_thread", None)
+
+
+def test_events_from_a_worker_thread_are_sent_on_the_serving_loop(serving_loop, monkeypatch):
+    loop, thread = serving_loop
+    layer = RecordingLayer()
+    monkeypatch.setattr(realtime, "get_channel_layer", lambda: layer)
+
+    realtime._send_now([("project.1", {"n": 1}), ("user.2", {"n": 2})])
+
+    assert [(group, message) for group, message, _, _ in layer.sent] == [
+        ("project.1", {"n": 1}),
+        ("user.2", {"n": 2}),
+    ]
+    assert all(used is loop and ident == thread.ident for _, _, used, ident in layer.sent)
+
+
+def test_a_failed_send_on_the_serving_loop_is_logged_not_raised(serving_loop, monkeypatch, caplog):
+    monkeypatch.setattr(realtime, "get_channel_layer", lambda: RecordingLayer(fail=True))
+
+    with caplog.at_level(logging.ERROR, logger="tasklane.events"):
+        realtime._send_now([("project.1", {"type": "event.forward", "route": {"type": "x"}})])
+
+    assert "Could not publish" in caplog.text
+
+
+def test_without_a_running_serving_loop_events_still_go_out(monkeypatch):
+    """Celery, management commands and tests have no server loop: a loop of their own."""
+    layer = RecordingLayer()
+    monkeypatch.setattr(realtime, "get_channel_layer", lambda: layer)
+    monkeypatch.setattr(realtime, "_loop", None)
+
+    realtime._send_now([("project.1", {"n": 1})])
+
+    assert [(group, message) for group, message, _, _ in layer.sent] == [("project.1", {"n": 1})]
+
+
+def test_a_server_publishes_writes_without_new_redis_connections(transactional_db, tmp_path):
+    """With a new event loop per event, channels-redis opened a new connection for every
+    write's events (about 6 ms each, and far more on a busy server)."""
+    require_services()
+    user = UserFactory()
+    token = str(AccessToken.for_user(user))
+    server = start_server(tmp_path)
+    url = f"{server.http}/api/v1/tasks/"
+    try:
+        for n in range(3):  # the first requests open the pools' connections
+            assert request("POST", url, {"title": f"warm {n}"}, token=token)[0] == 201
+        before = connections_received()
+        statuses = [request("POST", url, {"title": f"t {n}"}, token=token)[0] for n in range(20)]
+        opened = connections_received() - before - 1  # minus this test's own, for `before`
+    finally:
+        server.stop()
+
+    assert statuses == [201] * 20
+    assert opened <= 2, f"{opened} Redis connections opened for 20 writes"
