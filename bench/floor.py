@@ -64,7 +64,7 @@ async def pool() -> AsyncConnectionPool:
     global _pool
     async with _pool_lock:
         if _pool is None:
-            size = int(os.environ.get("HTTP_THREADS") or 8)  # Tasklane's concurrent requests
+            size = int(os.environ.get("HTTP_THREADS") or 4)  # Tasklane's concurrent requests
             _pool = AsyncConnectionPool(
                 os.environ["DATABASE_URL"], min_size=size, max_size=size, open=False
             )

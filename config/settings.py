@@ -483,8 +483,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- Server ---------------------------------------------------------------------------------
 # Threads per server process that run HTTP requests (config/asgi.py); keep DB_POOL_MAX_SIZE
-# at least this large.
-HTTP_THREADS = env_int("HTTP_THREADS", 8)
+# at least this large. One process runs Python on one core at a time: beyond a few threads,
+# requests only take turns at the GIL, and the slowest wait longest (bench/README.md, 4 vs 8:
+# the same throughput, p99 about a fifth lower).
+HTTP_THREADS = env_int("HTTP_THREADS", 4)
 
 # --- WebSocket ------------------------------------------------------------------------------
 WS_MAX_MESSAGE_BYTES = env_int("WS_MAX_MESSAGE_BYTES", 4096)

@@ -163,3 +163,12 @@ def test_other_malformed_variables_are_refused_naming_the_variable(variable, val
     result = refused(**SAFE_PRODUCTION | {variable: value})
 
     assert_refused(result, variable)
+
+
+def test_a_server_process_runs_http_on_four_threads_by_default():
+    """Measured on two cores: 8 threads served no more than 4, with a longer tail
+    (bench/README.md, processes and threads)."""
+    result = start(IMPORT.replace("settings.DEBUG", "settings.HTTP_THREADS"), **SAFE_PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "4"
