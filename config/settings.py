@@ -179,6 +179,8 @@ CSRF_TRUSTED_ORIGINS = CORS_ALLOWED_ORIGINS
 
 INSTALLED_APPS = [
     "accounts.apps.AdminConfig",  # django.contrib.admin, its login throttled like the API's
+    # Before django.contrib.auth, so that its `changepassword` ends the user's sessions too.
+    "accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -195,7 +197,6 @@ INSTALLED_APPS = [
     "drf_standardized_errors",
     "django_structlog",
     "core",
-    "accounts",
     "projects",
     "tasks",
     "webhooks",
