@@ -99,7 +99,12 @@ def _send_now(messages: list[tuple[str, dict]]) -> None:
     try:
         if loop is not None and loop.is_running() and threading.get_ident() != _loop_thread:
             # Waited for, so one write's events keep their order, and errors are logged here.
-            asyncio.run_coroutine_threadsafe(send_all(), loop).result(timeout=SEND_TIMEOUT)
+            future = asyncio.run_coroutine_threadsafe(send_all(), loop)
+            try:
+                future.result(timeout=SEND_TIMEOUT)
+            except TimeoutError:
+                future.cancel()  # not sent late, after the log said it was not sent
+                raise
         else:
             async_to_sync(send_all)()
     except Exception:  # the write has committed; a broker outage must not turn it into a 500

@@ -4,6 +4,7 @@ new loop per event: no new thread, loop or Redis connection for each write."""
 import asyncio
 import logging
 import threading
+import time
 
 import pytest
 from rest_framework_simplejwt.tokens import AccessToken
@@ -15,13 +16,15 @@ from tests.server import request, require_services, start_server
 
 
 class RecordingLayer:
-    def __init__(self, fail=False):
+    def __init__(self, fail=False, delay=0.0):
         self.sent = []
         self.fail = fail
+        self.delay = delay
 
     async def group_send(self, group, message):
         if self.fail:
             raise ConnectionError("the broker is gone")
+        await asyncio.sleep(self.delay)
         self.sent.append((group, message, asyncio.get_running_loop(), threading.get_ident()))
 
 
@@ -68,6 +71,21 @@ def test_a_failed_send_on_the_serving_loop_is_logged_not_raised(serving_loop, mo
         realtime._send_now([("project.1", {"type": "event.forward", "route": {"type": "x"}})])
 
     assert "Could not publish" in caplog.text
+
+
+def test_a_send_that_outlasts_the_timeout_is_logged_and_never_sent_late(
+    serving_loop, monkeypatch, caplog
+):
+    layer = RecordingLayer(delay=0.5)
+    monkeypatch.setattr(realtime, "get_channel_layer", lambda: layer)
+    monkeypatch.setattr(realtime, "SEND_TIMEOUT", 0.1)
+
+    with caplog.at_level(logging.ERROR, logger="tasklane.events"):
+        realtime._send_now([("project.1", {"type": "event.forward", "route": {"type": "x"}})])
+    time.sleep(0.7)
+
+    assert "Could not publish" in caplog.text
+    assert layer.sent == []
 
 
 def test_without_a_running_serving_loop_events_still_go_out(monkeypatch):
