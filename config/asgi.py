@@ -16,10 +16,10 @@ from a2wsgi import WSGIMiddleware
 from channels.routing import ProtocolTypeRouter, URLRouter
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 wsgi_application = get_wsgi_application()
 
+from core.client_address import ClientAddressMiddleware  # noqa: E402
 from core.realtime import serving_loop  # noqa: E402
 from core.request_body import RequestBodyGuard  # noqa: E402
 from core.websocket import OriginValidator  # noqa: E402
@@ -39,7 +39,7 @@ application = ProtocolTypeRouter(
 if settings.FORWARDED_ALLOW_IPS:
     # The client address and scheme from X-Forwarded-For/-Proto, believed only from these
     # proxies (the server runs with --no-proxy-headers: this is the one place that decides).
-    application = ProxyHeadersMiddleware(application, trusted_hosts=settings.FORWARDED_ALLOW_IPS)
+    application = ClientAddressMiddleware(application, trusted=settings.FORWARDED_ALLOW_IPS)
 # Events from the views are sent on the server's event loop (core/realtime.py says why).
 application = serving_loop(application)
 
