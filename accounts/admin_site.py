@@ -1,9 +1,9 @@
 """The Django admin's site, with its login throttled like the API's.
 
 Without it, `/admin/login/` lets anyone guess a superuser's password as fast as the server
-hashes them. The same `THROTTLE_LOGIN` rate applies per client address and per account (the
-per-account bucket is shared with `POST /api/v1/auth/login/`), and a throttled attempt is
-refused before the password is checked.
+hashes them. Failed attempts count exactly as at `POST /api/v1/auth/login/`, in the same
+counters (accounts/throttles.py), and a throttled attempt is refused before the password is
+checked.
 """
 
 import math
@@ -11,17 +11,17 @@ import math
 from django.contrib import admin
 from django.http import HttpResponse
 
-from accounts.throttles import AdminLoginAccountThrottle, AdminLoginAddressThrottle
+from accounts.throttles import AdminLoginAccountThrottle, FailedLoginAddressThrottle
 
 
 class AdminSite(admin.AdminSite):
-    login_throttle_classes = [AdminLoginAddressThrottle, AdminLoginAccountThrottle]
+    login_throttle_classes = [FailedLoginAddressThrottle, AdminLoginAccountThrottle]
 
     def login(self, request, extra_context=None):
         if request.method == "POST":
             for throttle_class in self.login_throttle_classes:
                 throttle = throttle_class()
-                if not throttle.allow_request(request, self):  # later ones write nothing
+                if not throttle.allow_request(request, self):
                     return self.login_throttled(throttle.wait())
         return super().login(request, extra_context)
 

@@ -1,18 +1,35 @@
-"""Per-account throttles for everything that checks a password.
+"""Throttles for everything that checks a password, at the THROTTLE_LOGIN rate.
 
-Their cache keys hold a hash of the identity, never the identity itself: the email comes
-from an anonymous request body, and a key built from it would let anyone write arbitrarily
-long key names into Redis.
+Logging in (the API's `login/` and the admin's `/admin/login/` alike) counts failed attempts,
+never successful ones, three ways:
+
+- per client address (`FailedLoginAddressThrottle`): one address guessing at many accounts, or at
+  one, is refused whatever the email;
+- per account and address: whether this address has failed for this account lately;
+- per account (`LoginAccountThrottle`): once an account has had THROTTLE_LOGIN failures
+  within the window, from anywhere, every address that has failed for it in that window is
+  refused. An address that has not, the owner's most likely, still gets its answer: failures
+  from elsewhere can never lock the owner out, while guessing one account from many
+  addresses costs each address all but one guess per window.
+
+`authenticate()` reports a failed attempt through Django's `user_login_failed` signal, with
+the request; `count_failed_login` records it, for both doors. A refused attempt checks no
+password, so it records nothing more.
+
+Cache keys hold a hash of the identity, never the identity itself: the email comes from an
+anonymous request body, and a key built from it would let anyone write arbitrarily long key
+names into Redis.
 """
 
 import hashlib
 import logging
 
+from django.contrib.auth.signals import user_login_failed
+from django.dispatch import receiver
 from redis.exceptions import RedisError
-from rest_framework import throttling
 
 from accounts.models import normalize_email
-from core.throttling import AddressRateThrottle, LiveRateMixin
+from core.throttling import FailureRateThrottle
 
 logger = logging.getLogger("tasklane.throttling")
 
@@ -32,8 +49,18 @@ def account_ident(email) -> str | None:
     return hashlib.sha256(email.encode()).hexdigest()
 
 
-class LoginAccountThrottle(AddressRateThrottle):
-    """`THROTTLE_LOGIN` per account at `login/`: password guessing spread over many addresses."""
+class FailedLoginAddressThrottle(FailureRateThrottle):
+    """`THROTTLE_LOGIN` failed logins per client address, at either door."""
+
+    scope = "login"
+
+    def get_cache_key(self, request, view=None):
+        return self.cache_format % {"scope": "login-failed", "ident": self.get_ident(request)}
+
+
+class LoginAccountThrottle(FailureRateThrottle):
+    """`THROTTLE_LOGIN` failed logins per account, binding only on addresses that have failed
+    for the account (see the module's docstring)."""
 
     scope = "login"
 
@@ -41,55 +68,75 @@ class LoginAccountThrottle(AddressRateThrottle):
         data = request.data if isinstance(request.data, dict) else {}
         return data.get("email")
 
-    def get_cache_key(self, request, view):
-        ident = account_ident(self.get_email(request))
+    def get_cache_key(self, request, view=None):
+        return self.account_key(account_ident(self.get_email(request)))
+
+    def account_key(self, ident: str | None) -> str | None:
         if ident is None:
             return None
-        # One bucket per account whatever the door (the API's login or the admin's).
         return self.cache_format % {"scope": "login-account", "ident": ident}
 
+    def address_key(self, ident: str | None, request) -> str | None:
+        """The key of this account's failures from this address (a hash of both)."""
+        if ident is None:
+            return None
+        both = hashlib.sha256(f"{ident} {self.get_ident(request)}".encode()).hexdigest()
+        return self.cache_format % {"scope": "login-address-account", "ident": both}
 
-class AdminLoginAddressThrottle(AddressRateThrottle):
-    """`THROTTLE_LOGIN` per client address at `/admin/login/`."""
+    def allow_request(self, request, view):
+        self.address_history = []
+        if super().allow_request(request, view):  # the account is under its limit
+            return True
+        key = self.address_key(account_ident(self.get_email(request)), request)
+        try:
+            history = self.cache.get(key, [])
+        except (RedisError, OSError):  # fail open, like every throttle
+            logger.warning("Throttle login-account skipped: the cache is unavailable")
+            return True
+        self.address_history = [moment for moment in history if moment > self.now - self.duration]
+        return not self.address_history
 
-    scope = "login"
+    def wait(self):
+        """Until the account is under its limit, or this address's failures for it have left
+        the window, whichever comes first."""
+        account_wait = super().wait()
+        if not self.address_history:
+            return account_wait
+        address_wait = self.duration - (self.now - self.address_history[0])
+        return min(address_wait, account_wait if account_wait is not None else address_wait)
+
+    def record_account_failure(self, request, email) -> None:
+        ident = account_ident(email)
+        self.record(self.account_key(ident))
+        self.record(self.address_key(ident, request))
 
 
 class AdminLoginAccountThrottle(LoginAccountThrottle):
-    """`THROTTLE_LOGIN` per account at `/admin/login/`, shared with the API's login."""
+    """The same per-account rule at `/admin/login/`, sharing the API login's counts."""
 
     def get_email(self, request):
         return request.POST.get("username")  # Django's AuthenticationForm field
 
 
-class PasswordGuessThrottle(LiveRateMixin, throttling.SimpleRateThrottle):
-    """`THROTTLE_LOGIN` per account for wrong `current_password` at `password/`.
+@receiver(user_login_failed)
+def count_failed_login(sender, credentials, request=None, **kwargs):
+    """`authenticate()` found no active user with that email and password (the password in
+    `credentials` is already masked)."""
+    if request is None:  # a management command or a script: no client address
+        return
+    FailedLoginAddressThrottle().record_failure(request)
+    LoginAccountThrottle().record_account_failure(
+        request, credentials.get("email") or credentials.get("username")
+    )
 
-    Only wrong guesses count: the check reads the history without adding to it, and the view
-    calls `record_wrong_guess` when the current password was not correct.
-    """
+
+class PasswordGuessThrottle(FailureRateThrottle):
+    """`THROTTLE_LOGIN` wrong `current_password` per account at `password/` (the caller is the
+    authenticated user, so per account is per owner). The view records each wrong guess."""
 
     scope = "login"
 
-    def get_cache_key(self, request, view):
+    def get_cache_key(self, request, view=None):
         if not request.user or not request.user.is_authenticated:
             return None
         return self.cache_format % {"scope": "password-account", "ident": request.user.pk}
-
-    def throttle_success(self):
-        return True
-
-    def record_wrong_guess(self, request, view) -> None:
-        self.key = self.get_cache_key(request, view)
-        if self.rate is None or self.key is None:
-            return
-        self.now = self.timer()
-        try:
-            self.history = [
-                moment
-                for moment in self.cache.get(self.key, [])
-                if moment > self.now - self.duration
-            ]
-            super().throttle_success()
-        except (RedisError, OSError):  # fail open, like every throttle (config/throttling)
-            logger.warning("Wrong password guess not recorded: the cache is unavailable")

@@ -23,7 +23,11 @@ from accounts.serializers import (
     TokenPairSerializer,
     UserSerializer,
 )
-from accounts.throttles import LoginAccountThrottle, PasswordGuessThrottle
+from accounts.throttles import (
+    FailedLoginAddressThrottle,
+    LoginAccountThrottle,
+    PasswordGuessThrottle,
+)
 from core.authentication import PublicEndpointAuthentication
 from core.schema import client_error
 from core.throttling import (
@@ -50,8 +54,9 @@ INVALID_TOKEN = client_error(
 
 
 LOGIN_THROTTLED = client_error(
-    "Too many attempts from this client address or for this account (`THROTTLE_LOGIN`); "
-    "`Retry-After` says when to try again. The password is not checked."
+    "Too many failed attempts from this client address, or for this account from this "
+    "address (`THROTTLE_LOGIN`); `Retry-After` says when to try again. The password is not "
+    "checked."
 )
 
 
@@ -101,7 +106,7 @@ class RegisterView(PublicAuthView):
 
 
 class LoginView(PublicAuthView):
-    throttle_classes = [LoginAddressThrottle, LoginAccountThrottle]
+    throttle_classes = [FailedLoginAddressThrottle, LoginAccountThrottle]
 
     def check_throttles(self, request):
         """Validate the body before any throttle runs: the account throttle keys on the email,
@@ -258,7 +263,7 @@ class PasswordChangeView(FirstRefusalThrottlesMixin, APIView):
         serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
         if not serializer.is_valid():
             if serializer.current_password_was_wrong():
-                PasswordGuessThrottle().record_wrong_guess(request, self)
+                PasswordGuessThrottle().record_failure(request, self)
             raise exceptions.ValidationError(serializer.errors)
         services.user_change_password(
             user=request.user, new_password=serializer.validated_data["new_password"]

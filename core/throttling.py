@@ -53,6 +53,32 @@ class LoginAddressThrottle(AddressRateThrottle):
     scope = "login"
 
 
+class FailureRateThrottle(LiveRateMixin, throttling.SimpleRateThrottle):
+    """Counts failures, not requests: asking it records nothing; `record_failure` does, once
+    the caller knows the attempt failed (a wrong password, say)."""
+
+    def throttle_success(self):
+        return True
+
+    def record_failure(self, request, view=None) -> None:
+        self.record(self.get_cache_key(request, view))
+
+    def record(self, key: str | None) -> None:
+        """Add now to the history under `key`, keeping at most the newest `num_requests`
+        moments of the window (enough to refuse; never more, whatever the traffic)."""
+        if self.rate is None or key is None:
+            return
+        now = self.timer()
+        try:
+            history = [moment for moment in self.cache.get(key, []) if moment > now - self.duration]
+            history.insert(0, now)
+            self.cache.set(key, history[: self.num_requests], self.duration)
+        except (RedisError, OSError):  # fail open, like every throttle here
+            logger.warning(
+                "Failure not counted for throttle %s: the cache is unavailable", self.scope
+            )
+
+
 class RegisterAddressThrottle(AddressRateThrottle):
     scope = "register"
 

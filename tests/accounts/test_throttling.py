@@ -125,33 +125,71 @@ def test_login_throttles_read_a_malformed_body_without_a_500(rates, body, conten
     assert_error(response, status, attr=...)
 
 
-def test_login_is_throttled_per_account_across_addresses(rates):
+def test_login_counts_failures_only(rates):
+    rates(login="2/min")
+    user = UserFactory(email=unique_email())
+    client = client_at()
+
+    logins = [
+        client.post(LOGIN, {"email": user.email, "password": DEFAULT_PASSWORD}) for _ in range(4)
+    ]
+
+    assert [response.status_code for response in logins] == [200] * 4
+    assert [bad_login(client).status_code for _ in range(2)] == [401, 401]
+    assert_throttled(bad_login(client))
+
+
+def spray(email: str, times: int) -> list[int]:
+    """Wrong passwords for one account, each from a new address."""
+    return [bad_login(client_at(), email).status_code for _ in range(times)]
+
+
+def test_failures_from_elsewhere_never_stop_the_owner(rates):
+    """Issue 20, point 3: anyone could keep a known account locked out."""
+    rates(login="3/min")
+    owner = UserFactory(email=unique_email())
+
+    assert spray(owner.email, 10) == [401] * 10
+    response = client_at().post(LOGIN, {"email": owner.email, "password": DEFAULT_PASSWORD})
+
+    assert response.status_code == 200
+
+
+def test_an_address_that_failed_for_an_account_over_its_limit_is_refused(rates):
     rates(login="3/min")
     email = unique_email()
+    first = client_at()
+    assert bad_login(first, email).status_code == 401
+    assert spray(email, 2) == [401, 401]  # the account has 3 failures now
 
-    answers = [bad_login(client_at(), email).status_code for _ in range(3)]
-    throttled = bad_login(client_at(), email)
-
-    assert answers == [401, 401, 401]
-    assert_throttled(throttled)
+    assert_throttled(bad_login(first, email))
+    # A new address gets one answer, then is refused like the others.
+    fresh = client_at()
+    assert bad_login(fresh, email).status_code == 401
+    assert_throttled(bad_login(fresh, email))
+    # The address's other accounts are not affected.
+    assert bad_login(fresh).status_code == 401
 
 
 def test_login_account_throttle_matches_the_email_case_insensitively(rates):
     rates(login="3/min")
     email = unique_email()
+    client = client_at()
 
-    for variant in (email, email.upper(), f"  {email.title()} "):
+    assert bad_login(client, email).status_code == 401
+    for variant in (email.upper(), f"  {email.title()} "):
         assert bad_login(client_at(), variant).status_code == 401
 
-    assert_throttled(bad_login(client_at(), email))
+    assert_throttled(bad_login(client, email.upper()))
 
 
 def test_login_account_throttle_does_not_lock_out_other_accounts(rates):
     rates(login="2/min")
     email = unique_email()
+    client = client_at()
+    bad_login(client, email)
     bad_login(client_at(), email)
-    bad_login(client_at(), email)
-    assert_throttled(bad_login(client_at(), email))
+    assert_throttled(bad_login(client, email))
 
     user = UserFactory(email=unique_email())
     response = client_at().post(LOGIN, {"email": user.email, "password": DEFAULT_PASSWORD})
@@ -358,22 +396,31 @@ def test_admin_login_is_throttled_per_address(rates, superuser):
     assert admin_login(unique_address(), superuser.email, DEFAULT_PASSWORD).status_code == 302
 
 
-def test_admin_login_is_throttled_per_account_across_addresses(rates, superuser):
+def test_admin_login_is_throttled_per_account_for_addresses_that_failed(rates, superuser):
     rates(login="3/min")
+    address = unique_address()
 
-    answers = [admin_login(unique_address(), superuser.email).status_code for _ in range(3)]
-    throttled = admin_login(unique_address(), superuser.email.upper(), DEFAULT_PASSWORD)
+    answers = [admin_login(address, superuser.email).status_code]
+    answers += [admin_login(unique_address(), superuser.email).status_code for _ in range(5)]
+    throttled = admin_login(address, superuser.email.upper(), DEFAULT_PASSWORD)
 
-    assert answers == [200, 200, 200]
+    assert answers == [200] * 6  # the form again, with its error
     assert_admin_throttled(throttled)
+    # The owner, from an address that has not failed, is let in.
+    assert admin_login(unique_address(), superuser.email, DEFAULT_PASSWORD).status_code == 302
 
 
-def test_admin_and_api_logins_share_the_per_account_budget(rates, superuser):
+def test_admin_and_api_logins_share_the_counts(rates, superuser):
     rates(login="3/min")
-    for _ in range(3):
+    address = unique_address()
+    assert bad_login(client_at(address), superuser.email).status_code == 401
+    for _ in range(2):
         assert bad_login(client_at(), superuser.email).status_code == 401
 
-    assert_admin_throttled(admin_login(unique_address(), superuser.email, DEFAULT_PASSWORD))
+    assert_admin_throttled(admin_login(address, superuser.email, DEFAULT_PASSWORD))
+    assert admin_login(unique_address(), superuser.email, DEFAULT_PASSWORD).status_code == 302
+    # One count per address, whichever door: 1 API failure + 2 admin ones, then refused.
+    assert [admin_login(address, unique_email()).status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_a_throttled_admin_login_never_checks_the_password(rates, superuser):
