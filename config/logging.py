@@ -2,8 +2,8 @@
 
 Tasklane's own lines and the per-request line (core/request_log.py) come from structlog;
 Django's, uvicorn's and other libraries' standard `logging` records are rendered by the same
-formatter, so stdout carries one format. No credential reaches a line: `token=` values are
-redacted from messages, fields and tracebacks.
+formatter, so stdout carries one format. No credential reaches a line: core/redaction.py
+removes tokens from messages, fields and tracebacks, whatever their parameter is called.
 """
 
 import logging
@@ -23,7 +23,7 @@ FOREIGN_PRE_CHAIN = [
 
 
 class RedactTokensFilter(logging.Filter):
-    """Redact `token=...` query values (WebSocket URLs) from every log record.
+    """Redact credentials (core/redaction.py) from every log record.
 
     uvicorn's access log prints the full path with its query string; the WebSocket access
     token travels there, and a log line is no place for a credential.

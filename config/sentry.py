@@ -4,7 +4,8 @@ module only then).
 Unhandled exceptions reach Sentry through its Django integration (Django's and DRF's
 `got_request_exception`), tagged with the request id of the request's log line. Nothing personal or
 secret is sent: no user details, cookies or Authorization header (send_default_pii off), no
-request bodies (passwords, tokens), no local variables, and `token=` query values redacted.
+request bodies (passwords, tokens), no local variables, and credentials redacted
+(core/redaction.py).
 """
 
 import sentry_sdk

@@ -6,7 +6,7 @@ the library's signals:
 
 - `request_id`: the client's `X-Request-ID` when it is sane (a platform router or a proxy
   usually sets one), otherwise a new UUID; returned on every response as `X-Request-ID`.
-- `method`, `path` (with its query string, any `token=` value redacted), `status`,
+- `method`, `path` (with its query string, credentials redacted), `status`,
   `duration_ms`, `ip` (REMOTE_ADDR, which core/client_address.py has already set from
   X-Forwarded-For for trusted proxies only) and `user_id`. The library reads `request.user`
   after the view ran, so it is the user DRF authenticated (whatever the credential), not the

@@ -117,3 +117,54 @@ def test_configured_handlers_redact_tokens(logger_name):
     output = stream.getvalue()
     assert "token=[redacted]" in output
     assert "s.e.cret" not in output
+
+
+# --- A credential under any name (issue 20, point 11) -----------------------------------------
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjo0Mn0.c2lnbmF0dXJlLXBhcnQ"
+PAT = "tl_pat_0123456789abcdefghijABCDEFGHIJklmnop"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/ws/v1/events/?access_token={JWT}",
+        f"/ws/v1/events/?%74oken={JWT}",
+        "/ws/v1/events/?%74oken=not-a-jwt-but-named-token",
+        f"/ws/v1/events/?x=1;token={JWT}",
+        "/ws/v1/events/?x=1;token=not-a-jwt-but-named-token",
+        f"/api/v1/tasks/?refresh={JWT}&page=2",
+        f"/api/v1/tasks/?anything={PAT}",
+        "/api/v1/tasks/?q=%65yJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjo0Mn0.c2lnbmF0dXJlLXBhcnQ",
+        f"/api/v1/tasks/?q=Bearer+{JWT}",
+    ],
+)
+def test_a_credential_is_redacted_whatever_its_parameter_is_called(path):
+    message = filtered_message(access_record(path))
+
+    assert "[redacted]" in message
+    for secret in ("eyJ1c2VyX2lkIjo0Mn0", "c2lnbmF0dXJlLXBhcnQ", "0123456789abcdef", "not-a-jwt"):
+        assert secret not in message
+
+
+def test_other_parameters_survive_next_to_a_redacted_one():
+    message = filtered_message(access_record(f"/api/v1/tasks/?page=2&access_token={JWT}&q=a.b.c"))
+
+    assert "/api/v1/tasks/?page=2&access_token=[redacted]&q=a.b.c" in message
+
+
+def test_a_credential_outside_a_query_string_is_redacted_too():
+    record = logging.LogRecord(
+        "tasklane", logging.ERROR, __file__, 1, "kwargs={'key': %r, 'auth': %r}", (JWT, PAT), None
+    )
+
+    assert filtered_message(record) == "kwargs={'key': '[redacted]', 'auth': '[redacted]'}"
+
+
+def test_dotted_names_in_tracebacks_are_left_alone():
+    text = 'File "rest_framework/authentication.py", in rest_framework.authentication.JWTAuth'
+
+    assert (
+        filtered_message(logging.LogRecord("tasklane", logging.ERROR, __file__, 1, text, (), None))
+        == text
+    )
