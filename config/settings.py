@@ -209,7 +209,8 @@ MIDDLEWARE = [
     "core.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
+    # django-cors-headers, with the WebSocket's origin rule (core/origins.py).
+    "core.middleware.CorsMiddleware",
     # After CORS and security, so their own answers (413, replays, 409/422) carry the headers.
     "core.middleware.BodySizeLimitMiddleware",
     "core.idempotency.IdempotencyMiddleware",

@@ -2,6 +2,7 @@
 
 import logging
 
+from corsheaders.middleware import CorsMiddleware as LibraryCorsMiddleware
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 
@@ -9,17 +10,24 @@ from core.errors import (
     database_unavailable,
     database_unavailable_response,
     error_response,
+    handler400,
+    handler403,
+    handler404,
     is_api_path,
 )
+from core.origins import origin_allowed
 from core.request_body import ERROR_META, TIMED_OUT, TOO_LARGE
 
 logger = logging.getLogger("tasklane.errors")
 
 METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The JSON answers Django's own error pages get under /api/, in DEBUG too.
+DJANGO_ERROR_HANDLERS = {400: handler400, 403: handler403, 404: handler404}
 
 
 class ApiErrorMiddleware:
-    """An unhandled exception under /api/ becomes the contract's JSON 500, in DEBUG too.
+    """An unhandled exception under /api/ becomes the contract's JSON 500, in DEBUG too, and
+    Django's own 400, 403 and 404 pages the contract's JSON ones.
 
     DRF's handler covers exceptions raised inside views; this covers middleware and anything
     else between the server and the view. The traceback is logged, never sent to the client.
@@ -30,13 +38,17 @@ class ApiErrorMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if (
-            response.status_code >= 500
-            and is_api_path(request.path)
-            and not response.get("Content-Type", "").startswith("application/json")
+        if not is_api_path(request.path) or response.get("Content-Type", "").startswith(
+            "application/json"
         ):
+            return response
+        if response.status_code >= 500:
             # An exception in an inner middleware, rendered by Django's technical 500 page.
             return error_response(response.status_code, "error", "Server Error (500)")
+        if response.status_code in DJANGO_ERROR_HANDLERS:
+            # A page Django rendered itself: in DEBUG its technical page (an unknown Host is a
+            # 400 that shows the settings) instead of the handler it uses with DEBUG off.
+            return DJANGO_ERROR_HANDLERS[response.status_code](request)
         return response
 
     def process_exception(self, request, exception):
@@ -98,3 +110,11 @@ class BodySizeLimitMiddleware:
         return error_response(
             413, "request_too_large", f"Request body is larger than {limit} bytes."
         )
+
+
+class CorsMiddleware(LibraryCorsMiddleware):
+    """django-cors-headers, with the allowed origins decided by the rule the WebSocket uses
+    (core/origins.py) instead of the library's own list matching."""
+
+    def origin_found_in_white_lists(self, origin, url) -> bool:
+        return origin_allowed(origin)

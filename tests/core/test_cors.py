@@ -54,3 +54,22 @@ def test_a_too_large_body_carries_cors_headers(auth_client, settings):
 
     assert response.status_code == 413
     assert response["Access-Control-Allow-Origin"] == ORIGIN
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("https://app.example.org:8443", True),  # ALLOWED_HOSTS' .example.org, any port
+        ("http://example.org", True),
+        ("ftp://app.example.org", False),
+        ("https://example.org.evil.net", False),
+    ],
+)
+def test_cors_follows_the_sockets_origin_rule(api_client, db, settings, origin, allowed):
+    settings.ALLOWED_HOSTS = ["testserver", ".example.org"]
+
+    response = api_client.options(
+        "/api/v1/tasks/", HTTP_ORIGIN=origin, HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET"
+    )
+
+    assert response.get("Access-Control-Allow-Origin") == (origin if allowed else None)

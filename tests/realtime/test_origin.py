@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.websocket import origin_allowed
+from core.origins import origin_allowed
 from tests.realtime.helpers import run_async, sockets
 
 
