@@ -20,6 +20,7 @@ from django.core.wsgi import get_wsgi_application
 wsgi_application = get_wsgi_application()
 
 from core.client_address import ClientAddressMiddleware  # noqa: E402
+from core.concurrency import ConcurrencyLimit  # noqa: E402
 from core.realtime import serving_loop  # noqa: E402
 from core.request_body import RequestBodyGuard  # noqa: E402
 from core.websocket import OriginValidator  # noqa: E402
@@ -27,11 +28,14 @@ from projects.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": RequestBodyGuard(
-            WSGIMiddleware(wsgi_application, workers=settings.HTTP_THREADS),
-            max_bytes=settings.MAX_BODY_BYTES,
-            idle_timeout=settings.REQUEST_BODY_TIMEOUT,
-            total_timeout=settings.REQUEST_BODY_TOTAL_TIMEOUT,
+        "http": ConcurrencyLimit(
+            RequestBodyGuard(
+                WSGIMiddleware(wsgi_application, workers=settings.HTTP_THREADS),
+                max_bytes=settings.MAX_BODY_BYTES,
+                idle_timeout=settings.REQUEST_BODY_TIMEOUT,
+                total_timeout=settings.REQUEST_BODY_TOTAL_TIMEOUT,
+            ),
+            limit=settings.HTTP_MAX_CONCURRENCY,
         ),
         "websocket": OriginValidator(URLRouter(websocket_urlpatterns)),
     }

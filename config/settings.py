@@ -489,6 +489,9 @@ SPECTACULAR_SETTINGS = {
 # requests only take turns at the GIL, and the slowest wait longest (bench/README.md, 4 vs 8:
 # the same throughput, p99 about a fifth lower).
 HTTP_THREADS = env_int("HTTP_THREADS", 4)
+# HTTP requests one server process holds at a time (bodies being read, waiting for a thread,
+# running); more are answered 503 with Retry-After at once (core/concurrency.py).
+HTTP_MAX_CONCURRENCY = env_int("HTTP_MAX_CONCURRENCY", 100)
 
 # --- WebSocket ------------------------------------------------------------------------------
 WS_MAX_MESSAGE_BYTES = env_int("WS_MAX_MESSAGE_BYTES", 4096)
@@ -505,6 +508,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 # A request body that stops arriving for this many seconds is answered 408 (config/request_body);
 # the whole body must arrive within REQUEST_BODY_TOTAL_TIMEOUT.
 REQUEST_BODY_TIMEOUT = env_int("REQUEST_BODY_TIMEOUT", 5)
+# A request head (request line and headers) must arrive within this many seconds of the
+# connection opening or of its first byte, or the connection is closed (config/server.py).
+REQUEST_HEADER_TIMEOUT = env_int("REQUEST_HEADER_TIMEOUT", 10)
 REQUEST_BODY_TOTAL_TIMEOUT = env_int("REQUEST_BODY_TOTAL_TIMEOUT", 60)
 
 # --- Internationalization -------------------------------------------------------------------

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import connection
 
 BASE_DIR = Path(settings.BASE_DIR)
+# The Procfile's web command after `--port` (tests/test_blueprints.py keeps them equal).
 UVICORN_ARGS = [
     "--ws",
     "websockets",
@@ -33,8 +34,10 @@ UVICORN_ARGS = [
     "off",
     "--timeout-graceful-shutdown",
     "5",
-    "--no-server-header",
+    "--http",
+    "config.server:HttpProtocol",
     "--no-proxy-headers",
+    "--no-server-header",
     "--no-access-log",
 ]
 

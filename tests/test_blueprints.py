@@ -19,6 +19,7 @@ from django.core.management import get_commands
 from django.urls import resolve
 
 from tests.core.test_settings import start
+from tests.server import UVICORN_ARGS
 from tests.test_readme import section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +53,8 @@ DEFAULT_IS_RIGHT = {
     "MAX_BODY_BYTES": "the contract's 1 MiB",
     "REQUEST_BODY_TIMEOUT": "a stalled body is a 408 after 5 s",
     "REQUEST_BODY_TOTAL_TIMEOUT": "a minute per upload",
+    "REQUEST_HEADER_TIMEOUT": "10 s for a request head, far above any real client's",
+    "HTTP_MAX_CONCURRENCY": "100 requests per process: bodies and queue bounded, no 503 in use",
     "SECURE_HSTS_SECONDS": "a year outside DEBUG",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": "on: hosts under the API's own name only",
     "SECURE_HSTS_PRELOAD": "the domain owner's decision, off",
@@ -343,3 +346,26 @@ def test_the_platforms_install_the_production_requirements_only():
     assert [line for line in requirements if line and not line.startswith("#")] == [
         "-r requirements/prod.txt"
     ]
+
+
+def server_flags(command: str) -> list[str]:
+    """What follows `--port <port>` in a uvicorn command line: the server's own settings."""
+    words = command.split()
+    assert words[:2] in (
+        ["uvicorn", "config.asgi:application"],
+        ["$(BIN)/uvicorn", "config.asgi:application"],
+    ), words
+    return words[words.index("--port") + 2 :]
+
+
+def test_make_run_and_the_test_servers_start_uvicorn_as_the_procfile_does():
+    """The server command line is written once, in the Procfile: `make run` and the test
+    servers (tests/server.py) pass the same flags (header limits, proxies, logs...)."""
+    web = server_flags(procfile()["web"])
+    makefile = (ROOT / "Makefile").read_text().replace("\\\n", " ")
+    run = re.search(r"\$\(BIN\)/uvicorn config\.asgi:application .*$", makefile, re.M)
+
+    assert "--http" in web and "--no-proxy-headers" in web
+    assert run is not None
+    assert server_flags(run[0].strip()) == web
+    assert web == UVICORN_ARGS
