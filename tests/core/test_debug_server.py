@@ -19,10 +19,11 @@ pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(scope="module")
-def debug_server(tmp_path_factory, django_db_blocker):
-    require_services()
-    # ALLOWED_HOSTS as a developer's .env leaves it: DEBUG's default.
-    server = start_server(tmp_path_factory.mktemp("debug"), DJANGO_DEBUG="1", ALLOWED_HOSTS="")
+def debug_server(tmp_path_factory, django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        require_services()
+        # ALLOWED_HOSTS as a developer's .env leaves it: DEBUG's default.
+        server = start_server(tmp_path_factory.mktemp("debug"), DJANGO_DEBUG="1", ALLOWED_HOSTS="")
     yield server
     server.stop()
 
