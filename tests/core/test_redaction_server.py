@@ -28,10 +28,10 @@ def get(server: Server, path: str) -> int:
         connection.close()
 
 
-async def open_socket(server: Server, query: str) -> None:
+async def open_socket(server: Server, query: str, origin: str | None = None) -> None:
     try:
         async with connect(
-            f"ws://127.0.0.1:{server.port}/ws/v1/events/?{query}", open_timeout=5
+            f"ws://127.0.0.1:{server.port}/ws/v1/events/?{query}", origin=origin, open_timeout=5
         ) as ws:
             await asyncio.wait_for(ws.recv(), 5)
     except (ConnectionClosed, InvalidStatus, TimeoutError):
@@ -78,13 +78,16 @@ def test_a_token_under_any_name_never_reaches_the_log(tmp_path):
         for query in queries:
             assert get(server, f"/api/v1/auth/me/?{query}") == 401
             asyncio.run(open_socket(server, query))
+            # A refused handshake (a foreign origin) is logged by uvicorn too, with its 403.
+            asyncio.run(open_socket(server, query, origin="https://evil.example"))
         logs = server.logs() + server.stderr_path.read_text(errors="replace")
     finally:
         server.stop()
 
     assert "WebSocket /ws/v1/events/?" in logs  # uvicorn's handshake lines are there...
+    assert "403" in logs
     for secret in (access, refresh):
         payload, signature = secret.split(".")[1:]
         assert payload not in logs and signature not in logs  # ... without the tokens
     assert personal not in logs and personal[len("tl_pat_") :] not in logs
-    assert logs.count("[redacted]") >= 2 * len(queries)
+    assert logs.count("[redacted]") >= 3 * len(queries)
