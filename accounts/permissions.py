@@ -10,7 +10,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from accounts.models import Scope, normalize_email
-from accounts.personal_tokens import allows_scope, personal_token_of
+from accounts.personal_tokens import allows_scope, personal_token_of, project_limit
 from core.views import request_body
 
 
@@ -37,6 +37,16 @@ class NotWithPersonalToken(BasePermission):
 
     def has_permission(self, request, view):
         return personal_token_of(request.user) is None
+
+
+class NotProjectLimited(BasePermission):
+    """A token limited to some projects sees only those: a project it created would be one it
+    cannot see, so it may not create one (403, nothing created)."""
+
+    message = "A personal access token limited to some projects cannot create a project."
+
+    def has_permission(self, request, view):
+        return project_limit(request.user) is None
 
 
 class EmailUnchangedWithPersonalToken(BasePermission):
