@@ -13,7 +13,10 @@ from projects.services import project_inbox_for
 from tasks.dates import DateField
 from tasks.models import Status, Task
 from tasks.render import task_to_dict
-from tasks.services import NOT_A_MEMBER  # one message for the form and the locked write
+from tasks.services import (  # one message each for the form and the locked write
+    NO_SUCH_PROJECT,
+    NOT_A_MEMBER,
+)
 
 
 def whole_number_id() -> serializers.IntegerField:
@@ -21,7 +24,6 @@ def whole_number_id() -> serializers.IntegerField:
     return serializers.IntegerField()
 
 
-NO_SUCH_PROJECT = "You have no project with this id."
 INBOX_OUT_OF_REACH = (
     "This personal access token is limited to projects other than your Inbox: give project_id."
 )

@@ -60,6 +60,24 @@ def assignee_is_member(*, project_id: int, user_id: int | None) -> bool:
     )
 
 
+NO_SUCH_PROJECT = "You have no project with this id."
+
+
+def _lock_project(project_id: int) -> None:
+    """Hold the row of the project a task is written into until commit (FOR NO KEY UPDATE,
+    which a project's deletion waits for): a concurrent deletion then either went first (the
+    write is refused as validation refuses a project that does not exist) or waits and deletes
+    the task with its project; never a task pointing at a deleted project (a 500 at commit)."""
+    locked = (
+        Project.objects.select_for_update(no_key=True)
+        .filter(pk=project_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if locked is None:
+        raise ValidationError({"project_id": [ErrorDetail(NO_SUCH_PROJECT, code="does_not_exist")]})
+
+
 def _lock_task(pk: int) -> Task:
     try:
         return Task.objects.select_for_update().get(pk=pk)
@@ -91,6 +109,7 @@ def _field_values(task: Task) -> dict:
 @transaction.atomic
 def task_create(*, actor: User, data: dict) -> Task:
     task = Task(created_by=actor, **data)
+    _lock_project(task.project_id)
     _ensure_assignee_stays_member(task)
     _sync_completed_at(task, previous_status=None)
     task.save()
@@ -173,6 +192,7 @@ def task_move(*, task: Task, actor: User, data: dict, if_match: str | None = Non
     Both projects' feeds record the move (the task's own feed lists it once); the source
     project's sockets see the task go and the target's see it arrive, nothing else.
     """
+    _lock_project(data["project"].pk)  # the target, before the task: projects, then tasks
     locked = _lock_checked(task, if_match)
     from_project_id = locked.project_id
     changes = _change(locked, data)

@@ -217,7 +217,9 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
         return context
 
     def _render(self, task_id: int, status_code=status.HTTP_200_OK) -> Response:
-        task = selectors.tasks_for(self.request.user).get(pk=task_id)
+        task = selectors.tasks_for(self.request.user).filter(pk=task_id).first()
+        if task is None:  # written, then deleted with its project before it could be read back
+            raise Http404
         response = Response(self.get_serializer(task).data, status=status_code)
         response["ETag"] = services.task_etag(task)
         return response
