@@ -293,13 +293,15 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
         tag=TAG,
         summary="A task's activity",
         description=(
-            "Every change to the task, newest first, in every project it has been in (a move "
-            "is listed once). Members of the task's project only."
+            "Every change to the task, newest first, written in a project you belong to now "
+            "(a task moved in from a project you are not in does not show that project's "
+            "history); a move is listed once. Members of the task's project only."
         ),
     )
     @action(detail=True, methods=["get"])
     def activity(self, request, pk=None):
-        return feed_response(self, selectors.task_activity(self.get_object().pk))
+        task = self.get_object()
+        return feed_response(self, selectors.task_activity(request.user, task.pk))
 
 
 class CountedQuery:
