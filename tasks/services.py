@@ -16,6 +16,8 @@ from projects import activity
 from projects.models import Membership, Project, Verb
 from tasks import counts, events
 from tasks.models import Status, Task
+from tasks.render import task_etag
+from tasks.selectors import today_for
 
 # Model field -> the name clients know it by, in activity `changes` and event `changes`.
 TRACKED_FIELDS = {
@@ -28,16 +30,12 @@ TRACKED_FIELDS = {
 }
 
 
-def task_etag(task: Task) -> str:
-    """A strong validator that changes on every save of the task."""
-    return f'"{task.pk}-{task.updated_at.timestamp():.6f}"'
-
-
-def etag_matches(if_match: str | None, task: Task) -> bool:
+def etag_matches(if_match: str | None, task: Task, *, caller: User) -> bool:
+    """Whether `If-Match` names the task's current ETag as `caller` sees it (or is `*`)."""
     if if_match is None:
         return True
     candidates = [tag.strip() for tag in if_match.split(",")]
-    return "*" in candidates or task_etag(task) in candidates
+    return "*" in candidates or task_etag(task, today=today_for(caller)) in candidates
 
 
 def _sync_completed_at(task: Task, previous_status: str | None) -> None:
@@ -79,8 +77,13 @@ def _lock_project(project_id: int) -> None:
 
 
 def _lock_task(pk: int) -> Task:
+    """The task's row, locked, with the users its representation (and so its ETag) shows."""
     try:
-        return Task.objects.select_for_update().get(pk=pk)
+        return (
+            Task.objects.select_for_update(of=("self",))
+            .select_related("assignee", "created_by")
+            .get(pk=pk)
+        )
     except Task.DoesNotExist:  # deleted since the view looked it up
         raise Http404 from None
 
@@ -165,10 +168,11 @@ def _record_updated(task: Task, *, actor: User, changes: dict, project_id: int, 
     )
 
 
-def _lock_checked(task: Task, if_match: str | None) -> Task:
-    """The task's row, locked, after checking If-Match against that same row."""
+def _lock_checked(task: Task, if_match: str | None, actor: User) -> Task:
+    """The task's row, locked, after checking If-Match against that same row (as the actor
+    sees it, as the ETag they read was)."""
     locked = _lock_task(task.pk)
-    if not etag_matches(if_match, locked):
+    if not etag_matches(if_match, locked, caller=actor):
         raise PreconditionFailed()
     return locked
 
@@ -177,7 +181,7 @@ def _lock_checked(task: Task, if_match: str | None) -> Task:
 def task_update(*, task: Task, actor: User, data: dict, if_match: str | None = None) -> Task:
     """Change a task within its project; `project` in `data` is ignored (moving a task is
     `task_move`)."""
-    locked = _lock_checked(task, if_match)
+    locked = _lock_checked(task, if_match, actor)
     changes = _change(locked, {field: value for field, value in data.items() if field != "project"})
     if changes:
         _record_updated(locked, actor=actor, changes=changes, project_id=locked.project_id)
@@ -193,7 +197,7 @@ def task_move(*, task: Task, actor: User, data: dict, if_match: str | None = Non
     project's sockets see the task go and the target's see it arrive, nothing else.
     """
     _lock_project(data["project"].pk)  # the target, before the task: projects, then tasks
-    locked = _lock_checked(task, if_match)
+    locked = _lock_checked(task, if_match, actor)
     from_project_id = locked.project_id
     changes = _change(locked, data)
     if not changes:
@@ -210,7 +214,7 @@ def task_move(*, task: Task, actor: User, data: dict, if_match: str | None = Non
 
 @transaction.atomic
 def task_delete(*, task: Task, actor: User, if_match: str | None = None) -> None:
-    locked = _lock_checked(task, if_match)
+    locked = _lock_checked(task, if_match, actor)
     activity.record(
         project_id=locked.project_id,
         actor=actor,
