@@ -61,19 +61,25 @@ def assignee_is_member(*, project_id: int, user_id: int | None) -> bool:
 NO_SUCH_PROJECT = "You have no project with this id."
 
 
-def _lock_project(project_id: int) -> None:
-    """Hold the row of the project a task is written into until commit (FOR NO KEY UPDATE,
-    which a project's deletion waits for): a concurrent deletion then either went first (the
-    write is refused as validation refuses a project that does not exist) or waits and deletes
-    the task with its project; never a task pointing at a deleted project (a 500 at commit)."""
-    locked = (
+NO_SUCH_PROJECT_ERROR = {"project_id": [ErrorDetail(NO_SUCH_PROJECT, code="does_not_exist")]}
+
+
+def _lock_projects(project_ids: set[int]) -> set[int]:
+    """Hold the rows of the projects a task write touches until commit, in id order, before
+    any task row; returns the ids of those that exist.
+
+    FOR NO KEY UPDATE, which a project's deletion (FOR UPDATE) waits for: a concurrent
+    deletion then either went first (the write finds the project gone) or waits for the
+    write and deletes its task with the project. Without it the write's rows pointed at a
+    deleted project (a foreign-key violation at commit), or the write and the deletion each
+    waited for the other (a deadlock). Both were 500s.
+    """
+    return set(
         Project.objects.select_for_update(no_key=True)
-        .filter(pk=project_id)
+        .filter(pk__in=project_ids)
+        .order_by("pk")
         .values_list("pk", flat=True)
-        .first()
     )
-    if locked is None:
-        raise ValidationError({"project_id": [ErrorDetail(NO_SUCH_PROJECT, code="does_not_exist")]})
 
 
 def _lock_task(pk: int) -> Task:
@@ -112,7 +118,8 @@ def _field_values(task: Task) -> dict:
 @transaction.atomic
 def task_create(*, actor: User, data: dict) -> Task:
     task = Task(created_by=actor, **data)
-    _lock_project(task.project_id)
+    if not _lock_projects({task.project_id}):  # deleted since the request was validated
+        raise ValidationError(NO_SUCH_PROJECT_ERROR)
     _ensure_assignee_stays_member(task)
     _sync_completed_at(task, previous_status=None)
     task.save()
@@ -168,10 +175,22 @@ def _record_updated(task: Task, *, actor: User, changes: dict, project_id: int, 
     )
 
 
-def _lock_checked(task: Task, if_match: str | None, actor: User) -> Task:
-    """The task's row, locked, after checking If-Match against that same row (as the actor
-    sees it, as the ETag they read was)."""
+def _lock_checked(
+    task: Task, if_match: str | None, actor: User, *, target_project_id: int | None = None
+) -> Task:
+    """The task's row, locked after its project's (and a move's target's), after checking
+    If-Match against that same row (as the actor sees it, as the ETag they read was)."""
+    wanted = (
+        {task.project_id} if target_project_id is None else {task.project_id, target_project_id}
+    )
+    existing = _lock_projects(wanted)
+    if target_project_id is not None and target_project_id not in existing:
+        raise ValidationError(NO_SUCH_PROJECT_ERROR)  # deleted since the request was validated
+    if task.project_id not in existing:
+        raise Http404  # the task went with its project
     locked = _lock_task(task.pk)
+    if locked.project_id not in existing:  # moved meanwhile: hold its project too
+        _lock_projects({locked.project_id})
     if not etag_matches(if_match, locked, caller=actor):
         raise PreconditionFailed()
     return locked
@@ -196,8 +215,7 @@ def task_move(*, task: Task, actor: User, data: dict, if_match: str | None = Non
     Both projects' feeds record the move (the task's own feed lists it once); the source
     project's sockets see the task go and the target's see it arrive, nothing else.
     """
-    _lock_project(data["project"].pk)  # the target, before the task: projects, then tasks
-    locked = _lock_checked(task, if_match, actor)
+    locked = _lock_checked(task, if_match, actor, target_project_id=data["project"].pk)
     from_project_id = locked.project_id
     changes = _change(locked, data)
     if not changes:

@@ -290,3 +290,26 @@ def test_member_adds_racing_the_projects_deletion_are_404_never_500():
             if response.status_code == 404:
                 assert_error(response, 404)
         assert not Membership.objects.filter(project_id=project.id).exists()
+
+
+def test_task_updates_and_deletes_racing_their_projects_deletion_are_404_never_500():
+    """An update or delete of a task whose project is being deleted: done first (its answer
+    stands, the task then goes with the project) or finding the task gone (404)."""
+    for round_ in range(ROUNDS):
+        project, owner, admin = project_with_owner_and_member()
+        tasks = [TaskFactory(project=project, created_by=admin.user) for _ in range(6)]
+        writes = [
+            call(admin, "patch", task_url(task.id), {"title": f"Changed {i}"})
+            if i % 2
+            else call(admin, "delete", task_url(task.id))
+            for i, task in enumerate(tasks)
+        ]
+
+        responses = run_together(
+            [call(owner, "delete", f"/api/v1/projects/{project.id}/"), *writes]
+        )
+
+        assert responses[0].status_code == 204, (round_, responses[0].content)
+        for response in responses[1:]:
+            assert response.status_code in (200, 204, 404), (round_, response.content)
+        assert not Task.objects.filter(project_id=project.id).exists()
