@@ -4,7 +4,7 @@ Each write records its activity entry in the same transaction and publishes its 
 event after commit; both describe the change with the same field names.
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -68,18 +68,27 @@ def _lock_projects(project_ids: set[int]) -> set[int]:
     """Hold the rows of the projects a task write touches until commit, in id order, before
     any task row; returns the ids of those that exist.
 
-    FOR NO KEY UPDATE, which a project's deletion (FOR UPDATE) waits for: a concurrent
-    deletion then either went first (the write finds the project gone) or waits for the
-    write and deletes its task with the project. Without it the write's rows pointed at a
-    deleted project (a foreign-key violation at commit), or the write and the deletion each
-    waited for the other (a deadlock). Both were 500s.
+    FOR KEY SHARE, the lock PostgreSQL's own foreign-key check takes, taken up front: a
+    project's deletion (FOR UPDATE) waits for it, while other task writes in the project (and
+    its renames) do not. A concurrent deletion then either went first (the write finds the
+    project gone) or waits for the write and deletes its task with the project. Without it
+    the write's rows pointed at a deleted project (a foreign-key violation at commit), or the
+    write and the deletion each waited for the other (a deadlock): both were 500s. SQLite runs
+    one writing transaction at a time, so a plain read is enough there.
     """
-    return set(
-        Project.objects.select_for_update(no_key=True)
-        .filter(pk__in=project_ids)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    ids = sorted(project_ids)
+    if connection.vendor != "postgresql":
+        return set(Project.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_PROJECTS_SQL, [ids])
+        return {row[0] for row in cursor.fetchall()}
+
+
+_LOCK_PROJECTS_SQL = (
+    f"SELECT {Project._meta.pk.column} FROM {Project._meta.db_table} "  # noqa: S608 (names)
+    f"WHERE {Project._meta.pk.column} = ANY(%s) ORDER BY {Project._meta.pk.column} "
+    "FOR KEY SHARE"
+)
 
 
 def _lock_task(pk: int) -> Task:
