@@ -59,8 +59,6 @@ def assignee_is_member(*, project_id: int, user_id: int | None) -> bool:
 
 
 NO_SUCH_PROJECT = "You have no project with this id."
-
-
 NO_SUCH_PROJECT_ERROR = {"project_id": [ErrorDetail(NO_SUCH_PROJECT, code="does_not_exist")]}
 
 
