@@ -134,6 +134,7 @@ class PersonalAccessTokenScheme(OpenApiAuthenticationExtension):
             "description": (
                 "A personal access token from `POST /api/v1/auth/tokens/`, limited to its "
                 "scopes (`read`: safe methods, `write`: the others) and, if it names any, "
-                "its projects."
+                "its projects. A token without `read` gets only the `id` of what it wrote "
+                "in the body of a successful write."
             ),
         }

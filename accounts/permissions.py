@@ -10,7 +10,8 @@ from rest_framework.exceptions import ParseError
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from accounts.models import Scope, normalize_email
-from accounts.personal_tokens import allows_scope, personal_token_of
+from accounts.personal_tokens import allows_scope, personal_token_of, project_limit
+from core.renderers import withhold_representation
 from core.views import request_body
 
 
@@ -19,11 +20,15 @@ def scope_needed(method: str) -> Scope:
 
 
 class TokenScopeAllows(BasePermission):
-    """`read` for GET, HEAD and OPTIONS; `write` for every other method."""
+    """`read` for GET, HEAD and OPTIONS; `write` for every other method. A write allowed to a
+    token without `read` is answered without the resource (its `id` alone): the answer to a
+    write, even an empty `PATCH {}`, must not read what the token may not."""
 
     def has_permission(self, request, view):
         scope = scope_needed(request.method)
         if allows_scope(request.user, scope):
+            if scope == Scope.WRITE and not allows_scope(request.user, Scope.READ):
+                withhold_representation(request)
             return True
         self.message = f"This personal access token does not have the `{scope}` scope."
         return False
@@ -37,6 +42,16 @@ class NotWithPersonalToken(BasePermission):
 
     def has_permission(self, request, view):
         return personal_token_of(request.user) is None
+
+
+class NotProjectLimited(BasePermission):
+    """A token limited to some projects sees only those: a project it created would be one it
+    cannot see, so it may not create one (403, nothing created)."""
+
+    message = "A personal access token limited to some projects cannot create a project."
+
+    def has_permission(self, request, view):
+        return project_limit(request.user) is None
 
 
 class EmailUnchangedWithPersonalToken(BasePermission):

@@ -6,6 +6,8 @@ happens outside them (Django-level 400/403/404/500, middleware).
 
 import sys
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views import defaults
@@ -65,12 +67,82 @@ def database_unavailable_response() -> JsonResponse:
     return response
 
 
+# --- Django's request-size limits: a 400 (or 413) naming what is too large -------------------
+
+QUERY_STRING_ATTR = "query_string"
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = 413
+    default_code = "request_too_large"
+
+    def __init__(self):
+        super().__init__(f"Request body is larger than {settings.MAX_BODY_BYTES} bytes.")
+
+
+def query_string_fields(request) -> int:
+    query = request.META.get("QUERY_STRING", "")
+    return query.count("&") + 1 if query else 0
+
+
+def request_limit_error(exc: BaseException | None, request) -> exceptions.APIException | None:
+    """The client error for one of Django's request-size limits, or None for anything else.
+
+    Django raises these lazily, wherever `request.GET`, `request.POST` or `request.body` is
+    first read (inside a view, a parser or a middleware): mapped here, they are the same
+    answer at every layer instead of an unhandled 500.
+    """
+    if isinstance(exc, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        if query_string_fields(request) > limit:
+            return exceptions.ValidationError(
+                {
+                    QUERY_STRING_ATTR: exceptions.ErrorDetail(
+                        f"The query string has more than {limit} parameters.",
+                        "too_many_parameters",
+                    )
+                }
+            )
+        return exceptions.ValidationError(
+            exceptions.ErrorDetail(
+                f"The request body has more than {limit} fields.", "too_many_fields"
+            )
+        )
+    if isinstance(exc, TooManyFilesSent):
+        return exceptions.ValidationError(
+            exceptions.ErrorDetail(
+                f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files.",
+                "too_many_files",
+            )
+        )
+    if isinstance(exc, RequestDataTooBig):
+        # DATA_UPLOAD_MAX_MEMORY_SIZE is MAX_BODY_BYTES (config/settings.py): the contract's 413.
+        return RequestTooLarge()
+    return None
+
+
+def request_limit_response(exc: BaseException | None, request) -> JsonResponse | None:
+    """`request_limit_error` rendered outside DRF views (middleware, Django-level views)."""
+    error = request_limit_error(exc, request)
+    if error is None:
+        return None
+    if isinstance(error.detail, dict):
+        attr, detail = next(iter(error.detail.items()))
+    else:
+        attr, detail = None, error.detail[0]
+    return error_response(error.status_code, detail.code, str(detail), attr=attr)
+
+
 class ExceptionHandler(StandardExceptionHandler):
-    """drf-standardized-errors' handler, with database outages as 503s (not 500s)."""
+    """drf-standardized-errors' handler, with database outages as 503s (not 500s) and Django's
+    request-size limits as the client errors they are."""
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if database_unavailable(exc):
             return DatabaseUnavailable()
+        limit_error = request_limit_error(exc, self.context["request"])
+        if limit_error is not None:
+            return limit_error
         return super().convert_known_exceptions(exc)
 
 
@@ -111,7 +183,9 @@ class ErrorFormatter(ExceptionFormatter):
 
 def handler400(request, exception=None):
     if is_api_path(request.path):
-        return error_response(400, "bad_request", "Bad request.")
+        return request_limit_response(exception, request) or error_response(
+            400, "bad_request", "Bad request."
+        )
     return defaults.bad_request(request, exception)
 
 

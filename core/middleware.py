@@ -14,6 +14,7 @@ from core.errors import (
     handler403,
     handler404,
     is_api_path,
+    request_limit_response,
 )
 from core.origins import origin_allowed
 from core.request_body import ERROR_META, TIMED_OUT, TOO_LARGE
@@ -54,6 +55,9 @@ class ApiErrorMiddleware:
     def process_exception(self, request, exception):
         if not is_api_path(request.path):
             return None
+        limit_response = request_limit_response(exception, request)
+        if limit_response is not None:
+            return limit_response
         if database_unavailable(exception):
             logger.warning(
                 "Database unavailable on %s %s: %s", request.method, request.path, exception

@@ -8,6 +8,32 @@ _fallback = JSONEncoder().default
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
 
+# A request whose credential may write but not read: its successful writes are answered
+# with the resource's `id` alone. Marked by the permission that checks a credential's scopes
+# (accounts.permissions.TokenScopeAllows); kept here, where every API response is rendered.
+_REPRESENTATION_WITHHELD = "_tasklane_representation_withheld"
+
+
+def withhold_representation(request) -> None:
+    setattr(request, _REPRESENTATION_WITHHELD, True)
+
+
+def shown(data, renderer_context: dict | None):
+    """What a response may show: `data`, unless the request may not read and the write
+    succeeded; then only the written resource's `id` (`{}` for one without an id). Errors
+    are always shown in full."""
+    context = renderer_context or {}
+    request, response = context.get("request"), context.get("response")
+    if (
+        request is None
+        or response is None
+        or not getattr(request, _REPRESENTATION_WITHHELD, False)
+        or not 200 <= response.status_code < 300
+    ):
+        return data
+    return {"id": data["id"]} if isinstance(data, dict) and "id" in data else {}
+
+
 class AsciiJSONRenderer(renderers.JSONRenderer):
     ensure_ascii = True
 
@@ -25,6 +51,7 @@ class JSONRenderer(renderers.JSONRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:
             return b""
+        data = shown(data, renderer_context)
         if self.get_indent(accepted_media_type, renderer_context or {}) is None:
             try:
                 body = orjson.dumps(data, default=_fallback, option=_OPTIONS)

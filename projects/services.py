@@ -181,6 +181,7 @@ def project_transfer(*, project: Project, new_owner: User, actor: User) -> None:
 @transaction.atomic
 def member_add(*, project: Project, user: User, role: str, actor: User) -> Membership:
     ensure_not_inbox(project, "shared")
+    _lock_project(project.pk)  # a concurrent deletion of the project: 404, never a 500
     if Membership.objects.filter(project=project, user=user).exists():
         raise Conflict("This user is already a member of the project.", code="already_member")
     try:

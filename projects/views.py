@@ -5,6 +5,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.permissions import NotProjectLimited
 from core.schema import client_error
 from core.urls_helpers import ID_PATTERN
 from core.views import PermissionTableMixin
@@ -32,7 +33,10 @@ INBOX_409 = client_error("The project is the caller's Inbox.")
     create=extend_schema(
         tags=[TAG],
         summary="Create a project",
-        description="The caller becomes its owner.",
+        description=(
+            "The caller becomes its owner. A personal access token limited to some projects "
+            "cannot create one (403)."
+        ),
         examples=[
             OpenApiExample(
                 "Create",
@@ -64,6 +68,7 @@ class ProjectViewSet(PermissionTableMixin, viewsets.ModelViewSet):
     serializer_class = ProjectSerializer
     lookup_value_regex = ID_PATTERN
     permission_classes_by_action = {
+        "create": [NotProjectLimited],
         "retrieve": [IsProjectMember],
         "update": [IsProjectAdmin],
         "partial_update": [IsProjectAdmin],

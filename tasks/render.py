@@ -7,7 +7,7 @@ function over the rows the page already loaded does not.
 from datetime import date
 
 from accounts.render import user_summary
-from core.render import utc_timestamp
+from core.render import representation_etag, utc_timestamp
 from tasks.models import Status, Task
 
 
@@ -31,6 +31,12 @@ def task_to_dict(task: Task, *, today: date | None = None) -> dict:
     if today is not None:
         data["is_overdue"] = task.is_overdue_on(today)
     return data
+
+
+def task_etag(task: Task, *, today: date) -> str:
+    """The ETag of the task as this caller sees it (its `today` gives `is_overdue`): the one
+    validator for the detail's 304 and for `If-Match` on writes."""
+    return representation_etag(task_to_dict(task, today=today))
 
 
 def task_row_to_dict(row: dict, *, today: date) -> dict:

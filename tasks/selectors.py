@@ -95,10 +95,19 @@ def task_for(user: User, task_id: int) -> Task:
     return task
 
 
-def task_activity(task_id: int) -> QuerySet[Activity]:
-    """A task's feed across every project it has been in, a move listed once."""
+def task_activity(user: User, task_id: int) -> QuerySet[Activity]:
+    """A task's feed: its entries written in the projects the caller belongs to now, newest
+    first, a move listed once.
+
+    An entry stays with the project it was written in: a member of the project a task moved
+    into does not read the old project's titles, descriptions and actors through the task. A
+    move is recorded in both projects; the source project's copy (`mirror`) is listed only to
+    a caller who cannot see the target's.
+    """
+    project_ids = list(roles_for(user))
     return (
-        Activity.objects.filter(task_id=task_id, mirror=False)
+        Activity.objects.filter(task_id=task_id, project_id__in=project_ids)
+        .exclude(mirror=True, changes__project_id__to__in=project_ids)
         .select_related("actor")
         .order_by("-id")
     )

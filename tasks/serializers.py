@@ -1,4 +1,5 @@
 from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
@@ -13,7 +14,10 @@ from projects.services import project_inbox_for
 from tasks.dates import DateField
 from tasks.models import Status, Task
 from tasks.render import task_to_dict
-from tasks.services import NOT_A_MEMBER  # one message for the form and the locked write
+from tasks.services import (  # one message each for the form and the locked write
+    NO_SUCH_PROJECT,
+    NOT_A_MEMBER,
+)
 
 
 def whole_number_id() -> serializers.IntegerField:
@@ -21,7 +25,6 @@ def whole_number_id() -> serializers.IntegerField:
     return serializers.IntegerField()
 
 
-NO_SUCH_PROJECT = "You have no project with this id."
 INBOX_OUT_OF_REACH = (
     "This personal access token is limited to projects other than your Inbox: give project_id."
 )
@@ -135,9 +138,15 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
     def to_representation(self, task: Task) -> dict:
         return task_to_dict(task, today=self.context.get("today"))
 
+    def _current_project(self) -> Project:
+        try:
+            return self.instance.project
+        except Project.DoesNotExist:  # deleted, with the task, since the view looked it up
+            raise Http404 from None
+
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        project = attrs.get("project") or (self.instance.project if self.instance else None)
+        project = attrs.get("project") or (self._current_project() if self.instance else None)
         if project is None:  # created without project_id: the caller's Inbox
             user = self.context["request"].user
             project = project_inbox_for(owner=user)

@@ -4,7 +4,7 @@ Each write records its activity entry in the same transaction and publishes its 
 event after commit; both describe the change with the same field names.
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -16,6 +16,8 @@ from projects import activity
 from projects.models import Membership, Project, Verb
 from tasks import counts, events
 from tasks.models import Status, Task
+from tasks.render import task_etag
+from tasks.selectors import today_for
 
 # Model field -> the name clients know it by, in activity `changes` and event `changes`.
 TRACKED_FIELDS = {
@@ -28,16 +30,12 @@ TRACKED_FIELDS = {
 }
 
 
-def task_etag(task: Task) -> str:
-    """A strong validator that changes on every save of the task."""
-    return f'"{task.pk}-{task.updated_at.timestamp():.6f}"'
-
-
-def etag_matches(if_match: str | None, task: Task) -> bool:
+def etag_matches(if_match: str | None, task: Task, *, caller: User) -> bool:
+    """Whether `If-Match` names the task's current ETag as `caller` sees it (or is `*`)."""
     if if_match is None:
         return True
     candidates = [tag.strip() for tag in if_match.split(",")]
-    return "*" in candidates or task_etag(task) in candidates
+    return "*" in candidates or task_etag(task, today=today_for(caller)) in candidates
 
 
 def _sync_completed_at(task: Task, previous_status: str | None) -> None:
@@ -60,9 +58,45 @@ def assignee_is_member(*, project_id: int, user_id: int | None) -> bool:
     )
 
 
+NO_SUCH_PROJECT = "You have no project with this id."
+NO_SUCH_PROJECT_ERROR = {"project_id": [ErrorDetail(NO_SUCH_PROJECT, code="does_not_exist")]}
+
+
+def _lock_projects(project_ids: set[int]) -> set[int]:
+    """Hold the rows of the projects a task write touches until commit, in id order, before
+    any task row; returns the ids of those that exist.
+
+    FOR KEY SHARE, the lock PostgreSQL's own foreign-key check takes, taken up front: a
+    project's deletion (FOR UPDATE) waits for it, while other task writes in the project (and
+    its renames) do not. A concurrent deletion then either went first (the write finds the
+    project gone) or waits for the write and deletes its task with the project. Without it
+    the write's rows pointed at a deleted project (a foreign-key violation at commit), or the
+    write and the deletion each waited for the other (a deadlock): both were 500s. SQLite runs
+    one writing transaction at a time, so a plain read is enough there.
+    """
+    ids = sorted(project_ids)
+    if connection.vendor != "postgresql":
+        return set(Project.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_PROJECTS_SQL, [ids])
+        return {row[0] for row in cursor.fetchall()}
+
+
+_LOCK_PROJECTS_SQL = (
+    f"SELECT {Project._meta.pk.column} FROM {Project._meta.db_table} "  # noqa: S608 (names)
+    f"WHERE {Project._meta.pk.column} = ANY(%s) ORDER BY {Project._meta.pk.column} "
+    "FOR KEY SHARE"
+)
+
+
 def _lock_task(pk: int) -> Task:
+    """The task's row, locked, with the users its representation (and so its ETag) shows."""
     try:
-        return Task.objects.select_for_update().get(pk=pk)
+        return (
+            Task.objects.select_for_update(of=("self",))
+            .select_related("assignee", "created_by")
+            .get(pk=pk)
+        )
     except Task.DoesNotExist:  # deleted since the view looked it up
         raise Http404 from None
 
@@ -91,6 +125,8 @@ def _field_values(task: Task) -> dict:
 @transaction.atomic
 def task_create(*, actor: User, data: dict) -> Task:
     task = Task(created_by=actor, **data)
+    if not _lock_projects({task.project_id}):  # deleted since the request was validated
+        raise ValidationError(NO_SUCH_PROJECT_ERROR)
     _ensure_assignee_stays_member(task)
     _sync_completed_at(task, previous_status=None)
     task.save()
@@ -146,10 +182,23 @@ def _record_updated(task: Task, *, actor: User, changes: dict, project_id: int, 
     )
 
 
-def _lock_checked(task: Task, if_match: str | None) -> Task:
-    """The task's row, locked, after checking If-Match against that same row."""
+def _lock_checked(
+    task: Task, if_match: str | None, actor: User, *, target_project_id: int | None = None
+) -> Task:
+    """The task's row, locked after its project's (and a move's target's), after checking
+    If-Match against that same row (as the actor sees it, as the ETag they read was)."""
+    wanted = (
+        {task.project_id} if target_project_id is None else {task.project_id, target_project_id}
+    )
+    existing = _lock_projects(wanted)
+    if target_project_id is not None and target_project_id not in existing:
+        raise ValidationError(NO_SUCH_PROJECT_ERROR)  # deleted since the request was validated
+    if task.project_id not in existing:
+        raise Http404  # the task went with its project
     locked = _lock_task(task.pk)
-    if not etag_matches(if_match, locked):
+    if locked.project_id not in existing:  # moved meanwhile: hold its project too
+        _lock_projects({locked.project_id})
+    if not etag_matches(if_match, locked, caller=actor):
         raise PreconditionFailed()
     return locked
 
@@ -158,7 +207,7 @@ def _lock_checked(task: Task, if_match: str | None) -> Task:
 def task_update(*, task: Task, actor: User, data: dict, if_match: str | None = None) -> Task:
     """Change a task within its project; `project` in `data` is ignored (moving a task is
     `task_move`)."""
-    locked = _lock_checked(task, if_match)
+    locked = _lock_checked(task, if_match, actor)
     changes = _change(locked, {field: value for field, value in data.items() if field != "project"})
     if changes:
         _record_updated(locked, actor=actor, changes=changes, project_id=locked.project_id)
@@ -173,7 +222,7 @@ def task_move(*, task: Task, actor: User, data: dict, if_match: str | None = Non
     Both projects' feeds record the move (the task's own feed lists it once); the source
     project's sockets see the task go and the target's see it arrive, nothing else.
     """
-    locked = _lock_checked(task, if_match)
+    locked = _lock_checked(task, if_match, actor, target_project_id=data["project"].pk)
     from_project_id = locked.project_id
     changes = _change(locked, data)
     if not changes:
@@ -190,7 +239,7 @@ def task_move(*, task: Task, actor: User, data: dict, if_match: str | None = Non
 
 @transaction.atomic
 def task_delete(*, task: Task, actor: User, if_match: str | None = None) -> None:
-    locked = _lock_checked(task, if_match)
+    locked = _lock_checked(task, if_match, actor)
     activity.record(
         project_id=locked.project_id,
         actor=actor,

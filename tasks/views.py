@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from core.exceptions import PreconditionFailed
 from core.numbers import MAX_BIGINT
+from core.render import representation_etag
 from core.schema import client_error
 from core.urls_helpers import ID_PATTERN
 from core.views import EveryParameterErrorMixin, PermissionTableMixin, request_body
@@ -48,7 +49,10 @@ ETAG = OpenApiParameter(
     str,
     OpenApiParameter.HEADER,
     response=True,
-    description="The task's current version, for If-Match.",
+    description=(
+        "The task as this response shows it (its fields, the users it embeds, `is_overdue` "
+        "for you), for If-Match and If-None-Match. Opaque."
+    ),
 )
 # The list's parameters as the filters really accept them, so that a value the schema allows
 # is never refused (django-filter's own schema calls `assignee` an integer and `project` a
@@ -207,7 +211,7 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
         """A stale If-Match is a 412 before the body is looked at."""
         if self.action in ("update", "partial_update", "destroy"):
             self.if_match = self.request.headers.get("If-Match")
-            if not services.etag_matches(self.if_match, task):
+            if not services.etag_matches(self.if_match, task, caller=self.request.user):
                 raise PreconditionFailed()
 
     def get_serializer_context(self):
@@ -217,9 +221,12 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
         return context
 
     def _render(self, task_id: int, status_code=status.HTTP_200_OK) -> Response:
-        task = selectors.tasks_for(self.request.user).get(pk=task_id)
-        response = Response(self.get_serializer(task).data, status=status_code)
-        response["ETag"] = services.task_etag(task)
+        task = selectors.tasks_for(self.request.user).filter(pk=task_id).first()
+        if task is None:  # written, then deleted with its project before it could be read back
+            raise Http404
+        data = self.get_serializer(task).data
+        response = Response(data, status=status_code)
+        response["ETag"] = representation_etag(data)  # tasks.render.task_etag, rendered once
         return response
 
     def list(self, request, *args, **kwargs):
@@ -257,11 +264,12 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
 
     def retrieve(self, request, *args, **kwargs):
         task = self.get_object()
-        etag = services.task_etag(task)
+        data = self.get_serializer(task).data
+        etag = representation_etag(data)  # tasks.render.task_etag, rendered once
         if none_match_hits(request.headers.get("If-None-Match"), etag):
             response = Response(status=status.HTTP_304_NOT_MODIFIED)
         else:
-            response = Response(self.get_serializer(task).data)
+            response = Response(data)
         response["ETag"] = etag
         return response
 
@@ -291,13 +299,15 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
         tag=TAG,
         summary="A task's activity",
         description=(
-            "Every change to the task, newest first, in every project it has been in (a move "
-            "is listed once). Members of the task's project only."
+            "Every change to the task, newest first, written in a project you belong to now "
+            "(a task moved in from a project you are not in does not show that project's "
+            "history); a move is listed once. Members of the task's project only."
         ),
     )
     @action(detail=True, methods=["get"])
     def activity(self, request, pk=None):
-        return feed_response(self, selectors.task_activity(self.get_object().pk))
+        task = self.get_object()
+        return feed_response(self, selectors.task_activity(request.user, task.pk))
 
 
 class CountedQuery:

@@ -1,8 +1,10 @@
-"""A URL configuration for tests that need views which fail: config.urls plus two broken views.
+"""A URL configuration for tests that need views which fail or read a form: config.urls plus
+those views.
 
 Used with `settings.ROOT_URLCONF = "tests.error_urls"`; the handlers are config.urls' own.
 """
 
+from django.http import JsonResponse
 from django.urls import include, path
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
@@ -22,6 +24,25 @@ def broken_django_view(request):
     raise RuntimeError("a bug in a plain Django view")
 
 
+def form_reading_django_view(request):
+    """Reads the query string, a form body and its files, as a plain Django view may."""
+    return JsonResponse(
+        {"query": len(request.GET), "fields": len(request.POST), "files": len(request.FILES)}
+    )
+
+
+class QueryReadingMiddleware:
+    """Reads the query string before any view runs, for requests that ask for it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.headers.get("X-Read-Query"):
+            len(request.GET)
+        return self.get_response(request)
+
+
 class ExplodingMiddleware:
     """Fails before any view runs, for requests that ask for it."""
 
@@ -37,6 +58,7 @@ class ExplodingMiddleware:
 urlpatterns = [
     path("api/test/broken-drf/", BrokenApiView.as_view()),
     path("api/test/broken-django/", broken_django_view),
+    path("api/test/reads-form/", form_reading_django_view),
     path("not-api/broken-django/", broken_django_view),
     path("", include("config.urls")),
 ]

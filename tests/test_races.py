@@ -18,8 +18,8 @@ from tasks.models import Task
 from tasks.services import task_update
 from tests.concurrency import require_postgresql, run_together
 from tests.envelope import assert_error
-from tests.factories import MembershipFactory, ProjectFactory, TaskFactory
-from tests.urls import member_url, task_url, transfer_url
+from tests.factories import MembershipFactory, ProjectFactory, TaskFactory, UserFactory
+from tests.urls import member_url, members_url, task_url, transfer_url
 
 ROUNDS = 5
 PARALLEL = 20
@@ -212,3 +212,104 @@ def test_parallel_deletes_of_one_project_delete_it_once_and_404_the_rest():
         statuses = sorted(response.status_code for response in responses)
         assert statuses == [204, 404, 404, 404, 404, 404], [r.content for r in responses]
         assert not Project.objects.filter(pk=project.pk).exists()
+
+
+# --- Writes racing the deletion of their project ---------------------------------------------
+
+
+def project_with_owner_and_member():
+    project = ProjectFactory()
+    member = MembershipFactory(project=project, role=Role.ADMIN).user
+    return project, client_of(project.owner), client_of(member)
+
+
+def test_task_creates_racing_their_projects_deletion_are_400_or_404_never_500():
+    """The create locks its project's row: the deletion goes first (the create then finds no
+    such project, as its validation would have: 400) or waits and deletes the new task with
+    it (the created task is gone before it can be read back: 404)."""
+    for round_ in range(ROUNDS):
+        project, owner, admin = project_with_owner_and_member()
+        creates = [
+            call(admin, "post", "/api/v1/tasks/", {"title": f"t{i}", "project_id": project.id})
+            for i in range(6)
+        ]
+
+        responses = run_together(
+            [call(owner, "delete", f"/api/v1/projects/{project.id}/"), *creates]
+        )
+
+        assert responses[0].status_code == 204, (round_, responses[0].content)
+        for response in responses[1:]:
+            assert response.status_code in (201, 400, 404), (round_, response.content)
+            if response.status_code == 400:
+                assert_error(response, 400, attr="project_id", code="does_not_exist")
+            elif response.status_code == 404:
+                assert_error(response, 404)
+        assert not Task.objects.filter(project_id=project.id).exists()
+
+
+def test_task_moves_racing_the_targets_deletion_are_400_or_404_never_500():
+    """The target's deletion went first (400 on project_id, the task stays), or the task moved
+    and then went with its new project (404: it no longer exists)."""
+    for round_ in range(ROUNDS):
+        target, owner, admin = project_with_owner_and_member()
+        source = ProjectFactory(owner=admin.user)
+        tasks = [TaskFactory(project=source, created_by=admin.user) for _ in range(4)]
+
+        responses = run_together(
+            [call(owner, "delete", f"/api/v1/projects/{target.id}/")]
+            + [call(admin, "patch", task_url(task.id), {"project_id": target.id}) for task in tasks]
+        )
+
+        assert responses[0].status_code == 204, (round_, responses[0].content)
+        for task, response in zip(tasks, responses[1:], strict=True):
+            assert response.status_code in (200, 400, 404), (round_, response.content)
+            if response.status_code == 400:
+                assert_error(response, 400, attr="project_id", code="does_not_exist")
+                assert Task.objects.get(pk=task.id).project_id == source.id
+            else:  # moved first, then deleted with its new project
+                assert not Task.objects.filter(pk=task.id).exists()
+
+
+def test_member_adds_racing_the_projects_deletion_are_404_never_500():
+    for round_ in range(ROUNDS):
+        project, owner, admin = project_with_owner_and_member()
+        newcomers = UserFactory.create_batch(4)
+
+        responses = run_together(
+            [call(owner, "delete", f"/api/v1/projects/{project.id}/")]
+            + [
+                call(admin, "post", members_url(project.id), {"email": user.email})
+                for user in newcomers
+            ]
+        )
+
+        assert responses[0].status_code == 204, (round_, responses[0].content)
+        for response in responses[1:]:
+            assert response.status_code in (201, 404), (round_, response.content)
+            if response.status_code == 404:
+                assert_error(response, 404)
+        assert not Membership.objects.filter(project_id=project.id).exists()
+
+
+def test_task_updates_and_deletes_racing_their_projects_deletion_are_404_never_500():
+    """An update or delete of a task whose project is being deleted: done first (its answer
+    stands, the task then goes with the project) or finding the task gone (404)."""
+    for round_ in range(ROUNDS):
+        project, owner, admin = project_with_owner_and_member()
+        tasks = [TaskFactory(project=project, created_by=admin.user) for _ in range(6)]
+        writes = [
+            call(admin, "patch", task_url(task.id), {"title": f"Changed {i}"})
+            if i % 2
+            else call(admin, "delete", task_url(task.id))
+            for i, task in enumerate(tasks)
+        ]
+
+        responses = run_together(
+            [call(owner, "delete", f"/api/v1/projects/{project.id}/"), *writes]
+        )
+
+        assert responses[0].status_code == 204, (round_, responses[0].content)
+        for response in responses[1:]:
+            assert response.status_code in (200, 204, 404), (round_, response.content)
+        assert not Task.objects.filter(project_id=project.id).exists()

@@ -179,3 +179,29 @@ def test_an_unlimited_token_sees_every_project_of_the_user(places):
     assert client.get(PROJECTS).json()["count"] == 3
     assert client.get(TASKS).json()["count"] == 5
     assert PersonalAccessToken.objects.get(user=places["user"]).project_ids is None
+
+
+def test_a_limited_token_cannot_create_a_project_and_a_retry_creates_nothing(places, limited):
+    """A project it created would be one it cannot see: a 403 that changes nothing, and the
+    same answer again for a retry under the same Idempotency-Key (never a second project)."""
+    before = Project.objects.count()
+
+    first = limited.post(PROJECTS, {"name": "Mine"}, HTTP_IDEMPOTENCY_KEY="create-once")
+    retry = limited.post(PROJECTS, {"name": "Mine"}, HTTP_IDEMPOTENCY_KEY="create-once")
+
+    assert_error(first, 403, code="permission_denied")
+    assert retry.status_code == 403
+    assert retry.json() == first.json()
+    assert Project.objects.count() == before
+    assert not Project.objects.filter(name="Mine").exists()
+
+
+def test_an_unlimited_token_creates_a_project_once_under_one_key(places):
+    client = token_client(places["user"])
+
+    first = client.post(PROJECTS, {"name": "Mine"}, HTTP_IDEMPOTENCY_KEY="create-once")
+    retry = client.post(PROJECTS, {"name": "Mine"}, HTTP_IDEMPOTENCY_KEY="create-once")
+
+    assert first.status_code == 201, first.content
+    assert retry.json() == first.json()
+    assert Project.objects.filter(name="Mine").count() == 1

@@ -256,6 +256,58 @@ def test_a_task_feed_follows_the_task_into_its_new_project(client_for, owner, te
     assert_error(member.get(task_feed_url(task["id"])), 404)
 
 
+def test_a_task_moved_in_from_a_private_project_does_not_reveal_its_history(
+    client_for, owner, team
+):
+    """The owner of the team's project moves a task from a project only they belong to: the
+    team's members read only what was written in the team's project (the move, once)."""
+    private = owner.post(PROJECTS, {"name": "Private"}).json()
+    task = create_task(
+        owner, title="Secret plan", description="Nobody else", project_id=private["id"]
+    )
+    owner.patch(task_url(task["id"]), {"title": "Still secret"})
+    owner.patch(task_url(task["id"]), {"project_id": team.project.id, "title": "Public plan"})
+    owner.patch(task_url(task["id"]), {"status": "in-progress"})
+
+    seen_by_member = entries(client_for(team.member), task_feed_url(task["id"]))
+
+    move = {
+        "project_id": change(private["id"], team.project.id),
+        "title": change("Still secret", "Public plan"),
+    }
+    assert [summary(entry) for entry in seen_by_member] == [
+        ("updated", task["id"], {"status": change("pending", "in-progress")}),
+        ("updated", task["id"], move),
+    ]
+    assert [summary(entry) for entry in entries(owner, task_feed_url(task["id"]))] == [
+        ("updated", task["id"], {"status": change("pending", "in-progress")}),
+        ("updated", task["id"], move),
+        ("updated", task["id"], {"title": change("Secret plan", "Still secret")}),
+        ("created", task["id"], created_changes(task)),
+    ]
+
+
+def test_a_move_out_of_a_project_the_caller_cannot_see_is_not_listed(client_for, owner, team):
+    """The task goes team -> private -> a third project the member is in: the member sees what
+    was written in the team's project (the first move, from its copy there) and in the third
+    project (the second move), never what was written in the private one."""
+    private = owner.post(PROJECTS, {"name": "Private"}).json()
+    third = owner.post(PROJECTS, {"name": "Third"}).json()
+    owner.post(f"{PROJECTS}{third['id']}/members/", {"email": team.member.email})
+    task = create_task(owner, title="Travels", project_id=team.project.id)
+    owner.patch(task_url(task["id"]), {"project_id": private["id"]})
+    owner.patch(task_url(task["id"]), {"title": "Renamed in private"})
+    owner.patch(task_url(task["id"]), {"project_id": third["id"]})
+
+    seen_by_member = entries(client_for(team.member), task_feed_url(task["id"]))
+
+    assert [summary(entry) for entry in seen_by_member] == [
+        ("updated", task["id"], {"project_id": change(private["id"], third["id"])}),
+        ("updated", task["id"], {"project_id": change(team.project.id, private["id"])}),
+        ("created", task["id"], created_changes(task)),
+    ]
+
+
 # --- The real-time event names the same fields ----------------------------------------------
 
 

@@ -1,16 +1,18 @@
 """`ETag` on task reads and `If-Match` on task writes: a stale version is a 412, untouched."""
 
 import threading
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tasks.models import Task
 from tests.envelope import assert_error
 from tests.factories import MembershipFactory
 from tests.tasks.helpers import make_task, task_rows
-from tests.urls import task_url
+from tests.urls import ME, task_url
 
 pytestmark = pytest.mark.django_db
 
@@ -215,3 +217,85 @@ def test_two_concurrent_writes_with_the_same_etag_let_exactly_one_through(client
     task.refresh_from_db()
     assert task.title == f"Writer {winner}"
     assert responses[winner]["ETag"] == etag_of(clients[0], task.id)
+
+
+# --- The ETag covers everything the body shows ------------------------------------------------
+
+EAST = "Pacific/Kiritimati"  # UTC+14
+WEST = "Pacific/Pago_Pago"  # UTC-11: its date is always a day or two behind EAST's
+
+
+def today_in(zone: str):
+    return timezone.now().astimezone(ZoneInfo(zone)).date()
+
+
+def not_modified(client, task_id, etag) -> bool:
+    response = client.get(task_url(task_id), HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code in (200, 304), response.content
+    return response.status_code == 304
+
+
+@pytest.mark.parametrize("embedded", ["assignee", "created_by"])
+def test_renaming_a_user_the_task_shows_changes_its_etag(client, client_for, team, embedded):
+    task = make_task(project=team.project, created_by=team.admin, assignee=team.admin)
+    etag = etag_of(client, task.id)
+
+    renamed = client_for(team.admin).patch(ME, {"name": "Grace Renamed"})
+
+    assert renamed.status_code == 200, renamed.content
+    assert not not_modified(client, task.id, etag)
+    response = client.get(task_url(task.id))
+    assert response.json()[embedded]["name"] == "Grace Renamed"
+    assert response["ETag"] != etag
+    assert not_modified(client, task.id, response["ETag"])
+
+
+def test_the_callers_time_zone_change_that_flips_is_overdue_changes_the_etag(client, team):
+    team.member.timezone = WEST
+    team.member.save(update_fields=["timezone"])
+    task = make_task(project=team.project, due_date=today_in(WEST))
+    before = client.get(task_url(task.id))
+    assert before.json()["is_overdue"] is False
+
+    moved = client.patch(ME, {"timezone": EAST})
+
+    assert moved.status_code == 200, moved.content
+    assert not not_modified(client, task.id, before["ETag"])
+    after = client.get(task_url(task.id))
+    assert after.json()["is_overdue"] is True
+    assert after["ETag"] != before["ETag"]
+
+
+def test_callers_who_see_different_bodies_get_different_etags_and_each_may_write_with_theirs(
+    client_for, team
+):
+    team.owner.timezone = EAST
+    team.owner.save(update_fields=["timezone"])
+    team.member.timezone = WEST
+    team.member.save(update_fields=["timezone"])
+    task = make_task(project=team.project, due_date=today_in(WEST))
+    east, west = client_for(team.owner), client_for(team.member)
+    east_etag, west_etag = etag_of(east, task.id), etag_of(west, task.id)
+    assert east_etag != west_etag
+
+    refused = west.patch(task_url(task.id), {"title": "West"}, HTTP_IF_MATCH=east_etag)
+    written = west.patch(task_url(task.id), {"title": "West"}, HTTP_IF_MATCH=west_etag)
+
+    assert_error(refused, 412)
+    assert written.status_code == 200, written.content
+    assert written["ETag"] == etag_of(west, task.id)
+
+
+def test_an_etag_read_before_an_assignee_rename_is_stale_for_writes(client, client_for, team):
+    """If-Match compares with the same ETag as the read: the body it was read from changed."""
+    task = make_task(project=team.project, created_by=team.member, assignee=team.admin)
+    etag = etag_of(client, task.id)
+    client_for(team.admin).patch(ME, {"name": "Someone else now"})
+
+    stale = client.patch(task_url(task.id), {"title": "Changed"}, HTTP_IF_MATCH=etag)
+    fresh = client.patch(
+        task_url(task.id), {"title": "Changed"}, HTTP_IF_MATCH=etag_of(client, task.id)
+    )
+
+    assert_error(stale, 412)
+    assert fresh.status_code == 200, fresh.content
