@@ -38,7 +38,7 @@ run: install .env
 	$(BIN)/celery -A config worker --beat --concurrency 1 --loglevel WARNING & \
 	trap 'kill $$! 2>/dev/null' EXIT; \
 	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
-		--ws websockets --ws-per-message-deflate false --ws-max-size 65536 --lifespan off --timeout-graceful-shutdown 5 --no-proxy-headers --no-server-header --no-access-log
+		--ws websockets-sansio --ws-per-message-deflate false --ws-max-size 65536 --lifespan off --timeout-graceful-shutdown 5 --no-proxy-headers --no-server-header --no-access-log
 
 # Asks for an email and a password; with DJANGO_SUPERUSER_EMAIL (and DJANGO_SUPERUSER_PASSWORD)
 # set it asks nothing (--noinput), for scripts and shells without a terminal.

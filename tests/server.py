@@ -24,7 +24,7 @@ from django.db import connection
 BASE_DIR = Path(settings.BASE_DIR)
 UVICORN_ARGS = [
     "--ws",
-    "websockets",
+    "websockets-sansio",
     "--ws-per-message-deflate",
     "false",
     "--ws-max-size",
