@@ -38,10 +38,12 @@ run: install .env
 	$(BIN)/celery -A config worker --beat --concurrency 1 --loglevel WARNING & \
 	trap 'kill $$! 2>/dev/null' EXIT; \
 	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
-		--ws websockets --ws-per-message-deflate false --ws-max-size 65536 --lifespan off --timeout-graceful-shutdown 5 --http config.server:HttpProtocol --no-proxy-headers --no-server-header --no-access-log
+		--ws websockets-sansio --ws-per-message-deflate false --ws-max-size 65536 --lifespan off --timeout-graceful-shutdown 5 --http config.server:HttpProtocol --no-proxy-headers --no-server-header --no-access-log
 
+# Asks for an email and a password; with DJANGO_SUPERUSER_EMAIL (and DJANGO_SUPERUSER_PASSWORD)
+# set it asks nothing (--noinput), for scripts and shells without a terminal.
 superuser: install .env
-	$(BIN)/python manage.py createsuperuser
+	$(BIN)/python manage.py createsuperuser $(if $(DJANGO_SUPERUSER_EMAIL),--noinput)
 
 test: install
 	DJANGO_DEBUG=0 $(BIN)/python -m pytest $(PYTEST_ARGS)

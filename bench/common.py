@@ -73,7 +73,7 @@ def start_server(env: dict, *extra: str, server: str = "uvicorn") -> tuple[subpr
             "--port",
             str(port),
             "--ws",
-            "websockets",
+            "websockets-sansio",
             "--ws-per-message-deflate",  # as the Procfile's web line
             "false",
             "--lifespan",

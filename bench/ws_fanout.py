@@ -9,7 +9,7 @@ one machine; a receipt is timed when the harness's own event loop reads the fram
 share of the two cores is part of every figure.
 
     .venv/bin/python bench/ws_fanout.py --sockets 100 1000 --writes 20 [--processes 2]
-        [--layer core|channels-redis|pubsub] [--ws websockets] [--deflate on|off]
+        [--layer core|channels-redis|pubsub] [--ws websockets-sansio] [--deflate on|off]
         [--dispatch product|channels] [--database tasklane_bench]
 
 --processes: uvicorn worker processes (WEB_CONCURRENCY); the kernel spreads the sockets.
@@ -213,7 +213,7 @@ def main():
     parser.add_argument("--writes", type=int, default=20)
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--layer", choices=["core", "channels-redis", "pubsub"], default="core")
-    parser.add_argument("--ws", default="websockets")
+    parser.add_argument("--ws", default="websockets-sansio")
     parser.add_argument("--deflate", choices=["on", "off"], default="off")
     parser.add_argument(
         "--dispatch",

@@ -9,21 +9,20 @@ never refused (a platform must not restart an instance for being busy), and WebS
 not counted: they are limited per user (WS_MAX_SOCKETS_PER_USER).
 """
 
-import json
+from functools import cache
+
+from core.errors import error_response
 
 RETRY_AFTER_SECONDS = 1
-BUSY = json.dumps(
-    {
-        "type": "server_error",
-        "errors": [
-            {
-                "code": "server_busy",
-                "detail": "The server is handling too many requests. Try again in a second.",
-                "attr": None,
-            }
-        ],
-    }
-).encode()
+
+
+@cache
+def busy_body() -> bytes:
+    return error_response(
+        503,
+        "server_busy",
+        "The server is handling too many requests. Try again in a second.",
+    ).content
 
 
 class ConcurrencyLimit:
@@ -51,10 +50,10 @@ async def busy(send) -> None:
             "status": 503,
             "headers": [
                 (b"content-type", b"application/json"),
-                (b"content-length", str(len(BUSY)).encode()),
+                (b"content-length", str(len(busy_body())).encode()),
                 (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
                 (b"connection", b"close"),
             ],
         }
     )
-    await send({"type": "http.response.body", "body": BUSY})
+    await send({"type": "http.response.body", "body": busy_body()})

@@ -99,20 +99,20 @@ def request_limit_error(exc: BaseException | None, request) -> exceptions.APIExc
                 {
                     QUERY_STRING_ATTR: exceptions.ErrorDetail(
                         f"The query string has more than {limit} parameters.",
-                        "too_many_parameters",
+                        code="too_many_parameters",
                     )
                 }
             )
         return exceptions.ValidationError(
             exceptions.ErrorDetail(
-                f"The request body has more than {limit} fields.", "too_many_fields"
+                f"The request body has more than {limit} fields.", code="too_many_fields"
             )
         )
     if isinstance(exc, TooManyFilesSent):
         return exceptions.ValidationError(
             exceptions.ErrorDetail(
                 f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files.",
-                "too_many_files",
+                code="too_many_files",
             )
         )
     if isinstance(exc, RequestDataTooBig):

@@ -14,14 +14,20 @@ _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 _REPRESENTATION_WITHHELD = "_tasklane_representation_withheld"
 
 
+# What a withheld answer still shows: the written resource's `id`, and a `secret` that the
+# write itself made and that is shown this once (a webhook's, created or rotated): withholding
+# it would leave a webhook whose signatures nobody can check.
+WRITTEN_SHOWN = ("id", "secret")
+
+
 def withhold_representation(request) -> None:
     setattr(request, _REPRESENTATION_WITHHELD, True)
 
 
 def shown(data, renderer_context: dict | None):
     """What a response may show: `data`, unless the request may not read and the write
-    succeeded; then only the written resource's `id` (`{}` for one without an id). Errors
-    are always shown in full."""
+    succeeded; then only the written resource's `id` and a secret the write made (`{}` for
+    one without either). Errors are always shown in full."""
     context = renderer_context or {}
     request, response = context.get("request"), context.get("response")
     if (
@@ -31,7 +37,9 @@ def shown(data, renderer_context: dict | None):
         or not 200 <= response.status_code < 300
     ):
         return data
-    return {"id": data["id"]} if isinstance(data, dict) and "id" in data else {}
+    if not isinstance(data, dict):
+        return {}
+    return {key: data[key] for key in WRITTEN_SHOWN if key in data}
 
 
 class AsciiJSONRenderer(renderers.JSONRenderer):

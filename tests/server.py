@@ -25,7 +25,7 @@ BASE_DIR = Path(settings.BASE_DIR)
 # The Procfile's web command after `--port` (tests/test_blueprints.py keeps them equal).
 UVICORN_ARGS = [
     "--ws",
-    "websockets",
+    "websockets-sansio",
     "--ws-per-message-deflate",
     "false",
     "--ws-max-size",

@@ -18,6 +18,7 @@ import yaml
 from django.core.management import get_commands
 from django.urls import resolve
 
+from tests import server as tests_server
 from tests.core.test_settings import start
 from tests.server import UVICORN_ARGS
 from tests.test_readme import section
@@ -205,6 +206,44 @@ def test_render_runs_the_procfile_commands_word_for_word():
     assert worker["startCommand"] == processes["worker"]
     assert worker["buildCommand"] == "pip install -r requirements.txt"
     assert {web["runtime"], worker["runtime"]} == {"python"}
+
+
+def uvicorn_options(words: list[str]) -> list[str]:
+    """A uvicorn command's options after the app, without where it listens."""
+    options = words[words.index("config.asgi:application") + 1 :]
+    for flag in ("--host", "--port"):
+        if flag in options:
+            at = options.index(flag)
+            del options[at : at + 2]
+    return options
+
+
+def option_pairs(options: list[str]) -> dict[str, str | None]:
+    """{"--ws": "websockets-sansio", "--no-access-log": None, ...}"""
+    pairs, flag = {}, None
+    for word in options:
+        if word.startswith("--"):
+            flag = word
+            pairs[flag] = None
+        else:
+            pairs[flag] = word
+    return pairs
+
+
+def test_every_server_command_line_runs_the_procfile_web_lines_options():
+    """`make run`, the test servers and the benchmarks' servers start uvicorn with the Procfile's
+    options (render.yaml runs the line itself, above): what is tested is what is deployed."""
+    web = uvicorn_options(procfile()["web"].split())
+    makefile = (ROOT / "Makefile").read_text().replace("\\\n", " ")
+    make_run = next(line for line in makefile.splitlines() if "uvicorn config.asgi" in line)
+    bench = (ROOT / "bench" / "common.py").read_text()
+    bench_words = re.findall(r'"(--[a-z-]+|[a-z0-9-]+)",', bench[bench.index("str(UVICORN)") :])
+
+    assert option_pairs(uvicorn_options(make_run.split())) == option_pairs(web)
+    assert option_pairs(tests_server.UVICORN_ARGS) == option_pairs(web)
+    # The benchmarks' own server passes a subset of the options, each with the Procfile's value.
+    bench_options = option_pairs(bench_words[bench_words.index("--ws") :])
+    assert bench_options.items() <= option_pairs(web).items(), bench_options
 
 
 def test_the_scheduled_housekeeping_is_a_real_command():

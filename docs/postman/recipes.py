@@ -1014,7 +1014,8 @@ WEBHOOKS = Folder(
     "Webhooks",
     "A project's events POSTed to your HTTPS endpoint, signed (Standard Webhooks headers), "
     "retried with backoff; the delivery log shows each attempt. Owners and admins only. The "
-    "target must resolve to public addresses: a private one is refused (400).",
+    "target must be https and resolve to public addresses, and may not carry a user name or "
+    "password (each refused with a 400).",
     [
         Case(
             "Create a webhook",
@@ -1034,12 +1035,14 @@ WEBHOOKS = Folder(
                 save("webhookSecret", webhook.secret);
             """,
         ),
+        # A URL refused whatever the development settings say: WEBHOOKS_ALLOW_PRIVATE and
+        # WEBHOOKS_ALLOW_INSECURE (README) accept loopback and plain http, never credentials.
         Case(
-            "Create a webhook for a private address (400)",
+            "Create a webhook whose URL holds a password (400)",
             "POST",
             "/api/v1/projects/{{projectId}}/webhooks/",
             400,
-            body={"url": "https://127.0.0.1/hooks", "events": ["*"]},
+            body={"url": "https://user:secret@hooks.example.com/tasklane", "events": ["*"]},
             names="url",
         ),
         Case(

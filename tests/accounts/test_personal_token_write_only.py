@@ -143,3 +143,20 @@ def test_errors_are_shown_in_full_to_a_write_only_token(team, world):
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "status"
+
+
+def test_a_webhook_made_by_a_write_only_token_shows_its_secret_once(team, world):
+    """The secret exists only in this answer: withholding it would leave a webhook whose
+    signatures nobody can verify. Nothing else of the webhook is shown."""
+    client = token_client(team.owner, scopes=WRITE)
+    webhooks = f"{project_url(team.project.id)}webhooks/"
+
+    created = client.post(webhooks, WEBHOOK, format="json")
+    rotated = client.post(f"{webhooks}{created.json()['id']}/rotate-secret/", format="json")
+
+    assert created.status_code == 201, created.content
+    assert set(created.json()) == {"id", "secret"}
+    assert created.json()["secret"].startswith("whsec_")
+    assert rotated.status_code == 200, rotated.content
+    assert set(rotated.json()) == {"id", "secret"}
+    assert rotated.json()["secret"] != created.json()["secret"]
