@@ -5,6 +5,7 @@ import logging
 from corsheaders.middleware import CorsMiddleware as LibraryCorsMiddleware
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
 
 from core.errors import (
     database_unavailable,
@@ -46,6 +47,14 @@ class ApiErrorMiddleware:
         if response.status_code >= 500:
             # An exception in an inner middleware, rendered by Django's technical 500 page.
             return error_response(response.status_code, "error", "Server Error (500)")
+        if response.status_code >= 400 and isinstance(getattr(response, "data", None), dict):
+            # A DRF view's error in its own format (the schema view's answers OpenAPI YAML):
+            # already the contract's envelope, rendered as the contract's JSON.
+            rendered = JsonResponse(response.data, status=response.status_code)
+            for header, value in response.items():
+                if header.lower() not in ("content-type", "content-length"):
+                    rendered[header] = value
+            return rendered
         if response.status_code in DJANGO_ERROR_HANDLERS:
             # A page Django rendered itself: in DEBUG its technical page (an unknown Host is a
             # 400 that shows the settings) instead of the handler it uses with DEBUG off.
