@@ -39,21 +39,14 @@ def enqueue(event: WebhookEvent, hooks: list[Webhook]) -> list[Delivery]:
         [Delivery(webhook_id=hook.pk, event=event, next_attempt_at=now) for hook in hooks]
     )
     if settings.WEBHOOKS_WAKE_WORKER:
-        webhook_ids = sorted({hook.pk for hook in hooks})
-        transaction.on_commit(lambda: wake(webhook_ids))
+        transaction.on_commit(wake)
     return deliveries
 
 
-def wake(webhook_ids: list[int]) -> None:
-    """Ask a worker to deliver these webhooks' queues now. Losing this is harmless (the
-    sweep delivers what is due), so a broker that is down is only logged."""
-    for webhook_id in webhook_ids:
-        try:
-            tasks.deliver_webhook.apply_async((webhook_id,), retry=False)
-        except Exception:
-            logger.warning(
-                "Could not wake a webhook worker for webhook %s; the sweep will deliver it",
-                webhook_id,
-                exc_info=True,
-            )
-            return
+def wake() -> None:
+    """Ask a worker to deliver what is due now. Losing this is harmless (the sweep delivers
+    what is due), so a broker that is down is only logged."""
+    try:
+        tasks.deliver.apply_async(retry=False)
+    except Exception:
+        logger.warning("Could not wake a webhook worker; the sweep will deliver", exc_info=True)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-RESOLVE_TIMEOUT = 2.0
+RESOLVE_TIMEOUT = 2.0  # at most, at delivery (and never more than the attempt's timeout)
 HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 _resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
 
@@ -104,14 +104,14 @@ def _literal(host: str) -> str | None:
         return None
 
 
-def resolve(target: Target) -> list[str]:
-    """Every address the host resolves to (bounded in time), or Unresolvable."""
+def resolve(target: Target, *, timeout: float = RESOLVE_TIMEOUT) -> list[str]:
+    """Every address the host resolves to within `timeout` seconds, or Unresolvable."""
     literal = _literal(target.host)
     if literal is not None:
         return [literal]
     future = _resolver.submit(socket.getaddrinfo, target.host, target.port, type=socket.SOCK_STREAM)
     try:
-        infos = future.result(timeout=RESOLVE_TIMEOUT)
+        infos = future.result(timeout=timeout)
     except (OSError, ValueError, FutureTimeout) as error:  # ValueError: UnicodeError, NUL
         raise Unresolvable(f"{target.host} could not be resolved.") from error
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
@@ -142,8 +142,8 @@ def validate_url(url: str) -> str:
     return url
 
 
-def delivery_address(target: Target) -> str:
+def delivery_address(target: Target, *, timeout: float = RESOLVE_TIMEOUT) -> str:
     """The checked address to connect to for one delivery (UnsafeTarget, Unresolvable)."""
-    addresses = resolve(target)
+    addresses = resolve(target, timeout=timeout)
     check_addresses(target, addresses)
     return addresses[0]

@@ -1,12 +1,22 @@
-"""Delivering a webhook's queue: in order, at least once, one worker at a time.
+"""Delivering webhooks' queues: each in order, at least once, one worker at a time, and
+fairly between webhooks, so that a slow receiver costs only its own webhook.
 
 A worker takes a webhook's *lease* (a compare-and-set on its row, so it works the same on
 PostgreSQL and SQLite), delivers its due deliveries oldest first, and stops at the first
-failure: later events wait behind it, which keeps them in order. A worker killed mid-delivery
-leaves the delivery pending; once its lease has run out, the sweep gives the queue to another
-worker, which sends the event again with the same `webhook-id` (receivers deduplicate on it).
-No two workers ever send to one webhook at the same time, since an attempt ends (by its
-timeout) long before the lease does.
+failure: later events wait behind it, which keeps them in order. The lease is renewed before
+every attempt, for longer than an attempt can last (`WEBHOOKS_TIMEOUT`, a hard deadline in
+sender.py, plus a margin), so no two workers ever send to one webhook at the same time. A
+worker killed mid-delivery leaves the delivery pending; once its lease has run out, the sweep
+gives the queue to another worker, which sends the event again with the same `webhook-id`
+(receivers deduplicate on it).
+
+Fairness: each worker process delivers up to `WEBHOOKS_CONCURRENCY` queues at once, each in
+a thread of its own (`run`). A queue gives its thread back after one failure, or after
+`SLICE` seconds of successes, and the next queue is chosen by the project that has the
+fewest queues in flight, then the one that is not failing (fresh events before retries), then
+the longest waiting. So a receiver that is slow or hostile holds one thread for one timeout
+at a time; the other projects' deliveries go on beside it, and wait for a free thread at
+most one timeout (plus the slice) even when every thread is taken.
 
 Retries back off exponentially, with jitter, for `WEBHOOKS_RETRY_WINDOW` (a day); then the
 delivery is `failed` and the next one goes. After `WEBHOOKS_DISABLE_AFTER` failed deliveries
@@ -17,11 +27,14 @@ webhook is switched off, with the reason for its admins.
 import logging
 import random
 import secrets
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import connections, transaction
+from django.db.models import Count, Exists, IntegerField, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from webhooks import sender
@@ -29,12 +42,16 @@ from webhooks.models import Delivery, DeliveryStatus, Webhook, WebhookEvent
 
 logger = logging.getLogger("tasklane.webhooks")
 
-BATCH = 50  # deliveries per lease, so one busy webhook cannot hold a worker forever
+BATCH = 50  # deliveries per turn of a queue at most
+SLICE = 2.0  # seconds of deliveries after which a queue gives its thread to the next one
+POLL = 0.25  # seconds between looks for newly due queues while deliveries are in flight
+LEASE_MARGIN = 20  # seconds a lease outlasts the longest attempt: bookkeeping, clock skew
 
 
 def lease_seconds() -> float:
-    # An attempt's connect, write and read are each bounded by the timeout.
-    return 3 * settings.WEBHOOKS_TIMEOUT + 10
+    """How long a lease lasts from its last renewal: one attempt at most, and a margin.
+    An attempt ends by its timeout, give or take cancelling it (sender.OVERRUN)."""
+    return settings.WEBHOOKS_TIMEOUT + sender.OVERRUN + LEASE_MARGIN
 
 
 def claim(webhook_id: int) -> str | None:
@@ -45,6 +62,16 @@ def claim(webhook_id: int) -> str | None:
         Q(lease_until__isnull=True) | Q(lease_until__lt=now), pk=webhook_id, is_active=True
     ).update(lease_until=now + timedelta(seconds=lease_seconds()), lease_token=token)
     return token if taken else None
+
+
+def renew(webhook_id: int, token: str) -> bool:
+    """Extend our lease to cover one more attempt; False if it is no longer ours."""
+    until = timezone.now() + timedelta(seconds=lease_seconds())
+    return bool(
+        Webhook.objects.filter(pk=webhook_id, lease_token=token, is_active=True).update(
+            lease_until=until
+        )
+    )
 
 
 def release(webhook_id: int, token: str) -> None:
@@ -75,18 +102,22 @@ def deliver_queue(webhook_id: int) -> tuple[int, float | None]:
     if token is None:
         return 0, None
     made = 0
+    started = time.monotonic()
     try:
-        while made < BATCH:
+        while made < BATCH and time.monotonic() - started < SLICE:
             delivery = head(webhook_id)
             if delivery is None:
                 return made, None
             wait = (delivery.next_attempt_at - timezone.now()).total_seconds()
             if wait > 0:
                 return made, wait
+            if not renew(webhook_id, token):
+                return made, None  # the lease was lost, or the webhook switched off
             made += 1
             if attempt(delivery, token) is None:
-                return made, None  # the lease was lost, or the webhook switched off
-            # Delivered, or the head now waits for its retry (or failed): look again.
+                return made, None  # the lease was lost, or the webhook switched off or gone
+            # Delivered, or the head now waits for its retry (or failed): look again, within
+            # the slice (a slow attempt uses it up, and the thread goes to the next queue).
         return made, 0.0
     finally:
         release(webhook_id, token)
@@ -98,7 +129,7 @@ def attempt(delivery: Delivery, token: str) -> bool | None:
     switched off (by this failure or by its admins meanwhile)."""
     hook = delivery.webhook
     outcome = sender.send(
-        url=hook.url, secret=hook.secret, event_id=delivery.event_id, body=delivery.event.body
+        url=hook.url, keys=[hook.secret], event_id=delivery.event_id, body=delivery.event.body
     )
     now = timezone.now()
     with transaction.atomic():
@@ -149,20 +180,77 @@ def attempt(delivery: Delivery, token: str) -> bool | None:
     return outcome.ok if current.is_active else None
 
 
-def due_webhook_ids(limit: int = 500) -> list[int]:
-    """Active webhooks whose oldest pending delivery is due and whose lease is free."""
+def due_webhook_ids(limit: int = 500, exclude=()) -> list[int]:
+    """Active webhooks with a due pending delivery and a free lease, fairest first: the
+    project with the fewest queues being delivered, then queues that are not retrying a
+    failure, then the longest waiting."""
     now = timezone.now()
+    pending = Delivery.objects.filter(webhook=OuterRef("pk"), status=DeliveryStatus.PENDING)
+    in_flight = (
+        Webhook.objects.filter(project_id=OuterRef("project_id"), lease_until__gte=now)
+        .order_by()
+        .values("project_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     return list(
         Webhook.objects.filter(
             Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+            Exists(pending.filter(next_attempt_at__lte=now)),
             is_active=True,
-            deliveries__status=DeliveryStatus.PENDING,
-            deliveries__next_attempt_at__lte=now,
         )
-        .order_by("id")
-        .values_list("id", flat=True)
-        .distinct()[:limit]
+        .exclude(pk__in=list(exclude))
+        .annotate(
+            busy=Coalesce(Subquery(in_flight, output_field=IntegerField()), Value(0)),
+            retrying=Exists(pending.filter(attempts__gt=0)),
+            waiting_since=Subquery(
+                pending.order_by()
+                .values("webhook")
+                .annotate(at=Min("next_attempt_at"))
+                .values("at")
+            ),
+        )
+        .order_by("busy", "retrying", "waiting_since", "id")
+        .values_list("id", flat=True)[:limit]
     )
+
+
+def run(*, slots: int | None = None) -> float | None:
+    """Deliver every due queue, up to `slots` (`WEBHOOKS_CONCURRENCY`) at once, until none is
+    due or in flight; then in how many seconds the soonest retry is due (None: none known).
+
+    Each queue runs in a thread of its own, with its own database connection, so a slow
+    receiver holds one thread and the others go on. Queues that come due meanwhile (new
+    events, retries) are picked up within `POLL` seconds of a thread being free.
+    """
+    slots = slots or settings.WEBHOOKS_CONCURRENCY
+    running: dict[int, Future] = {}
+    soonest: float | None = None
+    with ThreadPoolExecutor(max_workers=slots, thread_name_prefix="webhook") as pool:
+        while True:
+            for webhook_id, future in list(running.items()):
+                if future.done():
+                    del running[webhook_id]
+                    next_in = future.result()
+                    if next_in is not None and (soonest is None or next_in < soonest):
+                        soonest = next_in
+            if len(running) < slots:
+                for webhook_id in due_webhook_ids(slots - len(running), exclude=running):
+                    running[webhook_id] = pool.submit(_deliver_in_thread, webhook_id)
+            if not running:
+                return soonest
+            wait(running.values(), timeout=POLL, return_when=FIRST_COMPLETED)
+
+
+def _deliver_in_thread(webhook_id: int) -> float | None:
+    try:
+        _, next_in = deliver_queue(webhook_id)
+        return next_in
+    except Exception:
+        logger.exception("Delivering webhook %s's queue failed", webhook_id)
+        return None
+    finally:
+        connections.close_all()  # this thread's own connections
 
 
 def purge(*, older_than: timedelta) -> tuple[int, int]:

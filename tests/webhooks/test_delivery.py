@@ -13,7 +13,8 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook as Verifier
 
 from tasks.services import task_create, task_update
-from webhooks import worker
+from tests.factories import ProjectFactory
+from webhooks import sender, worker
 from webhooks.models import Delivery, DeliveryStatus, Webhook, WebhookEvent
 from webhooks.services import webhook_create
 
@@ -229,6 +230,75 @@ def test_a_slow_receiver_is_cut_off_at_the_timeout(team, fast, receiver):
     delivery = Delivery.objects.get()
     assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 1
     assert "Timed out" in delivery.error
+
+
+def test_a_trickling_receiver_is_cut_off_at_the_timeout(team, fast, trickler):
+    """A header line every 0.2 s never trips a per-read timeout; the attempt's deadline
+    ends it anyway, long before the 10 s the receiver would take."""
+    fast.WEBHOOKS_TIMEOUT = 1
+    hostile = trickler(interval=0.2, lines=50)
+    hook = hook_for(team, hostile.url)
+    new_task(team)
+    started = time.monotonic()
+    worker.deliver_queue(hook.pk)
+    assert time.monotonic() - started < fast.WEBHOOKS_TIMEOUT + sender.OVERRUN
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 1
+    assert "Timed out" in delivery.error
+
+
+def test_the_lease_covers_every_attempt_of_a_long_turn(team, fast, receiver, monkeypatch):
+    """Renewed before each attempt: however many attempts a turn makes, each starts with
+    the lease running past its deadline, so no second worker can take the queue meanwhile."""
+    short = fast.WEBHOOKS_TIMEOUT + sender.OVERRUN  # a lease as short as it may be
+    monkeypatch.setattr(worker, "lease_seconds", lambda: short)
+    target = receiver(delay=0.6)
+    hook = hook_for(team, target.url)
+    for n in range(3):
+        new_task(team, f"task {n}")
+    real_send = sender.send
+    margins = []
+
+    def send(**kwargs):
+        lease_until = Webhook.objects.get(pk=hook.pk).lease_until
+        margins.append((lease_until - timezone.now()).total_seconds())
+        return real_send(**kwargs)
+
+    monkeypatch.setattr(sender, "send", send)
+    assert worker.deliver_queue(hook.pk)[0] == 3
+    assert len(margins) == 3
+    assert min(margins) >= fast.WEBHOOKS_TIMEOUT, margins
+
+
+def test_the_lease_outlasts_the_longest_attempt(settings):
+    for timeout in (1, 10, 60):
+        settings.WEBHOOKS_TIMEOUT = timeout
+        assert worker.lease_seconds() >= timeout + sender.OVERRUN + 10
+
+
+def test_queues_are_chosen_fairly_between_projects(team, fast, receiver):
+    """A project with a queue in flight goes after one with none; a queue retrying a failure
+    after a fresh one; then the longest waiting first."""
+    target = receiver()
+    busy, waiting = hook_for(team, target.url), hook_for(team, target.url)
+    other = ProjectFactory()
+    elsewhere = webhook_create(
+        project=other, actor=other.owner, data={"url": target.url, "events": ["*"]}
+    )
+    retrying_project = ProjectFactory()
+    retrying = webhook_create(
+        project=retrying_project,
+        actor=retrying_project.owner,
+        data={"url": target.url, "events": ["*"]},
+    )
+    new_task(team)
+    task_create(actor=retrying_project.owner, data={"project": retrying_project, "title": "r"})
+    task_create(actor=other.owner, data={"project": other, "title": "latest"})
+    Delivery.objects.filter(webhook=retrying).update(attempts=3)
+    worker.claim(busy.pk)  # its project has a queue in flight
+
+    assert worker.due_webhook_ids() == [elsewhere.pk, retrying.pk, waiting.pk]
+    assert worker.due_webhook_ids(exclude=[elsewhere.pk]) == [retrying.pk, waiting.pk]
 
 
 def test_a_refused_connection_is_retried(team, fast):
