@@ -5,13 +5,14 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from core.realtime import timestamp
 from core.services import model_update
 from projects.models import Project
 from webhooks import outbox, sender
-from webhooks.models import Delivery, Webhook, WebhookEvent
+from webhooks.models import SECRET_GRACE, Delivery, Webhook, WebhookEvent
 
 PING = "ping"
 
@@ -45,9 +46,13 @@ def webhook_delete(*, webhook: Webhook) -> None:
 
 @transaction.atomic
 def webhook_rotate_secret(*, webhook: Webhook) -> Webhook:
+    """A new secret; the one it replaces keeps signing beside it for `SECRET_GRACE` (each
+    delivery then carries both signatures), so receivers can switch without a gap."""
     locked = Webhook.objects.select_for_update().get(pk=webhook.pk)
+    locked.previous_secret = locked.secret
+    locked.previous_secret_until = timezone.now() + SECRET_GRACE
     locked.secret = sender.new_secret()
-    locked.save(update_fields=["secret", "updated_at"])
+    locked.save(update_fields=["secret", "previous_secret", "previous_secret_until", "updated_at"])
     return locked
 
 

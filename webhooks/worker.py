@@ -129,7 +129,10 @@ def attempt(delivery: Delivery, token: str) -> bool | None:
     switched off (by this failure or by its admins meanwhile)."""
     hook = delivery.webhook
     outcome = sender.send(
-        url=hook.url, keys=[hook.secret], event_id=delivery.event_id, body=delivery.event.body
+        url=hook.url,
+        keys=hook.signing_secrets(),
+        event_id=delivery.event_id,
+        body=delivery.event.body,
     )
     now = timezone.now()
     with transaction.atomic():

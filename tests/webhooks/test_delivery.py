@@ -8,9 +8,11 @@ import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook as Verifier
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from tasks.services import task_create, task_update
 from tests.factories import ProjectFactory
@@ -75,6 +77,36 @@ def test_a_delivery_is_a_signed_standard_webhook(team, fast, receiver):
     assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempts == 1
     assert delivery.response_status == 200 and delivery.response_body == "ok"
     assert delivery.duration_ms is not None and delivery.next_attempt_at is None
+
+
+def test_a_rotated_out_secret_still_verifies_for_a_day(team, fast, receiver, client_for):
+    """After a rotation each delivery carries two signatures (`v1,<new> v1,<old>`) for 24
+    hours, so a receiver that still holds the old secret keeps verifying; then only the new."""
+    target = receiver()
+    owner = client_for(team.owner)
+    url = f"/api/v1/projects/{team.project.pk}/webhooks/"
+    created = owner.post(url, {"url": target.url, "events": ["*"]}, format="json").json()
+    rotated = owner.post(f"{url}{created['id']}/rotate-secret/").json()
+    old, new = created["secret"], rotated["secret"]
+    hook = Webhook.objects.get(pk=created["id"])
+
+    new_task(team, "within the day")
+    drain(hook)
+    (during,) = target.requests
+    assert len(during.headers["webhook-signature"].split(" ")) == 2
+    for secret in (old, new):
+        assert Verifier(secret).verify(during.body.decode(), during.headers)["type"] == (
+            "task.created"
+        )
+
+    with time_machine.travel(timezone.now() + timedelta(hours=24, minutes=1)):
+        new_task(team, "a day later")
+        drain(hook)
+        after = target.requests[1]
+        assert len(after.headers["webhook-signature"].split(" ")) == 1
+        assert Verifier(new).verify(after.body.decode(), after.headers)
+        with pytest.raises(WebhookVerificationError):
+            Verifier(old).verify(after.body.decode(), after.headers)
 
 
 def test_a_wrong_secret_does_not_verify(team, fast, receiver):
