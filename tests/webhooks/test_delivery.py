@@ -354,6 +354,24 @@ def test_private_targets_are_refused_again_at_delivery(team, fast, receiver, hos
     assert "not a public address" in delivery.error and delivery.response_status is None
 
 
+@pytest.mark.parametrize(
+    "address", ["64:ff9b::7f00:1", "2002:7f00:1::1", "::127.0.0.1", "::ffff:0:a00:1"]
+)
+def test_ipv6_forms_embedding_a_private_address_are_refused_at_delivery(
+    team, fast, receiver, monkeypatch, address
+):
+    """A name that resolves, at delivery, to an IPv6 form of a private IPv4 address."""
+    target = receiver()
+    hook = hook_for(team, target.url.replace("127.0.0.1", "hooks.example.com"))
+    monkeypatch.setattr(worker.sender.targets, "resolve", lambda target, timeout: [address])
+    fast.WEBHOOKS_ALLOW_PRIVATE = False
+    new_task(team)
+    worker.deliver_queue(hook.pk)
+    delivery = Delivery.objects.get()
+    assert f"resolves to {address}, which is not a public address" in delivery.error
+    assert target.requests == [] and delivery.response_status is None
+
+
 def test_one_worker_at_a_time_per_webhook(team, fast, receiver):
     target = receiver()
     hook = hook_for(team, target.url)
