@@ -5,9 +5,11 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from accounts.models import User
 from core.realtime import timestamp
 from core.services import model_update
 from projects.models import Project
@@ -19,8 +21,21 @@ PING = "ping"
 
 @transaction.atomic
 def webhook_create(*, project, actor, data: dict) -> Webhook:
-    # Counted under the project's row lock, so two concurrent creates cannot pass the cap.
-    Project.objects.select_for_update(no_key=True).filter(pk=project.pk).first()
+    """A webhook of `project`, made by `actor`; 404 if the project is gone meanwhile.
+
+    Both caps are counted under row locks (the creator's, then the project's), so concurrent
+    creates cannot pass them; the project's lock also keeps it from being deleted before the
+    webhook is in (a delete that came first leaves no row to lock)."""
+    User.objects.select_for_update(no_key=True).filter(pk=actor.pk).first()
+    if not Project.objects.select_for_update(no_key=True).filter(pk=project.pk).exists():
+        raise Http404
+    if Webhook.objects.filter(created_by=actor).count() >= settings.WEBHOOKS_MAX_PER_USER:
+        raise ValidationError(
+            {
+                "url": f"You have created {settings.WEBHOOKS_MAX_PER_USER} webhooks, the most "
+                "one user may have across projects; delete one first."
+            }
+        )
     if Webhook.objects.filter(project=project).count() >= settings.WEBHOOKS_MAX_PER_PROJECT:
         raise ValidationError(
             f"A project has at most {settings.WEBHOOKS_MAX_PER_PROJECT} webhooks."

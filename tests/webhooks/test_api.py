@@ -277,6 +277,24 @@ def test_a_project_has_a_bounded_number_of_webhooks(owner, team, settings):
     assert Webhook.objects.count() == 2
 
 
+def test_a_user_has_a_bounded_number_of_webhooks_across_projects(owner, team, settings, client_for):
+    """The creator's webhooks count, in every project, switched off or not; another admin of
+    the same project has their own allowance."""
+    settings.WEBHOOKS_MAX_PER_USER = 2
+    second = ProjectFactory(owner=team.owner)
+    assert create(owner, team.project.pk).status_code == 201
+    created = create(owner, second.pk)
+    assert created.status_code == 201
+    Webhook.objects.filter(pk=created.json()["id"]).update(is_active=False)
+
+    response = create(owner, team.project.pk)
+    assert response.status_code == 400, response.content
+    (error,) = response.json()["errors"]
+    assert error["attr"] == "url" and "2 webhooks" in error["detail"]
+    assert Webhook.objects.count() == 2
+    assert create(client_for(team.admin), team.project.pk).status_code == 201
+
+
 def test_ping_and_redeliver_queue_deliveries(owner, team):
     hook = create(owner, team.project.pk).json()
     url = f"{hooks_url(team.project.pk)}{hook['id']}/"
