@@ -15,11 +15,13 @@ from django.utils import timezone
 
 # How long a rotated-out secret keeps signing beside the new one.
 SECRET_GRACE = timedelta(hours=24)
+# The last event a deleted project's webhooks get (one attempt), before they are deleted.
+PROJECT_DELETED = "project.deleted"
 
 
 class Webhook(models.Model):
-    # SET_NULL, not CASCADE: a deleted project's webhooks outlive it long enough to deliver
-    # its `project.deleted` event; the purge task deletes them once nothing is pending.
+    # SET_NULL, not CASCADE: a deleted project's webhooks that want `project.deleted` outlive
+    # it for one attempt at that event; then the worker deletes them (outbox.project_deleted).
     project = models.ForeignKey(
         "projects.Project", on_delete=models.SET_NULL, null=True, related_name="webhooks"
     )

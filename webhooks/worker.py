@@ -38,7 +38,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from webhooks import sender
-from webhooks.models import Delivery, DeliveryStatus, Webhook, WebhookEvent
+from webhooks.models import PROJECT_DELETED, Delivery, DeliveryStatus, Webhook, WebhookEvent
 
 logger = logging.getLogger("tasklane.webhooks")
 
@@ -126,7 +126,8 @@ def deliver_queue(webhook_id: int) -> tuple[int, float | None]:
 def attempt(delivery: Delivery, token: str) -> bool | None:
     """One attempt and its bookkeeping: whether it succeeded, or None when the queue must
     stop: this worker lost the webhook's lease (nothing is recorded then), or the webhook is
-    switched off (by this failure or by its admins meanwhile)."""
+    switched off (by this failure or by its admins meanwhile), or it was a deleted project's
+    webhook (deleted after this one attempt)."""
     hook = delivery.webhook
     outcome = sender.send(
         url=hook.url,
@@ -168,8 +169,14 @@ def attempt(delivery: Delivery, token: str) -> bool | None:
                 )[:500]
                 logger.warning("Webhook %s disabled: %s", hook.pk, current.disabled_reason)
         Delivery.objects.filter(pk=delivery.pk).update(**fields)
-        state = ["consecutive_failures", "is_active", "disabled_reason"]
-        current.save(update_fields=state if current.is_active else [*state, "updated_at"])
+        gone = current.project_id is None and last_of_deleted_project(current, delivery)
+        if gone:
+            # Nobody can see or stop it any more: it goes after its one attempt at
+            # `project.deleted` (outbox.project_deleted).
+            current.delete()
+        else:
+            state = ["consecutive_failures", "is_active", "disabled_reason"]
+            current.save(update_fields=state if current.is_active else [*state, "updated_at"])
     log = logger.info if outcome.ok else logger.warning
     log(
         "Webhook %s delivery %s (%s) attempt %s: %s in %s ms",
@@ -180,7 +187,19 @@ def attempt(delivery: Delivery, token: str) -> bool | None:
         outcome.status or outcome.error,
         outcome.duration_ms,
     )
+    if gone:
+        logger.info("Webhook %s of a deleted project: deleted after its last event", hook.pk)
+        return None
     return outcome.ok if current.is_active else None
+
+
+def last_of_deleted_project(hook: Webhook, delivery: Delivery) -> bool:
+    """Whether a deleted project's webhook is done: it has just had its one attempt at
+    `project.deleted`, or has nothing left to send. Anything else still pending (an attempt
+    that was in flight when the project went, rows older than this rule) is dropped."""
+    pending = Delivery.objects.filter(webhook=hook, status=DeliveryStatus.PENDING)
+    pending.exclude(event__type=PROJECT_DELETED).delete()
+    return delivery.event.type == PROJECT_DELETED or not pending.exists()
 
 
 def due_webhook_ids(limit: int = 500, exclude=()) -> list[int]:
@@ -258,7 +277,8 @@ def _deliver_in_thread(webhook_id: int) -> float | None:
 
 def purge(*, older_than: timedelta) -> tuple[int, int]:
     """Delete finished deliveries (and events no delivery needs) older than `older_than`,
-    and the webhooks of deleted projects once nothing is pending for them."""
+    and webhooks of deleted projects that were left without their one attempt (switched
+    off, or nothing pending): the worker deletes the others after it."""
     cutoff = timezone.now() - older_than
     deleted, _ = (
         Delivery.objects.filter(created_at__lt=cutoff)

@@ -486,16 +486,54 @@ def test_project_and_member_events_are_delivered(team, fast, receiver, client_fo
     assert types == ["project.updated", "member.updated", "member.removed"]
 
 
-def test_a_deleted_projects_webhooks_still_get_project_deleted(team, fast, receiver, client_for):
-    target = receiver()
-    hook = hook_for(team, target.url)
+def test_a_deleted_projects_webhooks_get_project_deleted_once_then_go(
+    team, fast, receiver, client_for
+):
+    """Through the API: each webhook that wants `project.deleted` gets it once, instead of
+    what was still pending, and is then deleted, even when its receiver fails; the others go
+    with the project. Nothing is left retrying where nobody can see or stop it."""
+    failing = receiver(statuses=[500])
+    hook = hook_for(team, failing.url)  # ["*"]
+    named = hook_for(team, failing.url, events=["project.deleted"])
+    unsubscribed = hook_for(team, failing.url, events=["task.created"])
+    switched_off = hook_for(team, failing.url)
+    Webhook.objects.filter(pk=switched_off.pk).update(is_active=False)
+    new_task(team, "still being retried")
+    worker.deliver_queue(hook.pk)  # failed once: pending, waiting for its retry
+    assert len(failing.requests) == 1
+
     response = client_for(team.owner).delete(f"/api/v1/projects/{team.project.pk}/")
     assert response.status_code == 204
-    hook.refresh_from_db()
-    assert hook.project_id is None
-    drain(hook)
-    (request,) = target.requests
-    event = json.loads(request.body)
-    assert event["type"] == "project.deleted" and event["data"] == {"id": team.project.pk}
-    worker.purge(older_than=timedelta(days=30))
-    assert not Webhook.objects.filter(pk=hook.pk).exists()  # delivered: the orphan goes
+    assert set(Webhook.objects.values_list("pk", flat=True)) == {hook.pk, named.pk}
+    assert not Webhook.objects.filter(pk__in=[unsubscribed.pk, switched_off.pk]).exists()
+    pending = Delivery.objects.filter(status=DeliveryStatus.PENDING)
+    assert sorted(pending.values_list("event__type", flat=True)) == ["project.deleted"] * 2
+
+    for one in (hook, named):
+        worker.deliver_queue(one.pk)
+    requests = failing.requests[1:]
+    assert len(requests) == 2
+    for request in requests:
+        event = json.loads(request.body)
+        assert event["type"] == "project.deleted" and event["data"] == {"id": team.project.pk}
+    assert not Webhook.objects.exists() and not Delivery.objects.exists()
+    assert worker.due_webhook_ids() == []
+
+
+def test_an_attempt_in_flight_when_the_project_goes_is_followed_by_project_deleted(
+    team, fast, receiver, client_for
+):
+    target = receiver(statuses=[500])
+    hook = hook_for(team, target.url)
+    new_task(team, "in flight")
+    delivery = worker.head(hook.pk)
+    token = worker.claim(hook.pk)
+    response = client_for(team.owner).delete(f"/api/v1/projects/{team.project.pk}/")
+    assert response.status_code == 204
+
+    assert worker.attempt(delivery, token) is not None  # the queue goes on...
+    worker.release(hook.pk, token)
+    worker.deliver_queue(hook.pk)  # ...to project.deleted, its last
+    types = [json.loads(request.body)["type"] for request in target.requests]
+    assert types == ["task.created", "project.deleted"]
+    assert not Webhook.objects.exists()

@@ -16,6 +16,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook as Verifier
 
 from tests.server import BASE_DIR, Server, request, require_services, server_env
+from webhooks.models import Webhook
 
 pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
 
@@ -228,3 +229,34 @@ def test_a_trickling_receiver_does_not_hold_up_another_projects_deliveries(
     delay = delivered.at - committed
     print(f"\nanother project's delay, worker --concurrency {concurrency}: {delay:.1f} s")
     assert delay < timeout + 3, (delay, worker.logs()[-3000:])
+
+
+def test_a_deleted_projects_webhook_gets_project_deleted_once_and_is_gone(processes, receiver):
+    """A receiver that always fails: before the delete, its event is retried again and again;
+    the project's deletion replaces that with one attempt at `project.deleted`, and then the
+    webhook is gone: nothing more arrives."""
+    start_server, start_worker = processes
+    server = start_server()
+    start_worker()
+    target = receiver(statuses=[500])
+    token, project_id = owner_with_project(server)
+    status, hook = request(
+        "POST",
+        f"{server.http}/api/v1/projects/{project_id}/webhooks/",
+        {"url": target.url, "events": ["*"]},
+        token,
+    )
+    assert status == 201, hook
+    create_task(server, token, project_id, "Retried until the project goes")
+    target.wait_for(2, timeout=30)  # retried
+
+    status, _ = request("DELETE", f"{server.http}/api/v1/projects/{project_id}/", token=token)
+    assert status == 204
+    deadline = time.monotonic() + 30
+    while Webhook.objects.filter(pk=hook["id"]).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Webhook.objects.filter(pk=hook["id"]).exists()
+    time.sleep(2)  # retries came every 0.5 s at most: none may follow
+    types = [json.loads(one.body)["type"] for one in target.requests]
+    assert types[-1] == "project.deleted" and types.count("project.deleted") == 1, types
+    assert set(types[:-1]) == {"task.created"}
