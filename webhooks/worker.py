@@ -33,7 +33,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import Count, Exists, IntegerField, Min, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -104,21 +104,21 @@ def deliver_queue(webhook_id: int) -> tuple[int, float | None]:
     made = 0
     started = time.monotonic()
     try:
-        while made < BATCH and time.monotonic() - started < SLICE:
+        while True:
             delivery = head(webhook_id)
             if delivery is None:
                 return made, None
             wait = (delivery.next_attempt_at - timezone.now()).total_seconds()
             if wait > 0:
                 return made, wait
+            if made >= BATCH or time.monotonic() - started >= SLICE:
+                return made, 0.0  # due, but the thread goes to the next queue first
             if not renew(webhook_id, token):
                 return made, None  # the lease was lost, or the webhook switched off
             made += 1
             if attempt(delivery, token) is None:
                 return made, None  # the lease was lost, or the webhook switched off or gone
-            # Delivered, or the head now waits for its retry (or failed): look again, within
-            # the slice (a slow attempt uses it up, and the thread goes to the next queue).
-        return made, 0.0
+            # Delivered, or the head now waits for its retry (or failed): look again.
     finally:
         release(webhook_id, token)
 
@@ -203,11 +203,13 @@ def last_of_deleted_project(hook: Webhook, delivery: Delivery) -> bool:
 
 
 def due_webhook_ids(limit: int = 500, exclude=()) -> list[int]:
-    """Active webhooks with a due pending delivery and a free lease, fairest first: the
-    project with the fewest queues being delivered, then queues that are not retrying a
-    failure, then the longest waiting."""
+    """Active webhooks whose queue's head (its oldest pending delivery) is due and whose
+    lease is free, fairest first: the project with the fewest queues being delivered, then
+    queues whose head is not a retry, then the longest waiting."""
     now = timezone.now()
-    pending = Delivery.objects.filter(webhook=OuterRef("pk"), status=DeliveryStatus.PENDING)
+    head_of = Delivery.objects.filter(
+        webhook=OuterRef("pk"), status=DeliveryStatus.PENDING
+    ).order_by("id")
     in_flight = (
         Webhook.objects.filter(project_id=OuterRef("project_id"), lease_until__gte=now)
         .order_by()
@@ -216,23 +218,16 @@ def due_webhook_ids(limit: int = 500, exclude=()) -> list[int]:
         .values("n")
     )
     return list(
-        Webhook.objects.filter(
-            Q(lease_until__isnull=True) | Q(lease_until__lt=now),
-            Exists(pending.filter(next_attempt_at__lte=now)),
-            is_active=True,
-        )
+        Webhook.objects.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now), is_active=True)
         .exclude(pk__in=list(exclude))
         .annotate(
+            due_at=Subquery(head_of.values("next_attempt_at")[:1]),
+            retries=Subquery(head_of.values("attempts")[:1]),
             busy=Coalesce(Subquery(in_flight, output_field=IntegerField()), Value(0)),
-            retrying=Exists(pending.filter(attempts__gt=0)),
-            waiting_since=Subquery(
-                pending.order_by()
-                .values("webhook")
-                .annotate(at=Min("next_attempt_at"))
-                .values("at")
-            ),
         )
-        .order_by("busy", "retrying", "waiting_since", "id")
+        .filter(due_at__lte=now)
+        .annotate(retrying=Q(retries__gt=0))
+        .order_by("busy", "retrying", "due_at", "id")
         .values_list("id", flat=True)[:limit]
     )
 

@@ -4,12 +4,13 @@ The worker process itself (Celery, Redis, being killed) is tested in test_worker
 """
 
 import json
+import threading
 import time
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
@@ -331,6 +332,51 @@ def test_queues_are_chosen_fairly_between_projects(team, fast, receiver):
 
     assert worker.due_webhook_ids() == [elsewhere.pk, retrying.pk, waiting.pk]
     assert worker.due_webhook_ids(exclude=[elsewhere.pk]) == [retrying.pk, waiting.pk]
+
+
+def test_a_queue_whose_head_waits_for_its_retry_is_not_due(team, fast, receiver):
+    fast.WEBHOOKS_RETRY_BASE = 60
+    target = receiver(statuses=[500, 200])
+    hook = hook_for(team, target.url)
+    new_task(team, "fails")
+    worker.deliver_queue(hook.pk)
+    new_task(team, "waits behind it")  # due now, but not the head
+    assert worker.due_webhook_ids() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_process_delivers_other_queues_beside_a_slow_one(team, fast, receiver, trickler):
+    """worker.run, as the Celery task runs it: a trickling receiver holds one thread; another
+    project's event goes out at once beside it, and the run ends when only retries wait."""
+    fast.WEBHOOKS_RETRY_BASE = 60
+    fast.WEBHOOKS_RETRY_MAX = 3600
+    hostile = trickler(interval=0.2, lines=100)
+    hook_for(team, hostile.url)
+    new_task(team, "cut off at the timeout")
+    new_task(team, "waits behind it")
+    other = ProjectFactory()
+    honest = receiver()
+    webhook_create(project=other, actor=other.owner, data={"url": honest.url, "events": ["*"]})
+    task_create(actor=other.owner, data={"project": other, "title": "on time"})
+
+    result = []
+
+    def run():
+        try:
+            result.append(worker.run(slots=2))
+        finally:
+            connections.close_all()
+
+    started = time.monotonic()
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(timeout=fast.WEBHOOKS_TIMEOUT + 10)
+    assert not runner.is_alive(), "the run did not end while only a retry was waiting"
+    assert time.monotonic() - started < fast.WEBHOOKS_TIMEOUT + 3
+    (delivered,) = honest.requests
+    assert delivered.at - started < 1.5  # beside the slow one, not after it
+    (next_in,) = result
+    assert 55 <= next_in <= 76  # the slow queue's retry
 
 
 def test_a_refused_connection_is_retried(team, fast):
