@@ -22,7 +22,8 @@ SCHEDULE_WITHIN = 300
 def deliver() -> None:
     next_in = worker.run()
     if next_in is not None and next_in <= SCHEDULE_WITHIN:
-        # A retry comes due soon: deliver it then, without waiting for the sweep.
+        # More is due (the run's time was up), or a retry comes due soon: go on then, in a
+        # fresh task, without waiting for the sweep.
         deliver.apply_async(countdown=next_in, retry=False)
 
 

@@ -45,6 +45,7 @@ logger = logging.getLogger("tasklane.webhooks")
 BATCH = 50  # deliveries per turn of a queue at most
 SLICE = 2.0  # seconds of deliveries after which a queue gives its thread to the next one
 POLL = 0.25  # seconds between looks for newly due queues while deliveries are in flight
+RUN_FOR = 30  # seconds a run starts new queues; then it ends and the next run goes on
 LEASE_MARGIN = 20  # seconds a lease outlasts the longest attempt: bookkeeping, clock skew
 
 
@@ -234,13 +235,18 @@ def due_webhook_ids(limit: int = 500, exclude=()) -> list[int]:
 
 def run(*, slots: int | None = None) -> float | None:
     """Deliver every due queue, up to `slots` (`WEBHOOKS_CONCURRENCY`) at once, until none is
-    due or in flight; then in how many seconds the soonest retry is due (None: none known).
+    due or in flight, or for `RUN_FOR` seconds; then in how many seconds to run again (0:
+    something is due now; None: nothing is known to be coming).
 
     Each queue runs in a thread of its own, with its own database connection, so a slow
     receiver holds one thread and the others go on. Queues that come due meanwhile (new
-    events, retries) are picked up within `POLL` seconds of a thread being free.
+    events, retries) are picked up within `POLL` seconds of a thread being free. After
+    `RUN_FOR` seconds no new queue is started: once those in flight are done (one timeout
+    and a turn at most), the run ends, so the worker's other tasks (the purge) get their turn
+    and a stopping worker is not held up for long; the Celery task starts the next run.
     """
     slots = slots or settings.WEBHOOKS_CONCURRENCY
+    stop_at = time.monotonic() + RUN_FOR
     running: dict[int, Future] = {}
     soonest: float | None = None
     with ThreadPoolExecutor(max_workers=slots, thread_name_prefix="webhook") as pool:
@@ -251,10 +257,13 @@ def run(*, slots: int | None = None) -> float | None:
                     next_in = future.result()
                     if next_in is not None and (soonest is None or next_in < soonest):
                         soonest = next_in
-            if len(running) < slots:
+            picking = time.monotonic() < stop_at
+            if picking and len(running) < slots:
                 for webhook_id in due_webhook_ids(slots - len(running), exclude=running):
                     running[webhook_id] = pool.submit(_deliver_in_thread, webhook_id)
             if not running:
+                if not picking and due_webhook_ids(limit=1):
+                    return 0.0
                 return soonest
             wait(running.values(), timeout=POLL, return_when=FIRST_COMPLETED)
 

@@ -379,6 +379,26 @@ def test_a_worker_process_delivers_other_queues_beside_a_slow_one(team, fast, re
     assert 55 <= next_in <= 76  # the slow queue's retry
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_run_ends_after_its_time_and_says_more_is_due(team, fast, trickler, monkeypatch):
+    """A worker kept busy for ever still ends its run (so the purge and a stopping worker
+    get their turn): it starts no queue after RUN_FOR, finishes those in flight, and says
+    more is due."""
+    monkeypatch.setattr(worker, "RUN_FOR", 0.5)
+    fast.WEBHOOKS_TIMEOUT = 1
+    hostile = trickler(interval=0.2, lines=100)
+    hook_for(team, hostile.url)
+    hook_for(team, hostile.url)
+    new_task(team)
+    started = time.monotonic()
+    try:
+        assert worker.run(slots=1) == 0.0  # the second queue is still due
+    finally:
+        connections.close_all()
+    assert time.monotonic() - started < 0.5 + fast.WEBHOOKS_TIMEOUT + 2
+    assert len(hostile.connections) == 1
+
+
 def test_a_refused_connection_is_retried(team, fast):
     hook = hook_for(team, "http://127.0.0.1:9/hook")  # nothing listens on the discard port
     new_task(team)
