@@ -109,9 +109,9 @@ def deliver_queue(webhook_id: int) -> tuple[int, float | None]:
             delivery = head(webhook_id)
             if delivery is None:
                 return made, None
-            wait = (delivery.next_attempt_at - timezone.now()).total_seconds()
-            if wait > 0:
-                return made, wait
+            due_in = (delivery.next_attempt_at - timezone.now()).total_seconds()
+            if due_in > 0:
+                return made, due_in
             if made >= BATCH or time.monotonic() - started >= SLICE:
                 return made, 0.0  # due, but the thread goes to the next queue first
             if not renew(webhook_id, token):
@@ -219,7 +219,12 @@ def due_webhook_ids(limit: int = 500, exclude=()) -> list[int]:
         .values("n")
     )
     return list(
-        Webhook.objects.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now), is_active=True)
+        Webhook.objects.filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+            # Something is due (the queue's index finds it): only those are looked at closer.
+            Exists(head_of.filter(next_attempt_at__lte=now)),
+            is_active=True,
+        )
         .exclude(pk__in=list(exclude))
         .annotate(
             due_at=Subquery(head_of.values("next_attempt_at")[:1]),
