@@ -143,9 +143,7 @@ def resolve(target: Target, *, timeout: float = RESOLVE_TIMEOUT) -> list[str]:
         infos = future.result(timeout=timeout)
     except FutureTimeout:
         future.cancel()  # if it is still queued behind slower lookups
-        raise ResolveTimeout(
-            f"{target.host} could not be resolved within {timeout:g} s; try again."
-        ) from None
+        raise ResolveTimeout(f"{target.host} could not be resolved within {timeout:g} s.") from None
     except (OSError, ValueError) as error:  # ValueError: UnicodeError, NUL
         raise Unresolvable(f"{target.host} could not be resolved.") from error
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
@@ -173,7 +171,7 @@ def validate_url(url: str) -> str:
     try:
         addresses = resolve(target, timeout=RESOLVE_AT_CREATION)
     except ResolveTimeout as error:
-        raise UnsafeTarget(str(error)) from None
+        raise UnsafeTarget(f"{error} Try again.") from None
     except Unresolvable:
         return url
     check_addresses(target, addresses)
