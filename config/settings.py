@@ -377,6 +377,10 @@ WEBHOOKS_DISABLE_AFTER = env_int("WEBHOOKS_DISABLE_AFTER", 20)
 WEBHOOKS_SWEEP_INTERVAL = env_seconds("WEBHOOKS_SWEEP_INTERVAL", 5)
 WEBHOOKS_RETENTION_DAYS = env_int("WEBHOOKS_RETENTION_DAYS", 30)
 WEBHOOKS_MAX_PER_PROJECT = env_int("WEBHOOKS_MAX_PER_PROJECT", 20)
+WEBHOOKS_MAX_PER_USER = env_int("WEBHOOKS_MAX_PER_USER", 50)  # created by one user, all projects
+# Webhook queues each worker process delivers at once, a thread and a database connection
+# each (keep DB_POOL_MAX_SIZE above it): a slow receiver holds one of them, not the process.
+WEBHOOKS_CONCURRENCY = env_int("WEBHOOKS_CONCURRENCY", 8)
 # Whether a commit wakes a worker at once (off in the in-process tests, which run the worker's
 # functions themselves; the server tests start real workers).
 WEBHOOKS_WAKE_WORKER = env_bool("WEBHOOKS_WAKE_WORKER", True)

@@ -77,6 +77,8 @@ DEFAULT_IS_RIGHT = {
     "WEBHOOKS_SWEEP_INTERVAL": "the documented sweep",
     "WEBHOOKS_RETENTION_DAYS": "the documented retention",
     "WEBHOOKS_MAX_PER_PROJECT": "the documented limit",
+    "WEBHOOKS_MAX_PER_USER": "the documented limit",
+    "WEBHOOKS_CONCURRENCY": "8 queues per worker process suit every plan",
     "WEBHOOKS_WAKE_WORKER": "tests only turn it off",
     "TASK_COUNT_CACHE": "on: exact counts, counted again only after a write",
 }

@@ -6,14 +6,22 @@ survives the process that made it. Workers deliver each webhook's deliveries in 
 one worker per webhook at a time (a lease on the webhook's row).
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+
+# How long a rotated-out secret keeps signing beside the new one.
+SECRET_GRACE = timedelta(hours=24)
+# The last event a deleted project's webhooks get (one attempt), before they are deleted.
+PROJECT_DELETED = "project.deleted"
 
 
 class Webhook(models.Model):
-    # SET_NULL, not CASCADE: a deleted project's webhooks outlive it long enough to deliver
-    # its `project.deleted` event; the purge task deletes them once nothing is pending.
+    # SET_NULL, not CASCADE: a deleted project's webhooks that want `project.deleted` outlive
+    # it for one attempt at that event; then the worker deletes them (outbox.project_deleted).
     project = models.ForeignKey(
         "projects.Project", on_delete=models.SET_NULL, null=True, related_name="webhooks"
     )
@@ -24,6 +32,10 @@ class Webhook(models.Model):
     disabled_reason = models.CharField(max_length=500, blank=True)
     # Signing needs the secret itself (HMAC), so it is stored as is: see README, Webhooks.
     secret = models.CharField(max_length=100)
+    # The secret before the last rotation, which still signs until `previous_secret_until`,
+    # so that receivers can switch to the new one without missing a delivery.
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -40,6 +52,17 @@ class Webhook(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    def signing_secrets(self) -> list[str]:
+        """The secrets each delivery is signed with: the current one, and the previous one
+        during its grace period."""
+        if (
+            self.previous_secret
+            and self.previous_secret_until
+            and (self.previous_secret_until > timezone.now())
+        ):
+            return [self.secret, self.previous_secret]
+        return [self.secret]
 
     def wants(self, event_type: str, *, to_project: bool) -> bool:
         """`*` is every event the project's sockets receive; `task.assigned` (sent to one

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from webhooks import tasks
-from webhooks.models import Delivery, Webhook, WebhookEvent
+from webhooks.models import PROJECT_DELETED, Delivery, DeliveryStatus, Webhook, WebhookEvent
 
 logger = logging.getLogger("tasklane.webhooks")
 
@@ -26,11 +26,24 @@ def record_event(*, event_id: str, event_type: str, project_id: int, text: str, 
         )
         if hook.wants(event_type, to_project=to_project)
     ]
+    if event_type == PROJECT_DELETED:
+        hooks = project_deleted(project_id, hooks)
     if hooks:
         event = WebhookEvent.objects.create(
             id=event_id, project_id=project_id, type=event_type, body=text
         )
         enqueue(event, hooks)
+
+
+def project_deleted(project_id: int, hooks: list[Webhook]) -> list[Webhook]:
+    """The project is being deleted (in this transaction): its webhooks that want
+    `project.deleted` get that event alone (what else was pending for them is dropped); the
+    worker deletes each after that one attempt. The others are deleted now. Nobody could see
+    or stop them once the project is gone."""
+    keep = [hook.pk for hook in hooks]
+    Webhook.objects.filter(project_id=project_id).exclude(pk__in=keep).delete()
+    Delivery.objects.filter(webhook_id__in=keep, status=DeliveryStatus.PENDING).delete()
+    return hooks
 
 
 def enqueue(event: WebhookEvent, hooks: list[Webhook]) -> list[Delivery]:
@@ -39,21 +52,14 @@ def enqueue(event: WebhookEvent, hooks: list[Webhook]) -> list[Delivery]:
         [Delivery(webhook_id=hook.pk, event=event, next_attempt_at=now) for hook in hooks]
     )
     if settings.WEBHOOKS_WAKE_WORKER:
-        webhook_ids = sorted({hook.pk for hook in hooks})
-        transaction.on_commit(lambda: wake(webhook_ids))
+        transaction.on_commit(wake)
     return deliveries
 
 
-def wake(webhook_ids: list[int]) -> None:
-    """Ask a worker to deliver these webhooks' queues now. Losing this is harmless (the
-    sweep delivers what is due), so a broker that is down is only logged."""
-    for webhook_id in webhook_ids:
-        try:
-            tasks.deliver_webhook.apply_async((webhook_id,), retry=False)
-        except Exception:
-            logger.warning(
-                "Could not wake a webhook worker for webhook %s; the sweep will deliver it",
-                webhook_id,
-                exc_info=True,
-            )
-            return
+def wake() -> None:
+    """Ask a worker to deliver what is due now. Losing this is harmless (the sweep delivers
+    what is due), so a broker that is down is only logged."""
+    try:
+        tasks.deliver.apply_async(retry=False)
+    except Exception:
+        logger.warning("Could not wake a webhook worker; the sweep will deliver", exc_info=True)

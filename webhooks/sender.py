@@ -2,10 +2,16 @@
 
 The request carries only what it must: the JSON body and the `webhook-*` headers (never a
 cookie, a credential or a header of the request that caused the event). Redirects are not
-followed, the whole attempt is bounded by `WEBHOOKS_TIMEOUT`, and at most a few KiB of the
-answer are read.
+followed, and at most a few KiB of the answer are read.
+
+The whole attempt (resolving the host, connecting, TLS, sending, the answer's headers and
+body) ends by one deadline, `WEBHOOKS_TIMEOUT` after it started. httpx's own timeouts bound
+each socket operation, not the request: a receiver that trickles one header line every few
+seconds never trips them. So the request runs on an event loop under `asyncio.timeout`, which
+cancels whatever it is waiting for when the deadline comes and closes the connection.
 """
 
+import asyncio
 import base64
 import secrets
 import ssl
@@ -24,6 +30,9 @@ from webhooks import targets
 USER_AGENT = "Tasklane-Webhooks/1"
 RESPONSE_BODY_LIMIT = 1024  # what the delivery keeps of the answer
 READ_LIMIT = 64 * 1024  # what an attempt reads at most before it stops listening
+# What an attempt may run past its deadline: cancelling and closing the socket. The worker's
+# lease covers the timeout plus far more than this (worker.lease_seconds).
+OVERRUN = 1.0
 
 
 @cache
@@ -37,11 +46,20 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def signed_headers(*, secret: str, event_id: str, body: str, at: datetime) -> dict[str, str]:
+def signature(*, secret: str, event_id: str, body: str, at: datetime) -> str:
+    """`v1,<base64 HMAC-SHA256>` of the Standard Webhooks message, keyed with `secret`."""
+    return Signer(secret).sign(msg_id=event_id, timestamp=at, data=body)
+
+
+def signed_headers(*, keys: list[str], event_id: str, body: str, at: datetime) -> dict[str, str]:
+    """The `webhook-*` headers; one signature per secret, space-separated (a receiver
+    accepts the request if any of them verifies with its secret)."""
     return {
         "webhook-id": event_id,
         "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": Signer(secret).sign(msg_id=event_id, timestamp=at, data=body),
+        "webhook-signature": " ".join(
+            signature(secret=secret, event_id=event_id, body=body, at=at) for secret in keys
+        ),
     }
 
 
@@ -54,8 +72,43 @@ class Outcome:
     error: str = ""
 
 
-def send(*, url: str, secret: str, event_id: str, body: str) -> Outcome:
+@dataclass
+class _Answer:
+    status: int | None = None
+    received: bytes = b""
+
+
+async def _post(url: str, *, headers: dict, content: bytes, extensions: dict, answer: _Answer):
+    async with (
+        httpx.AsyncClient(
+            follow_redirects=False,
+            trust_env=False,
+            timeout=settings.WEBHOOKS_TIMEOUT,
+            verify=tls_context(),
+        ) as client,
+        client.stream(
+            "POST", url, content=content, headers=headers, extensions=extensions
+        ) as response,
+    ):
+        answer.status = response.status_code
+        received = bytearray()
+        async for chunk in response.aiter_raw():
+            received += chunk
+            if len(received) >= READ_LIMIT:
+                break
+        answer.received = bytes(received)
+
+
+async def _within(budget: float, coroutine) -> None:
+    async with asyncio.timeout(budget):
+        await coroutine
+
+
+def send(*, url: str, keys: list[str], event_id: str, body: str) -> Outcome:
+    """One attempt, signed with each of `keys` (secrets), over within `WEBHOOKS_TIMEOUT`."""
     started = time.monotonic()
+    timeout = settings.WEBHOOKS_TIMEOUT
+    deadline = started + timeout
 
     def outcome(ok=False, status=None, text="", error=""):
         elapsed = int((time.monotonic() - started) * 1000)
@@ -63,7 +116,7 @@ def send(*, url: str, secret: str, event_id: str, body: str) -> Outcome:
 
     try:
         target = targets.parse(url)
-        address = targets.delivery_address(target)
+        address = targets.delivery_address(target, timeout=min(targets.RESOLVE_TIMEOUT, timeout))
     except (targets.UnsafeTarget, targets.Unresolvable) as error:
         return outcome(error=str(error))
 
@@ -71,37 +124,28 @@ def send(*, url: str, secret: str, event_id: str, body: str) -> Outcome:
         "Host": target.host_header,
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        **signed_headers(secret=secret, event_id=event_id, body=body, at=datetime.now(UTC)),
+        **signed_headers(keys=keys, event_id=event_id, body=body, at=datetime.now(UTC)),
     }
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-    timeout = settings.WEBHOOKS_TIMEOUT
-    deadline = started + timeout
+    answer = _Answer()
+    request = _post(
+        target.url_for(address),
+        headers=headers,
+        content=body.encode(),
+        extensions=extensions,
+        answer=answer,
+    )
     try:
-        with (
-            httpx.Client(
-                follow_redirects=False, trust_env=False, timeout=timeout, verify=tls_context()
-            ) as client,
-            client.stream(
-                "POST",
-                target.url_for(address),
-                content=body.encode(),
-                headers=headers,
-                extensions=extensions,
-            ) as response,
-        ):
-            received = bytearray()
-            for chunk in response.iter_raw():
-                received += chunk
-                if len(received) >= READ_LIMIT or time.monotonic() > deadline:
-                    break
-            if time.monotonic() > deadline:
-                return outcome(status=response.status_code, error="Timed out reading the answer.")
-            text = received[:RESPONSE_BODY_LIMIT].decode("utf-8", errors="replace")
-            ok = 200 <= response.status_code < 300
-            error = "" if ok else f"HTTP {response.status_code}"
-            return outcome(ok=ok, status=response.status_code, text=text, error=error)
-    except httpx.TimeoutException:
+        asyncio.run(_within(max(deadline - time.monotonic(), 0), request))
+    except (TimeoutError, httpx.TimeoutException):
+        if answer.status is not None:
+            return outcome(status=answer.status, error="Timed out reading the answer.")
         return outcome(error=f"Timed out after {timeout:g} s.")
     except httpx.HTTPError as error:
         name = type(error).__name__
         return outcome(error=f"{name}: {error}" if str(error) else name)
+    text = answer.received[:RESPONSE_BODY_LIMIT].decode("utf-8", errors="replace")
+    ok = 200 <= answer.status < 300
+    return outcome(
+        ok=ok, status=answer.status, text=text, error="" if ok else f"HTTP {answer.status}"
+    )

@@ -5,21 +5,37 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from accounts.models import User
 from core.realtime import timestamp
 from core.services import model_update
 from projects.models import Project
 from webhooks import outbox, sender
-from webhooks.models import Delivery, Webhook, WebhookEvent
+from webhooks.models import SECRET_GRACE, Delivery, Webhook, WebhookEvent
 
 PING = "ping"
 
 
 @transaction.atomic
 def webhook_create(*, project, actor, data: dict) -> Webhook:
-    # Counted under the project's row lock, so two concurrent creates cannot pass the cap.
-    Project.objects.select_for_update(no_key=True).filter(pk=project.pk).first()
+    """A webhook of `project`, made by `actor`; 404 if the project is gone meanwhile.
+
+    Both caps are counted under row locks (the creator's, then the project's), so concurrent
+    creates cannot pass them; the project's lock also keeps it from being deleted before the
+    webhook is in (a delete that came first leaves no row to lock)."""
+    User.objects.select_for_update(no_key=True).filter(pk=actor.pk).first()
+    if not Project.objects.select_for_update(no_key=True).filter(pk=project.pk).exists():
+        raise Http404
+    if Webhook.objects.filter(created_by=actor).count() >= settings.WEBHOOKS_MAX_PER_USER:
+        raise ValidationError(
+            {
+                "url": f"You have created {settings.WEBHOOKS_MAX_PER_USER} webhooks, the most "
+                "one user may have across projects; delete one first."
+            }
+        )
     if Webhook.objects.filter(project=project).count() >= settings.WEBHOOKS_MAX_PER_PROJECT:
         raise ValidationError(
             f"A project has at most {settings.WEBHOOKS_MAX_PER_PROJECT} webhooks."
@@ -45,9 +61,13 @@ def webhook_delete(*, webhook: Webhook) -> None:
 
 @transaction.atomic
 def webhook_rotate_secret(*, webhook: Webhook) -> Webhook:
+    """A new secret; the one it replaces keeps signing beside it for `SECRET_GRACE` (each
+    delivery then carries both signatures), so receivers can switch without a gap."""
     locked = Webhook.objects.select_for_update().get(pk=webhook.pk)
+    locked.previous_secret = locked.secret
+    locked.previous_secret_until = timezone.now() + SECRET_GRACE
     locked.secret = sender.new_secret()
-    locked.save(update_fields=["secret", "updated_at"])
+    locked.save(update_fields=["secret", "previous_secret", "previous_secret_until", "updated_at"])
     return locked
 
 

@@ -17,9 +17,19 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-RESOLVE_TIMEOUT = 2.0
+RESOLVE_TIMEOUT = 2.0  # at most, at delivery (and never more than the attempt's timeout)
+RESOLVE_AT_CREATION = 1.0  # what an API request waits for DNS before it answers 400
 HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
-_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
+# Lookups run here, so that a slow resolver costs the caller its budget, never more.
+_resolver = ThreadPoolExecutor(max_workers=16, thread_name_prefix="webhook-dns")
+
+# IPv6 forms that carry an IPv4 address (RFC 6052, 3056, 4291, 2765): the address they reach
+# is the embedded one, and that is the one checked. `64:ff9b:1::/48` is the local-use NAT64
+# prefix (RFC 8215): a network's own translator, never a public destination, whatever it embeds.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
 
 
 class UnsafeTarget(Exception):
@@ -28,6 +38,10 @@ class UnsafeTarget(Exception):
 
 class Unresolvable(Exception):
     pass
+
+
+class ResolveTimeout(Unresolvable):
+    """The resolver did not answer within the budget."""
 
 
 @dataclass(frozen=True)
@@ -77,10 +91,24 @@ def parse(url: str) -> Target:
     )
 
 
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (mapped, 6to4, NAT64, compatible,
+    translated), or None."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if any(ip in network for network in (NAT64, IPV4_COMPATIBLE, IPV4_TRANSLATED)):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in LOCAL_NAT64:
+            return False
+        ip = embedded_ipv4(ip) or ip
     return ip.is_global and not ip.is_multicast
 
 
@@ -104,15 +132,19 @@ def _literal(host: str) -> str | None:
         return None
 
 
-def resolve(target: Target) -> list[str]:
-    """Every address the host resolves to (bounded in time), or Unresolvable."""
+def resolve(target: Target, *, timeout: float = RESOLVE_TIMEOUT) -> list[str]:
+    """Every address the host resolves to within `timeout` seconds, or Unresolvable
+    (ResolveTimeout when the resolver was too slow)."""
     literal = _literal(target.host)
     if literal is not None:
         return [literal]
     future = _resolver.submit(socket.getaddrinfo, target.host, target.port, type=socket.SOCK_STREAM)
     try:
-        infos = future.result(timeout=RESOLVE_TIMEOUT)
-    except (OSError, ValueError, FutureTimeout) as error:  # ValueError: UnicodeError, NUL
+        infos = future.result(timeout=timeout)
+    except FutureTimeout:
+        future.cancel()  # if it is still queued behind slower lookups
+        raise ResolveTimeout(f"{target.host} could not be resolved within {timeout:g} s.") from None
+    except (OSError, ValueError) as error:  # ValueError: UnicodeError, NUL
         raise Unresolvable(f"{target.host} could not be resolved.") from error
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
@@ -132,18 +164,22 @@ def check_addresses(target: Target, addresses: list[str]) -> None:
 
 def validate_url(url: str) -> str:
     """For the API: the URL's form, and the addresses its host has now. A host that does not
-    resolve yet is accepted (it is resolved and checked again at every delivery)."""
+    resolve yet is accepted (it is resolved and checked again at every delivery); one whose
+    resolver does not answer within `RESOLVE_AT_CREATION` is refused (UnsafeTarget), so that
+    a slow resolver holds a request thread for a second at most."""
     target = parse(url)
     try:
-        addresses = resolve(target)
+        addresses = resolve(target, timeout=RESOLVE_AT_CREATION)
+    except ResolveTimeout as error:
+        raise UnsafeTarget(f"{error} Try again.") from None
     except Unresolvable:
         return url
     check_addresses(target, addresses)
     return url
 
 
-def delivery_address(target: Target) -> str:
+def delivery_address(target: Target, *, timeout: float = RESOLVE_TIMEOUT) -> str:
     """The checked address to connect to for one delivery (UnsafeTarget, Unresolvable)."""
-    addresses = resolve(target)
+    addresses = resolve(target, timeout=timeout)
     check_addresses(target, addresses)
     return addresses[0]

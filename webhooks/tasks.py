@@ -1,8 +1,10 @@
-"""The Celery tasks: deliver one webhook's queue, sweep for what is due, purge old rows.
+"""The Celery tasks: deliver what is due, sweep for it, purge old rows.
 
-The beat schedule (config/celery.py) runs the sweep every `WEBHOOKS_SWEEP_INTERVAL` seconds:
-it picks up retries that came due and deliveries whose wake-up was lost. Running the sweep in
-several workers at once is harmless: each queue is delivered under a lease.
+`deliver` delivers every due queue, not one webhook's (worker.run): whichever task runs first
+takes what is due, fairly, so a wake-up never waits behind other webhooks' tasks. The beat
+schedule (config/celery.py) runs the sweep every `WEBHOOKS_SWEEP_INTERVAL` seconds: it picks
+up retries that came due and deliveries whose wake-up was lost. Running either in several
+workers at once is harmless: each queue is delivered under a lease.
 """
 
 from datetime import timedelta
@@ -16,21 +18,21 @@ from webhooks import worker
 SCHEDULE_WITHIN = 300
 
 
-@shared_task(name="webhooks.deliver_webhook", ignore_result=True)
-def deliver_webhook(webhook_id: int) -> int:
-    made, next_in = worker.deliver_queue(webhook_id)
+@shared_task(name="webhooks.deliver", ignore_result=True)
+def deliver() -> None:
+    next_in = worker.run()
     if next_in is not None and next_in <= SCHEDULE_WITHIN:
-        # More is waiting (a full batch), or a retry comes due soon: go on in a fresh task.
-        deliver_webhook.apply_async((webhook_id,), countdown=next_in, retry=False)
-    return made
+        # More is due (the run's time was up), or a retry comes due soon: go on then, in a
+        # fresh task, without waiting for the sweep.
+        deliver.apply_async(countdown=next_in, retry=False)
 
 
 @shared_task(name="webhooks.sweep", ignore_result=True)
 def sweep() -> int:
-    webhook_ids = worker.due_webhook_ids()
-    for webhook_id in webhook_ids:
-        deliver_webhook.apply_async((webhook_id,), retry=False)
-    return len(webhook_ids)
+    due = len(worker.due_webhook_ids(limit=1))
+    if due:
+        deliver.apply_async(retry=False)
+    return due
 
 
 @shared_task(name="webhooks.purge", ignore_result=True)

@@ -118,7 +118,9 @@ class WebhookViewSet(
         tags=[TAG],
         summary="Rotate a webhook's secret",
         description=(
-            f"{ADMINS_ONLY} A new secret, shown once; deliveries from now on are signed with it."
+            f"{ADMINS_ONLY} A new secret, shown once. Deliveries are signed with it, and for "
+            "24 hours also with the old one (two signatures in `webhook-signature`), so "
+            "receivers can switch without missing one."
         ),
         request=None,
         responses={200: WebhookWithSecretSerializer},

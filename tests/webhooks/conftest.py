@@ -1,6 +1,6 @@
 import pytest
 
-from tests.webhooks.receiver import Receiver
+from tests.webhooks.receiver import Receiver, Trickler
 
 
 @pytest.fixture
@@ -10,6 +10,20 @@ def receiver():
 
     def make(**options) -> Receiver:
         made.append(Receiver(**options))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.close()
+
+
+@pytest.fixture
+def trickler():
+    """A hostile receiver on loopback that trickles its headers (see Trickler)."""
+    made = []
+
+    def make(**options) -> Trickler:
+        made.append(Trickler(**options))
         return made[-1]
 
     yield make

@@ -1,6 +1,10 @@
-"""A real webhook receiver on loopback, for tests: it records every request and answers as
-its script says (a status per request, the last one repeated; optionally a delay)."""
+"""Real webhook receivers on loopback, for tests.
 
+`Receiver` records every request and answers as its script says (a status per request, the
+last one repeated; optionally a delay). `Trickler` is a hostile one: it answers the status line
+at once, then one header line every `interval` seconds, so no single read ever times out."""
+
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -12,6 +16,7 @@ class Received:
     path: str
     headers: dict
     body: bytes
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass
@@ -78,3 +83,61 @@ class Receiver:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class Trickler:
+    """A raw-socket server that keeps every connection busy for `lines` x `interval` seconds:
+    `HTTP/1.1 200 OK`, then one header line per interval, then the end of the headers."""
+
+    def __init__(self, *, interval: float = 0.5, lines: int = 40):
+        self.interval = interval
+        self.lines = lines
+        self.connections: list[float] = []  # when each connection was accepted
+        self.lock = threading.Lock()
+        self.closed = threading.Event()
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
+
+    def _accept(self) -> None:
+        while not self.closed.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self.lock:
+                self.connections.append(time.monotonic())
+            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+
+    def _trickle(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.settimeout(1)
+                conn.recv(65536)  # the request (its first bytes are enough)
+                conn.sendall(b"HTTP/1.1 200 OK\r\n")
+                for n in range(self.lines):
+                    if self.closed.wait(self.interval):
+                        return
+                    conn.sendall(f"X-Slow-{n}: 1\r\n".encode())
+                conn.sendall(b"Content-Length: 0\r\n\r\n")
+            except OSError:
+                return  # the client gave up: what a bounded sender does
+
+    def wait_for_connection(self, timeout: float = 20) -> float:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.connections:
+                    return self.connections[0]
+            time.sleep(0.05)
+        raise AssertionError("the trickler was never contacted")
+
+    def close(self) -> None:
+        self.closed.set()
+        self.sock.close()

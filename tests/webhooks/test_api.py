@@ -1,5 +1,8 @@
 """The webhooks API: who may use it, what it accepts, and the secret shown once."""
 
+import socket
+import time
+
 import pytest
 
 from tests.factories import ProjectFactory
@@ -145,6 +148,67 @@ def test_unsafe_urls_are_refused(owner, team, url, message):
     assert not Webhook.objects.exists()
 
 
+# IPv6 forms that carry an IPv4 address: what they reach is the embedded address.
+EMBEDDING_PRIVATE = [
+    "64:ff9b::10.0.0.1",  # NAT64, well-known prefix
+    "64:ff9b::127.0.0.1",
+    "64:ff9b:1::10.0.0.1",  # NAT64, local-use prefix
+    "2002:a00:1::1",  # 6to4 of 10.0.0.1
+    "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
+    "::10.0.0.1",  # IPv4-compatible
+    "::169.254.169.254",
+    "::ffff:0:10.0.0.1",  # IPv4-translated
+    "::ffff:0:127.0.0.1",
+]
+EMBEDDING_PUBLIC = [
+    "64:ff9b::93.184.215.14",
+    "2002:5db8:d70e::1",  # 6to4 of 93.184.215.14
+    "::93.184.215.14",
+    "::ffff:0:93.184.215.14",
+]
+
+
+@pytest.mark.parametrize("address", EMBEDDING_PRIVATE)
+def test_ipv6_forms_embedding_a_private_ipv4_address_are_refused(owner, team, address):
+    response = create(owner, team.project.pk, url=f"https://[{address}]/hook")
+    assert response.status_code == 400, response.content
+    (error,) = response.json()["errors"]
+    assert error["attr"] == "url" and "not a public address" in error["detail"]
+
+
+@pytest.mark.parametrize("address", EMBEDDING_PUBLIC)
+def test_ipv6_forms_embedding_a_public_ipv4_address_are_accepted(owner, team, address):
+    response = create(owner, team.project.pk, url=f"https://[{address}]/hook")
+    assert response.status_code == 201, response.content
+
+
+def test_the_local_use_nat64_prefix_is_refused_whatever_it_embeds(owner, team):
+    """64:ff9b:1::/48 is a network's own translator (RFC 8215), never a public address."""
+    response = create(owner, team.project.pk, url="https://[64:ff9b:1::93.184.215.14]/hook")
+    assert response.status_code == 400, response.content
+
+
+def test_a_resolver_that_does_not_answer_in_time_is_a_400_within_a_second(owner, team, monkeypatch):
+    """A slow resolver holds the request thread for the creation budget (1 s), not its own
+    time, and the answer says so on `url`."""
+    real = socket.getaddrinfo
+
+    def slow(host, *args, **kwargs):
+        if host == "slow-dns.example.com":
+            time.sleep(3)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    started = time.monotonic()
+    response = create(owner, team.project.pk, url="https://slow-dns.example.com/hook")
+    elapsed = time.monotonic() - started
+    assert response.status_code == 400, response.content
+    (error,) = response.json()["errors"]
+    assert error["attr"] == "url" and "could not be resolved within 1 s" in error["detail"]
+    assert elapsed < 2.5, elapsed
+    assert not Webhook.objects.exists()
+
+
 def test_development_settings_admit_http_and_loopback(owner, team, local_targets):
     response = create(owner, team.project.pk, url="http://127.0.0.1:9/hook")
     assert response.status_code == 201, response.content
@@ -211,6 +275,24 @@ def test_a_project_has_a_bounded_number_of_webhooks(owner, team, settings):
     response = create(owner, team.project.pk)
     assert response.status_code == 400
     assert Webhook.objects.count() == 2
+
+
+def test_a_user_has_a_bounded_number_of_webhooks_across_projects(owner, team, settings, client_for):
+    """The creator's webhooks count, in every project, switched off or not; another admin of
+    the same project has their own allowance."""
+    settings.WEBHOOKS_MAX_PER_USER = 2
+    second = ProjectFactory(owner=team.owner)
+    assert create(owner, team.project.pk).status_code == 201
+    created = create(owner, second.pk)
+    assert created.status_code == 201
+    Webhook.objects.filter(pk=created.json()["id"]).update(is_active=False)
+
+    response = create(owner, team.project.pk)
+    assert response.status_code == 400, response.content
+    (error,) = response.json()["errors"]
+    assert error["attr"] == "url" and "2 webhooks" in error["detail"]
+    assert Webhook.objects.count() == 2
+    assert create(client_for(team.admin), team.project.pk).status_code == 201
 
 
 def test_ping_and_redeliver_queue_deliveries(owner, team):

@@ -16,6 +16,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook as Verifier
 
 from tests.server import BASE_DIR, Server, request, require_services, server_env
+from webhooks.models import Webhook
 
 pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
 
@@ -34,10 +35,10 @@ def worker_env(**overrides) -> dict:
 
 
 class Worker:
-    def __init__(self, tmp_path, env, name="worker", beat=True):
+    def __init__(self, tmp_path, env, name="worker", beat=True, concurrency=2):
         self.log_path = tmp_path / f"{name}.log"
         self.log = self.log_path.open("wb")
-        args = ["--concurrency", "2", "--loglevel", "INFO", "-n", f"{name}@%h"]
+        args = ["--concurrency", str(concurrency), "--loglevel", "INFO", "-n", f"{name}@%h"]
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", *args]
             + (["--beat"] if beat else []),
@@ -69,8 +70,10 @@ def processes(tmp_path):
         made.wait_until_live()
         return made
 
-    def worker(name="worker", beat=True, **overrides):
-        made = Worker(tmp_path, worker_env(**overrides), name=name, beat=beat)
+    def worker(name="worker", beat=True, concurrency=2, **overrides):
+        made = Worker(
+            tmp_path, worker_env(**overrides), name=name, beat=beat, concurrency=concurrency
+        )
         started.append(made)
         return made
 
@@ -196,3 +199,64 @@ def test_a_commit_whose_wake_up_is_lost_is_delivered_by_the_sweep(processes, rec
     (delivered,) = target.wait_for(1, timeout=20)
     event = Verifier(hook["secret"]).verify(delivered.body.decode(), delivered.headers)
     assert event["data"]["id"] == task["id"]
+
+
+# The Procfile's worker runs with --concurrency 2, `make run`'s with 1.
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_a_trickling_receiver_does_not_hold_up_another_projects_deliveries(
+    processes, receiver, trickler, concurrency
+):
+    """Three webhooks of one project point at a receiver that trickles a header line every
+    0.5 s (20 s per request if nobody cuts it off). Another project's event, committed while
+    they are in flight, arrives within one timeout (plus slack for a loaded machine)."""
+    timeout = 2
+    start_server, start_worker = processes
+    server = start_server()
+    worker = start_worker(concurrency=concurrency, WEBHOOKS_TIMEOUT=str(timeout))
+    hostile = trickler(interval=0.5, lines=40)
+    attacker, attacker_project = owner_with_project(server)
+    for _ in range(3):
+        add_webhook(server, attacker, attacker_project, hostile.url)
+    create_task(server, attacker, attacker_project, "Hold everyone up")
+    hostile.wait_for_connection()
+
+    honest = receiver()
+    tenant, tenant_project = owner_with_project(server)
+    add_webhook(server, tenant, tenant_project, honest.url)
+    create_task(server, tenant, tenant_project, "Business as usual")
+    committed = time.monotonic()
+    (delivered,) = honest.wait_for(1, timeout=120)
+    delay = delivered.at - committed
+    print(f"\nanother project's delay, worker --concurrency {concurrency}: {delay:.1f} s")
+    assert delay < timeout + 3, (delay, worker.logs()[-3000:])
+
+
+def test_a_deleted_projects_webhook_gets_project_deleted_once_and_is_gone(processes, receiver):
+    """A receiver that always fails: before the delete, its event is retried again and again;
+    the project's deletion replaces that with one attempt at `project.deleted`, and then the
+    webhook is gone: nothing more arrives."""
+    start_server, start_worker = processes
+    server = start_server()
+    start_worker()
+    target = receiver(statuses=[500])
+    token, project_id = owner_with_project(server)
+    status, hook = request(
+        "POST",
+        f"{server.http}/api/v1/projects/{project_id}/webhooks/",
+        {"url": target.url, "events": ["*"]},
+        token,
+    )
+    assert status == 201, hook
+    create_task(server, token, project_id, "Retried until the project goes")
+    target.wait_for(2, timeout=30)  # retried
+
+    status, _ = request("DELETE", f"{server.http}/api/v1/projects/{project_id}/", token=token)
+    assert status == 204
+    deadline = time.monotonic() + 30
+    while Webhook.objects.filter(pk=hook["id"]).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Webhook.objects.filter(pk=hook["id"]).exists()
+    time.sleep(2)  # retries came every 0.5 s at most: none may follow
+    types = [json.loads(one.body)["type"] for one in target.requests]
+    assert types[-1] == "project.deleted" and types.count("project.deleted") == 1, types
+    assert set(types[:-1]) == {"task.created"}
