@@ -11,14 +11,11 @@ import json
 import os
 import signal
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
-
-from tests.server import free_port
+from tests.server import free_port, wait_until_live
 
 ROOT = Path(__file__).resolve().parent.parent
 # Set for the test suite, never by `make run`'s defaults.
@@ -65,17 +62,7 @@ class MakeRun:
 
     def wait_until_live(self, timeout: float = 180) -> None:
         """Migrating a new SQLite file and seeding the demo take a while on a loaded machine."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"make run exited:\n{self.logs()}"
-            try:
-                with urllib.request.urlopen(f"{self.http}/health/live/", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.3)
-        pytest.fail(f"make run did not answer /health/live/ within {timeout} s:\n{self.logs()}")
+        wait_until_live(self.http, self.process, self.logs, timeout=timeout, interval=0.3)
 
     def stop(self) -> None:
         """SIGTERM to the whole group (make, uvicorn and the worker), as Ctrl-C stops it."""

@@ -42,6 +42,22 @@ UVICORN_ARGS = [
 ]
 
 
+def wait_until_live(base: str, process, logs, *, timeout: float, interval: float) -> None:
+    """Until `base`'s /health/live/ answers 200; fails with the server's log if the process
+    exits or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the server exited:\n{logs()}"
+        try:
+            with urllib.request.urlopen(f"{base}/health/live/", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(interval)
+    pytest.fail(f"the server did not answer /health/live/ within {timeout} s:\n{logs()}")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -124,17 +140,7 @@ class Server:
         return f"ws://127.0.0.1:{self.port}/ws/v1/events/?token={token}"
 
     def wait_until_live(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.logs()
-            try:
-                with urllib.request.urlopen(f"{self.http}/health/live/", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        pytest.fail(f"server did not come up within {timeout} s:\n{self.logs()}")
+        wait_until_live(self.http, self.process, self.logs, timeout=timeout, interval=0.1)
 
     def logs(self) -> str:
         self.log.flush()
