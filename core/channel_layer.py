@@ -14,11 +14,21 @@ expiry, groups and sending are channels-redis's, unchanged.
 A failure of the reader (Redis stopped, restarted or out of reach) is raised from `receive` in
 every consumer waiting for a message, as channels-redis raises it in the one consumer that was
 reading (the events socket closes with 1012 on it); the next `receive` starts a new reader.
+
+Every call to Redis goes through the process's breaker for its server (core/breaker.py):
+while Redis is down or hangs, sends and group changes fail at once with `RedisUnavailable`,
+and one that takes longer than CALL_TIMEOUT (a Redis that hangs) is cancelled and opens the
+breaker. The reader's blocking pop is bounded by the socket timeout instead.
 """
 
 import asyncio
 
 from channels_redis.core import RedisChannelLayer as ChannelsRedisLayer
+
+from core.breaker import breaker_for
+
+# Seconds a send or a group change may take: milliseconds normally.
+CALL_TIMEOUT = 2.0
 
 
 class _ReaderFailed:
@@ -37,6 +47,25 @@ class RedisChannelLayer(ChannelsRedisLayer):
         self._reader_loop: asyncio.AbstractEventLoop | None = None
         # Process-local channels with a `receive` waiting on an empty queue, and how many.
         self._waiting: dict[str, int] = {}
+        address = self.hosts[0].get("address") if self.hosts else None
+        self.breaker = breaker_for(address) if isinstance(address, str) else None
+
+    async def _call(self, method, *args, timeout: float | None = CALL_TIMEOUT):
+        if self.breaker is None:
+            return await method(*args)
+        return await self.breaker.call_async(method, *args, timeout=timeout)
+
+    async def send(self, channel, message):
+        await self._call(super().send, channel, message)
+
+    async def group_add(self, group, channel):
+        await self._call(super().group_add, group, channel)
+
+    async def group_discard(self, group, channel):
+        await self._call(super().group_discard, group, channel)
+
+    async def group_send(self, group, message):
+        await self._call(super().group_send, group, message)
 
     async def receive(self, channel):
         if "!" not in channel:  # a channel shared by processes: channels-redis's own way
@@ -93,7 +122,9 @@ class RedisChannelLayer(ChannelsRedisLayer):
         buffers = self.receive_buffer
         try:
             while True:
-                message_channel, message = await self.receive_single(real_channel)
+                message_channel, message = await self._call(
+                    self.receive_single, real_channel, timeout=None
+                )
                 if isinstance(message_channel, list):
                     for channel in message_channel:
                         buffers[channel].put_nowait(message)

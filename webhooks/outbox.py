@@ -4,18 +4,32 @@
 that want it get one pending `Delivery`. After commit the worker is woken for them; if that
 wake-up is lost (the process stopped right after the commit, the broker was down), the
 worker's periodic sweep finds the deliveries anyway.
+
+The wake-up is handed to a thread of its own and the request goes on at once: a broker that
+is slow, hangs or refuses never holds a write. While the broker's Redis is known to be down
+(its breaker is open, core/breaker.py) the wake-up is dropped with one log line, and so is
+one that does not fit the queue.
 """
 
 import logging
+import queue
+import threading
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.breaker import Breaker, RedisUnavailable, breaker_for
 from webhooks import tasks
 from webhooks.models import Delivery, Webhook, WebhookEvent
 
 logger = logging.getLogger("tasklane.webhooks")
+
+# Commits whose wake-up waits for the broker, per process; beyond, they are left to the sweep.
+WAKE_QUEUE_SIZE = 1000
+_wakes: queue.Queue = queue.Queue(WAKE_QUEUE_SIZE)
+_waker: threading.Thread | None = None
+_waker_lock = threading.Lock()
 
 
 def record_event(*, event_id: str, event_type: str, project_id: int, text: str, to_project: bool):
@@ -40,20 +54,69 @@ def enqueue(event: WebhookEvent, hooks: list[Webhook]) -> list[Delivery]:
     )
     if settings.WEBHOOKS_WAKE_WORKER:
         webhook_ids = sorted({hook.pk for hook in hooks})
-        transaction.on_commit(lambda: wake(webhook_ids))
+        transaction.on_commit(lambda: wake_soon(webhook_ids))
     return deliveries
+
+
+def wake_soon(webhook_ids: list[int]) -> None:
+    """`wake` on the waker thread (started on first use); the caller never waits."""
+    global _waker
+    if _waker is None or not _waker.is_alive():
+        with _waker_lock:
+            if _waker is None or not _waker.is_alive():
+                _waker = threading.Thread(target=_wake_forever, name="webhook-waker", daemon=True)
+                _waker.start()
+    try:
+        _wakes.put_nowait(webhook_ids)
+    except queue.Full:
+        logger.warning(
+            "Could not wake a webhook worker for webhooks %s: %d wake-ups are already "
+            "waiting; the sweep will deliver them",
+            webhook_ids,
+            WAKE_QUEUE_SIZE,
+        )
+
+
+def _wake_forever() -> None:
+    while True:
+        webhook_ids = _wakes.get()
+        try:
+            wake(webhook_ids)
+        except Exception:  # never let the thread die
+            logger.exception("Waking a webhook worker failed")
+        finally:
+            _wakes.task_done()
+
+
+def _broker_breaker() -> Breaker | None:
+    url = settings.CELERY_BROKER_URL
+    return breaker_for(url) if url.startswith(("redis://", "rediss://", "unix://")) else None
 
 
 def wake(webhook_ids: list[int]) -> None:
     """Ask a worker to deliver these webhooks' queues now. Losing this is harmless (the
     sweep delivers what is due), so a broker that is down is only logged."""
+    breaker = _broker_breaker()
     for webhook_id in webhook_ids:
         try:
+            if breaker is not None:
+                breaker.before_call()
             tasks.deliver_webhook.apply_async((webhook_id,), retry=False)
-        except Exception:
+        except RedisUnavailable:
+            logger.warning(
+                "Could not wake a webhook worker for webhooks %s: the broker's Redis is "
+                "unavailable; the sweep will deliver them",
+                webhook_ids,
+            )
+            return
+        except Exception as error:
+            if breaker is not None:
+                breaker.failed(error)  # kombu wraps Redis's errors in its own
             logger.warning(
                 "Could not wake a webhook worker for webhook %s; the sweep will deliver it",
                 webhook_id,
                 exc_info=True,
             )
             return
+        if breaker is not None:
+            breaker.succeeded()
