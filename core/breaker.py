@@ -59,19 +59,27 @@ class Breaker:
     def is_open(self) -> bool:
         return self._open_until != 0.0
 
-    def before_call(self) -> None:
-        """Return if the call may go to Redis; raise `RedisUnavailable` if it may not."""
+    def before_call(self, *, probe: bool = True) -> bool:
+        """Return if the call may go to Redis (True if it is the probe); raise
+        `RedisUnavailable` if it may not. A call that can block for long by design (the
+        channel layer's blocking pop) passes `probe=False`: it waits for a closed breaker."""
         if self._open_until == 0.0:  # closed: no lock on the common path
-            return
+            return False
         moment = now()
         with self._lock:
             if self._open_until == 0.0:
-                return
-            if moment < self._open_until or moment < self._probe_until:
+                return False
+            if not probe or moment < self._open_until or moment < self._probe_until:
                 raise RedisUnavailable(f"Redis at {self.name} is unavailable (breaker open)")
             # This call is the probe; a probe that never reports back frees the way again
             # after one more period.
             self._probe_until = moment + self.open_seconds
+            return True
+
+    def probe_abandoned(self) -> None:
+        """The probe was cancelled before Redis answered: the next call probes instead."""
+        with self._lock:
+            self._probe_until = 0.0
 
     def succeeded(self) -> None:
         if self._open_until == 0.0:
@@ -100,7 +108,7 @@ class Breaker:
                 self.open_seconds,
             )
 
-    def report(self, error: BaseException | None) -> None:
+    def report(self, error: BaseException | None, *, probe: bool = False) -> None:
         """The outcome of a call that `before_call` let through."""
         if error is None:
             self.succeeded()
@@ -108,27 +116,31 @@ class Breaker:
             self.failed(error)
         elif isinstance(error, RedisError):
             self.succeeded()  # Redis answered, with an error reply
+        elif probe:  # cancelled, or not about Redis
+            self.probe_abandoned()
 
     @contextmanager
     def guard(self):
         """Around one synchronous call to Redis."""
-        self.before_call()
+        probe = self.before_call()
         try:
             yield
         except BaseException as error:
-            self.report(error)
+            self.report(error, probe=probe)
             raise
         self.succeeded()
 
-    async def call_async(self, function, *args, timeout: float | None = None, **kwargs):
+    async def call_async(
+        self, function, *args, timeout: float | None = None, probe: bool = True, **kwargs
+    ):
         """`await function(*args, **kwargs)` through the breaker; with `timeout`, a call that
         takes longer is cancelled and counts as a failure (TimeoutError)."""
-        self.before_call()
+        probing = self.before_call(probe=probe)
         try:
             async with asyncio.timeout(timeout):
                 result = await function(*args, **kwargs)
-        except BaseException as error:  # a cancelled caller reports nothing
-            self.report(error)
+        except BaseException as error:
+            self.report(error, probe=probing)
             raise
         self.succeeded()
         return result

@@ -168,3 +168,29 @@ def test_threads_do_not_take_turns_at_a_closed_breaker(clock):
         pass  # not blocked by the call in flight
     release.set()
     thread.join(5)
+
+
+def test_a_blocking_call_is_never_the_probe(clock):
+    """The channel layer's blocking pop would hold the probe for seconds while every other
+    call is refused: it waits for another call to close the breaker."""
+    breaker = Breaker("test:9", open_seconds=5)
+    fail_once(breaker)
+    clock.now += 5.1
+
+    with pytest.raises(RedisUnavailable):
+        breaker.before_call(probe=False)
+    assert breaker.before_call() is True  # an ordinary call still probes
+
+
+def test_a_cancelled_probe_lets_the_next_call_probe_at_once(clock):
+    breaker = Breaker("test:10", open_seconds=5)
+    fail_once(breaker)
+    clock.now += 5.1
+
+    async def cancelled():
+        raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(breaker.call_async(cancelled))
+
+    assert breaker.before_call() is True
