@@ -50,7 +50,7 @@ OPERATIONS = (
 def _guarded(operation):
     @functools.wraps(operation)
     def guarded(self, *args, **kwargs):
-        with breaker_for(self._servers[0]).guard():
+        with self.breaker.guard():
             return operation(self, *args, **kwargs)
 
     return guarded
@@ -64,6 +64,7 @@ class RedisCacheClient(django_redis.RedisCacheClient):
     def __init__(self, servers, **options):
         options.setdefault("retry", RETRY)
         super().__init__(servers, **options)
+        self.breaker = breaker_for(self._servers[0])
 
     def _get_connection_pool(self, write):
         server = self._servers[self._get_connection_pool_index(write)]
