@@ -12,13 +12,12 @@ one that does not fit the queue.
 """
 
 import logging
-import queue
-import threading
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.background import Lane
 from core.breaker import Breaker, RedisUnavailable, breaker_for
 from webhooks import tasks
 from webhooks.models import Delivery, Webhook, WebhookEvent
@@ -26,10 +25,7 @@ from webhooks.models import Delivery, Webhook, WebhookEvent
 logger = logging.getLogger("tasklane.webhooks")
 
 # Commits whose wake-up waits for the broker, per process; beyond, they are left to the sweep.
-WAKE_QUEUE_SIZE = 1000
-_wakes: queue.Queue = queue.Queue(WAKE_QUEUE_SIZE)
-_waker: threading.Thread | None = None
-_waker_lock = threading.Lock()
+waker = Lane("webhook-waker", 1000)
 
 
 def record_event(*, event_id: str, event_type: str, project_id: int, text: str, to_project: bool):
@@ -54,38 +50,8 @@ def enqueue(event: WebhookEvent, hooks: list[Webhook]) -> list[Delivery]:
     )
     if settings.WEBHOOKS_WAKE_WORKER:
         webhook_ids = sorted({hook.pk for hook in hooks})
-        transaction.on_commit(lambda: wake_soon(webhook_ids))
+        transaction.on_commit(lambda: waker.submit(wake, webhook_ids))
     return deliveries
-
-
-def wake_soon(webhook_ids: list[int]) -> None:
-    """`wake` on the waker thread (started on first use); the caller never waits."""
-    global _waker
-    if _waker is None or not _waker.is_alive():
-        with _waker_lock:
-            if _waker is None or not _waker.is_alive():
-                _waker = threading.Thread(target=_wake_forever, name="webhook-waker", daemon=True)
-                _waker.start()
-    try:
-        _wakes.put_nowait(webhook_ids)
-    except queue.Full:
-        logger.warning(
-            "Could not wake a webhook worker for webhooks %s: %d wake-ups are already "
-            "waiting; the sweep will deliver them",
-            webhook_ids,
-            WAKE_QUEUE_SIZE,
-        )
-
-
-def _wake_forever() -> None:
-    while True:
-        webhook_ids = _wakes.get()
-        try:
-            wake(webhook_ids)
-        except Exception:  # never let the thread die
-            logger.exception("Waking a webhook worker failed")
-        finally:
-            _wakes.task_done()
 
 
 def _broker_breaker() -> Breaker | None:

@@ -12,9 +12,11 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core import breaker as breakers
+from core.background import Lane
 from core.breaker import Breaker, RedisUnavailable, breaker_for
 from core.cache import RedisCache
 from tests.server import Blackhole
+from webhooks import outbox
 
 
 class Clock:
@@ -194,3 +196,44 @@ def test_a_cancelled_probe_lets_the_next_call_probe_at_once(clock):
         asyncio.run(breaker.call_async(cancelled))
 
     assert breaker.before_call() is True
+
+
+def test_a_lane_runs_calls_in_order_off_the_caller_and_drops_what_does_not_fit(caplog):
+    """core/background.py: what a request hands off (the webhook worker wake-up)."""
+    lane = Lane("test-lane", 2)
+    release = threading.Event()
+    ran = []
+
+    def first():
+        release.wait(5)
+        ran.append("first")
+
+    def fails():
+        raise RuntimeError("boom")
+
+    assert lane.submit(first)
+    time.sleep(0.1)  # first is running: two more fit, the third does not
+    assert lane.submit(fails) and lane.submit(ran.append, "third")
+    with caplog.at_level(logging.WARNING, logger="tasklane.background"):
+        assert not lane.submit(ran.append, "dropped")
+    release.set()
+    lane.join()
+
+    assert ran == ["first", "third"]
+    assert "dropped" not in ran and "calls are already waiting" in caplog.text
+
+
+def test_a_wake_up_while_the_brokers_breaker_is_open_is_dropped_without_calling(
+    settings, monkeypatch, caplog
+):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6392/0"
+    fail_once(breaker_for(settings.CELERY_BROKER_URL))
+    calls = []
+    deliver = outbox.tasks.deliver_webhook
+    monkeypatch.setattr(deliver, "apply_async", lambda *a, **k: calls.append(a))
+
+    with caplog.at_level(logging.WARNING, logger="tasklane.webhooks"):
+        outbox.wake([1, 2])
+
+    assert calls == []
+    assert "the broker's Redis is unavailable; the sweep will deliver them" in caplog.text
