@@ -4,6 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from core.breaker import reset_all
 from projects.models import Project, Role
 from tests.factories import DEFAULT_PASSWORD, MembershipFactory, ProjectFactory, UserFactory
 
@@ -17,6 +18,13 @@ def _static_files_without_collectstatic(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _redis_breakers_closed():
+    """A test that made Redis fail must not leave the next one without it (core/breaker.py)."""
+    yield
+    reset_all()
 
 
 @pytest.fixture

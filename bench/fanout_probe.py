@@ -4,9 +4,10 @@ handed to the channel layer, for `ws_fanout.py`.
 The server's PostgreSQL connections note the clock right after each COMMIT returns, and an
 outbox (core/realtime.py's `add_outbox`, called inside the write's transaction) writes
 `commit <task id> <time>` to the file BENCH_COMMIT_LOG once that transaction has committed;
-`published <task id> <time>` follows when core/realtime.py's `_send_now` has returned (the
-event is in Redis). The clock is CLOCK_MONOTONIC (`time.monotonic()`), which every process on
-one Linux machine shares, so the harness compares it with its own receipt times.
+`published <task id> <time>` follows when core/realtime.py's `_send_logged` has returned (the
+event is in Redis; the request handed it over before that). The clock is CLOCK_MONOTONIC
+(`time.monotonic()`), which every process on one Linux machine shares, so the harness
+compares it with its own receipt times.
 
 BENCH_CHANNELS_DISPATCH=1 puts back channels' own `dispatch` on the events consumer (a hop to
 the sync thread before every message), to measure the consumer's forward path against it.
@@ -47,16 +48,16 @@ def _record(*, event_id, event_type, project_id, text, to_project) -> None:
 
 
 def _note_publish_time(realtime) -> None:
-    send_now = realtime._send_now
+    send_logged = realtime._send_logged
 
-    def _send_now(messages):
-        send_now(messages)
+    async def _send_logged(messages):
+        await send_logged(messages)
         published = time.monotonic()
         for _group, message in messages:
             if message.get("route", {}).get("type") == "task.created":
                 _write("published", json.loads(message["text"])["data"]["id"], published)
 
-    realtime._send_now = _send_now
+    realtime._send_logged = _send_logged
 
 
 class FanoutProbeConfig(AppConfig):

@@ -299,8 +299,9 @@ if REDIS_URL:
             "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "tasklane",
-            # Fail fast when Redis is unreachable: throttles then fail open (config/throttling).
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            # Fail fast when Redis is unreachable or hangs: throttles then fail open, and the
+            # process's breaker stops calling it for a few seconds (core/breaker.py).
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
     CHANNEL_LAYERS = {

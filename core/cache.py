@@ -9,18 +9,63 @@ every cache object of the process.
 Django also builds a new `redis.Redis` for every cache operation, and each build copies the
 client's table of response callbacks; a redis-py client is safe to share between threads
 (its pool hands each command a connection), so one per pool serves every request.
+
+Every operation goes through the process's breaker for its Redis server (core/breaker.py):
+while Redis is down or hangs, operations fail at once with `RedisUnavailable` instead of
+each waiting out its socket timeout. A connection that breaks (Redis restarted) is retried
+once at once; a timeout is not retried (redis-py's default retries three times with a
+back-off, which made one cache call against a hanging Redis last seconds).
 """
 
+import functools
 import threading
 
 from django.core.cache.backends import redis as django_redis
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
+
+from core.breaker import breaker_for
 
 _pools: dict[tuple, object] = {}
 _clients: dict[int, object] = {}
 _lock = threading.Lock()
 
 
+OPERATIONS = (
+    "add",
+    "get",
+    "set",
+    "touch",
+    "delete",
+    "get_many",
+    "has_key",
+    "incr",
+    "set_many",
+    "delete_many",
+    "clear",
+)
+
+
+def _guarded(operation):
+    @functools.wraps(operation)
+    def guarded(self, *args, **kwargs):
+        with self.breaker.guard():
+            return operation(self, *args, **kwargs)
+
+    return guarded
+
+
+# One object for every pool: the pools are looked up by their options' repr.
+RETRY = Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+
+
 class RedisCacheClient(django_redis.RedisCacheClient):
+    def __init__(self, servers, **options):
+        options.setdefault("retry", RETRY)
+        super().__init__(servers, **options)
+        self.breaker = breaker_for(self._servers[0])
+
     def _get_connection_pool(self, write):
         server = self._servers[self._get_connection_pool_index(write)]
         key = (server, repr(sorted(self._pool_options.items(), key=lambda item: item[0])))
@@ -39,6 +84,10 @@ class RedisCacheClient(django_redis.RedisCacheClient):
         if client is None:
             client = _clients.setdefault(id(pool), self._client(connection_pool=pool))
         return client
+
+
+for _name in OPERATIONS:
+    setattr(RedisCacheClient, _name, _guarded(getattr(django_redis.RedisCacheClient, _name)))
 
 
 class RedisCache(django_redis.RedisCache):

@@ -14,11 +14,23 @@ expiry, groups and sending are channels-redis's, unchanged.
 A failure of the reader (Redis stopped, restarted or out of reach) is raised from `receive` in
 every consumer waiting for a message, as channels-redis raises it in the one consumer that was
 reading (the events socket closes with 1012 on it); the next `receive` starts a new reader.
+
+Every call to Redis goes through the process's breaker for its server (core/breaker.py):
+while Redis is down or hangs, sends and group changes fail at once with `RedisUnavailable`,
+and one that takes longer than CALL_TIMEOUT (a Redis that hangs) is cancelled and opens the
+breaker. The reader's blocking pop is bounded by the socket timeout instead, and is never the
+breaker's probe (it would hold the probe for seconds while every other call is refused).
 """
 
 import asyncio
 
 from channels_redis.core import RedisChannelLayer as ChannelsRedisLayer
+
+from core.breaker import RedisUnavailable, breaker_for
+
+# Seconds a send or a group change may take: milliseconds normally.
+CALL_TIMEOUT = 2.0
+REFUSED_RETRY_SECONDS = 0.1
 
 
 class _ReaderFailed:
@@ -37,6 +49,25 @@ class RedisChannelLayer(ChannelsRedisLayer):
         self._reader_loop: asyncio.AbstractEventLoop | None = None
         # Process-local channels with a `receive` waiting on an empty queue, and how many.
         self._waiting: dict[str, int] = {}
+        address = self.hosts[0].get("address") if self.hosts else None
+        self.breaker = breaker_for(address) if isinstance(address, str) else None
+
+    async def _call(self, method, *args, timeout: float | None = CALL_TIMEOUT, probe=True):
+        if self.breaker is None:
+            return await method(*args)
+        return await self.breaker.call_async(method, *args, timeout=timeout, probe=probe)
+
+    async def send(self, channel, message):
+        await self._call(super().send, channel, message)
+
+    async def group_add(self, group, channel):
+        await self._call(super().group_add, group, channel)
+
+    async def group_discard(self, group, channel):
+        await self._call(super().group_discard, group, channel)
+
+    async def group_send(self, group, message):
+        await self._call(super().group_send, group, message)
 
     async def receive(self, channel):
         if "!" not in channel:  # a channel shared by processes: channels-redis's own way
@@ -91,9 +122,24 @@ class RedisChannelLayer(ChannelsRedisLayer):
     async def _read(self, real_channel: str) -> None:
         """Hand each message of this process to the queue of every channel it names."""
         buffers = self.receive_buffer
+        loop = asyncio.get_running_loop()
+        refused_since = None
         try:
             while True:
-                message_channel, message = await self.receive_single(real_channel)
+                # A blocking pop (up to 5 s) is no probe: it waits for a closed breaker, for
+                # at most one pause (a socket that opens just as Redis returns is not told
+                # to go away), then fails like any lost Redis (1012).
+                try:
+                    message_channel, message = await self._call(
+                        self.receive_single, real_channel, timeout=None, probe=False
+                    )
+                except RedisUnavailable:
+                    refused_since = refused_since or loop.time()
+                    if loop.time() - refused_since > self.breaker.open_seconds:
+                        raise
+                    await asyncio.sleep(REFUSED_RETRY_SECONDS)
+                    continue
+                refused_since = None
                 if isinstance(message_channel, list):
                     for channel in message_channel:
                         buffers[channel].put_nowait(message)

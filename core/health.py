@@ -20,6 +20,10 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_safe
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from core.breaker import breaker_for
 
 logger = logging.getLogger("tasklane.health")
 
@@ -44,6 +48,8 @@ def check_database() -> None:
 
 
 def check_cache() -> None:
+    """A round trip through the cache; while the Redis breaker is open (core/breaker.py) it
+    fails at once."""
     key = f"health:{uuid.uuid4().hex}"
     cache.set(key, "ok", timeout=5)
     if cache.get(key) != "ok":
@@ -64,9 +70,11 @@ def check_channel_layer() -> None:
             address,
             socket_timeout=REDIS_TIMEOUT_SECONDS,
             socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            retry=Retry(NoBackoff(), 0),  # one try: the breaker decides when to try again
         )
         try:
-            client.ping()
+            with breaker_for(address).guard():  # open: failed at once, Redis not called
+                client.ping()
         finally:
             client.close()
 

@@ -7,8 +7,11 @@ revocation). A socket that is in two groups receiving one event sees it once (`e
 
 Sending happens in `transaction.on_commit`, so a rolled-back write sends nothing, and a
 channel layer that is down is logged and never fails the HTTP request. In the server, events
-are sent from the server's own event loop (`serving_loop`), where the channel layer's Redis
-connections already are; elsewhere (Celery, commands, tests) from a short-lived one.
+are handed to the server's own event loop (`serving_loop`), where the channel layer's Redis
+connections already are, and the request does not wait for them: one sender there sends them
+in commit order, and drops (with a log line) what cannot be sent within SEND_TIMEOUT or does
+not fit its queue. Elsewhere (Celery, commands, tests) they are sent from a short-lived loop
+before the write returns, within SEND_TIMEOUT.
 
 Other transports register an *outbox* (`add_outbox`): it is called inside the write's
 transaction with every event, so what it stores commits or rolls back with the change
@@ -20,12 +23,14 @@ import json
 import logging
 import threading
 import uuid
+import weakref
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
+from core.breaker import RedisUnavailable
 from core.render import utc_timestamp
 
 logger = logging.getLogger("tasklane.events")
@@ -62,10 +67,16 @@ def timestamp() -> str:
     return utc_timestamp(timezone.now())
 
 
-SEND_TIMEOUT = 5  # seconds a write waits for its events to reach the channel layer
+SEND_TIMEOUT = 5  # seconds one write's events may take to reach the channel layer
+# Writes whose events wait for the channel layer, per server process; beyond, they are dropped.
+QUEUE_SIZE = 1000
 
 _loop: asyncio.AbstractEventLoop | None = None
 _loop_thread: int | None = None
+# On the serving loop, with its one sender: {loop: queue}.
+_queues: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Queue]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def serving_loop(app):
@@ -86,32 +97,85 @@ def serving_loop(app):
     return noted
 
 
-def _send_now(messages: list[tuple[str, dict]]) -> None:
+def _names(messages: list[tuple[str, dict]]) -> list[str]:
+    return [message.get("route", message)["type"] for _, message in messages]
+
+
+async def _send_logged(messages: list[tuple[str, dict]]) -> None:
+    """Send one write's events in order; a failure is logged, never raised (the write has
+    committed: a broker outage must not turn it into a 500)."""
     layer = get_channel_layer()
     if layer is None:
         return
-
-    async def send_all():
-        for group, message in messages:
-            await layer.group_send(group, message)
-
-    loop = _loop
     try:
-        if loop is not None and loop.is_running() and threading.get_ident() != _loop_thread:
-            # Waited for, so one write's events keep their order, and errors are logged here.
-            future = asyncio.run_coroutine_threadsafe(send_all(), loop)
-            try:
-                future.result(timeout=SEND_TIMEOUT)
-            except TimeoutError:
-                future.cancel()  # not sent late, after the log said it was not sent
-                raise
-        else:
-            async_to_sync(send_all)()
-    except Exception:  # the write has committed; a broker outage must not turn it into a 500
-        logger.exception(
-            "Could not publish %s to the channel layer",
-            [message.get("route", message)["type"] for _, message in messages],
+        async with asyncio.timeout(SEND_TIMEOUT):  # not sent late, after the log said not
+            for group, message in messages:
+                await layer.group_send(group, message)
+    except RedisUnavailable as error:  # the breaker has logged why: one line per write
+        logger.error("Could not publish %s to the channel layer: %s", _names(messages), error)
+    except Exception:
+        logger.exception("Could not publish %s to the channel layer", _names(messages))
+
+
+async def _sender(queue: asyncio.Queue) -> None:
+    while True:
+        messages = await queue.get()
+        try:
+            await _send_logged(messages)
+        finally:
+            queue.task_done()
+
+
+def _hand_over(messages: list[tuple[str, dict]]) -> None:
+    """On the serving loop: queue the write's events for its one sender (started on first
+    use), which sends them in the order the writes committed."""
+    loop = asyncio.get_running_loop()
+    queue = _queues.get(loop)
+    if queue is None:
+        queue = _queues[loop] = asyncio.Queue(QUEUE_SIZE)
+        queue.sender = loop.create_task(_sender(queue))  # kept: a task only weakly held dies
+    try:
+        queue.put_nowait(messages)
+    except asyncio.QueueFull:
+        logger.error(
+            "Could not publish %s: %d writes are already waiting for the channel layer",
+            _names(messages),
+            QUEUE_SIZE,
         )
+
+
+def _send_now(messages: list[tuple[str, dict]]) -> None:
+    """Send a committed write's events. In the server, they are handed to the serving loop
+    and the request thread goes on at once: a channel layer that is slow or down never holds
+    a request (delivery over sockets is at most once). Elsewhere (Celery, commands, tests)
+    they are sent before this returns, within SEND_TIMEOUT."""
+    loop = _loop
+    if loop is not None and loop.is_running():
+        try:
+            loop.call_soon_threadsafe(_hand_over, messages)
+            return
+        except RuntimeError:  # the loop closed meanwhile: send from here
+            pass
+    async_to_sync(_send_logged)(messages)
+
+
+def flush(timeout: float) -> bool:
+    """Wait until every event handed to the serving loop so far has been sent (or dropped);
+    False if that took longer than `timeout`."""
+    loop = _loop
+    if loop is None or not loop.is_running() or threading.get_ident() == _loop_thread:
+        return True
+
+    async def drained():
+        queue = _queues.get(asyncio.get_running_loop())
+        if queue is not None:
+            await queue.join()
+
+    try:
+        asyncio.run_coroutine_threadsafe(drained(), loop).result(timeout)
+    except TimeoutError:
+        return False
+    return True
 
 
 def _on_commit(messages: list[tuple[str, dict]]) -> None:

@@ -6,6 +6,8 @@ from redis.exceptions import RedisError
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
+from core.breaker import RedisUnavailable
+
 logger = logging.getLogger("tasklane.throttling")
 
 
@@ -23,9 +25,12 @@ class LiveRateMixin:
         """Fail open: a cache (Redis) outage must not turn every request into a 500."""
         try:
             return super().allow_request(request, view)
-        except (RedisError, OSError):
+        except (RedisError, OSError) as error:
+            # While the Redis breaker is open (core/breaker.py, which logged why) no traceback.
             logger.warning(
-                "Throttle %s skipped: the cache is unavailable", self.scope, exc_info=True
+                "Throttle %s skipped: the cache is unavailable",
+                self.scope,
+                exc_info=not isinstance(error, RedisUnavailable),
             )
             return True
 

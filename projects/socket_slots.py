@@ -11,6 +11,9 @@ it opens, one per renewal and one when it closes; a set never holds more than th
 expired leases, which every call prunes, and the key itself expires with its last lease.
 
 Without Redis there is a single process, and a dict in memory does.
+
+Calls go through the process's breaker for the Redis server (core/breaker.py): while Redis is
+down or hangs, a socket that opens is refused (1012) at once.
 """
 
 import asyncio
@@ -21,12 +24,20 @@ from django.conf import settings
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from core.breaker import breaker_for
 
 LEASE_SECONDS = 60
 RENEW_SECONDS = 20
 # Short timeouts: a socket opened while Redis is down must be refused (1012) at once. One
-# immediate retry: after Redis restarts, each pooled connection fails once, then reconnects.
-REDIS_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2, "retry": Retry(NoBackoff(), 1)}
+# immediate retry of a broken connection: after Redis restarts, each pooled connection fails
+# once, then reconnects (a timeout is not retried).
+REDIS_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 1,
+    "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+}
 
 # KEYS[1]: the user's set. ARGV: socket id, cap, lease in ms. 1 if the socket holds a slot.
 _CLAIM = """
@@ -73,7 +84,9 @@ async def claim(*, user_id: int, socket_id: str) -> bool:
             return False
         sockets.add(socket_id)
         return True
-    claimed = await _redis().eval(_CLAIM, 1, _key(user_id), socket_id, limit, LEASE_SECONDS * 1000)
+    claimed = await breaker_for(settings.REDIS_URL).call_async(
+        _redis().eval, _CLAIM, 1, _key(user_id), socket_id, limit, LEASE_SECONDS * 1000
+    )
     return bool(claimed)
 
 
@@ -85,4 +98,4 @@ async def release(*, user_id: int, socket_id: str) -> None:
             if not sockets:
                 del _local[user_id]
         return
-    await _redis().zrem(_key(user_id), socket_id)
+    await breaker_for(settings.REDIS_URL).call_async(_redis().zrem, _key(user_id), socket_id)

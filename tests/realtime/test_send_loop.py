@@ -56,6 +56,7 @@ def test_events_from_a_worker_thread_are_sent_on_the_serving_loop(serving_loop, 
     monkeypatch.setattr(realtime, "get_channel_layer", lambda: layer)
 
     realtime._send_now([("project.1", {"n": 1}), ("user.2", {"n": 2})])
+    assert realtime.flush(5)
 
     assert [(group, message) for group, message, _, _ in layer.sent] == [
         ("project.1", {"n": 1}),
@@ -69,6 +70,7 @@ def test_a_failed_send_on_the_serving_loop_is_logged_not_raised(serving_loop, mo
 
     with caplog.at_level(logging.ERROR, logger="tasklane.events"):
         realtime._send_now([("project.1", {"type": "event.forward", "route": {"type": "x"}})])
+        assert realtime.flush(5)
 
     assert "Could not publish" in caplog.text
 
