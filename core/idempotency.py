@@ -6,8 +6,12 @@ a duplicate while the first is still running is a 409 (for at most 60 seconds).
 
 It is middleware because the replay must happen before the view runs; DRF authenticates
 inside the view, so the credential (a JWT or a personal access token) is checked here too,
-by the same authentication classes the views use. The "in progress" row is committed before the
-view runs, which is what lets a concurrent duplicate see it.
+by the same authentication classes the views use, and so are the permissions every view
+applies (a token's scopes): a credential that may not make the request never gets another
+credential's stored answer to it (the view answers it instead), and one that may write but not
+read gets the replay as the view would have answered it, without the resource
+(core/renderers.py). The "in progress" row is committed before the view runs, which is what
+lets a concurrent duplicate see it.
 """
 
 import hashlib
@@ -18,10 +22,12 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.exceptions import APIException
+from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from core.errors import error_response, is_api_path
 from core.models import IdempotencyRecord
+from core.renderers import representation_withheld, withheld
 
 HEADER = "Idempotency-Key"
 KEEP_FOR = timedelta(hours=24)
@@ -64,13 +70,16 @@ class IdempotencyMiddleware:
         user = self.authenticate(request)
         if user is None:
             return self.get_response(request)  # the view answers 401
+        permitted = self.permitted(request, user)
+        if permitted is None:
+            return self.get_response(request)  # the view answers 403
         if not 1 <= len(key) <= 255:
             return error_response(
                 400, "invalid", f"{HEADER} must be 1 to 255 characters long.", attr=HEADER
             )
         outcome, record = self.claim(user, key, fingerprint(request))
         if outcome == "replay":
-            return self.replay(record)
+            return self.replay(record, withhold=representation_withheld(permitted))
         if outcome == "mismatch":
             return error_response(
                 422,
@@ -105,6 +114,16 @@ class IdempotencyMiddleware:
             if result is not None:
                 return result[0]
         return None
+
+    @staticmethod
+    def permitted(request, user) -> Request | None:
+        """The request as the views' default permissions see it, or None if one refuses it."""
+        checked = Request(request)
+        checked.user = user  # as authenticated above, as the view will set it
+        for permission_class in api_settings.DEFAULT_PERMISSION_CLASSES:
+            if not permission_class().has_permission(checked, None):
+                return None
+        return checked
 
     @staticmethod
     def claim(user, key: str, print_: str):
@@ -154,8 +173,11 @@ class IdempotencyMiddleware:
         IdempotencyRecord.objects.filter(pk=record.pk, started_at=record.started_at).delete()
 
     @staticmethod
-    def replay(record) -> HttpResponse:
-        response = HttpResponse(record.response_body.encode("utf-8"), status=record.response_status)
+    def replay(record, *, withhold: bool = False) -> HttpResponse:
+        body = record.response_body
+        if withhold and 200 <= record.response_status < 300 and body:
+            body = json.dumps(withheld(json.loads(body)))
+        response = HttpResponse(body.encode("utf-8"), status=record.response_status)
         for name, value in record.response_headers.items():
             response[name] = value
         response["Idempotent-Replayed"] = "true"

@@ -24,6 +24,17 @@ def withhold_representation(request) -> None:
     setattr(request, _REPRESENTATION_WITHHELD, True)
 
 
+def representation_withheld(request) -> bool:
+    return getattr(request, _REPRESENTATION_WITHHELD, False)
+
+
+def withheld(data) -> dict:
+    """What a withheld answer shows of `data`."""
+    if not isinstance(data, dict):
+        return {}
+    return {key: data[key] for key in WRITTEN_SHOWN if key in data}
+
+
 def shown(data, renderer_context: dict | None):
     """What a response may show: `data`, unless the request may not read and the write
     succeeded; then only the written resource's `id` and a secret the write made (`{}` for
@@ -33,13 +44,11 @@ def shown(data, renderer_context: dict | None):
     if (
         request is None
         or response is None
-        or not getattr(request, _REPRESENTATION_WITHHELD, False)
+        or not representation_withheld(request)
         or not 200 <= response.status_code < 300
     ):
         return data
-    if not isinstance(data, dict):
-        return {}
-    return {key: data[key] for key in WRITTEN_SHOWN if key in data}
+    return withheld(data)
 
 
 class AsciiJSONRenderer(renderers.JSONRenderer):

@@ -8,7 +8,7 @@ import pytest
 
 from projects.models import Activity, Project
 from tasks.models import Task
-from tests.accounts.personal_tokens import READ_WRITE, WRITE, token_client
+from tests.accounts.personal_tokens import READ, READ_WRITE, WRITE, token_client
 from tests.factories import TaskFactory, UserFactory
 from tests.urls import (
     ME,
@@ -160,3 +160,34 @@ def test_a_webhook_made_by_a_write_only_token_shows_its_secret_once(team, world)
     assert rotated.status_code == 200, rotated.content
     assert set(rotated.json()) == {"id", "secret"}
     assert rotated.json()["secret"] != created.json()["secret"]
+
+
+def test_a_replay_to_a_write_only_token_shows_only_the_id(team, client_for):
+    """The same user's JWT made the task under a key; a write-only token retrying it with the
+    same key and body gets the replay as its own write would have been answered."""
+    body = {"title": SECRET_TITLE, "project_id": team.project.id}
+    first = client_for(team.owner).post(TASKS, body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == 201, first.content
+
+    replay = token_client(team.owner, scopes=WRITE).post(
+        TASKS, body, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+
+    assert replay.status_code == 201, replay.content
+    assert replay["Idempotent-Replayed"] == "true"
+    assert replay.json() == {"id": first.json()["id"]}
+    assert Task.objects.filter(title=SECRET_TITLE, project=team.project).count() == 1
+
+
+def test_a_read_only_token_gets_a_403_not_a_replay_of_a_write(team, client_for):
+    body = {"title": "Made once", "project_id": team.project.id}
+    first = client_for(team.owner).post(TASKS, body, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+    assert first.status_code == 201, first.content
+
+    refused = token_client(team.owner, scopes=READ).post(
+        TASKS, body, format="json", HTTP_IDEMPOTENCY_KEY="k-2"
+    )
+
+    assert refused.status_code == 403, refused.content
+    assert "Idempotent-Replayed" not in refused
+    assert Task.objects.filter(title="Made once").count() == 1
