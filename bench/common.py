@@ -1,6 +1,8 @@
 """Shared bench helpers: a fresh PostgreSQL database, a real server process, its memory."""
 
 import os
+import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -9,8 +11,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv" / "bin" / "python"
-UVICORN = ROOT / ".venv" / "bin" / "uvicorn"
+VENV_BIN = ROOT / ".venv" / "bin"
+PYTHON = VENV_BIN / "python"
 SECRET = "bench-secret-key-0123456789abcdef0123456789abcdefghijklmn"
 
 
@@ -47,6 +49,11 @@ def manage(env: dict, *args: str) -> str:
     ).stdout
 
 
+def seed(env: dict, *args: str) -> None:
+    """The benchmarks' data at scale (bench/seed.py; `--help` for its options)."""
+    subprocess.run([str(PYTHON), "bench/seed.py", *args], cwd=ROOT, env=env, check=True)
+
+
 def fresh_database(name: str) -> dict:
     """Drop and recreate `name`, migrate it, and return the environment that points at it."""
     for command in (["dropdb", "--if-exists", name], ["createdb", name]):
@@ -59,32 +66,35 @@ def fresh_database(name: str) -> dict:
     return env
 
 
-def start_server(env: dict, *extra: str, server: str = "uvicorn") -> tuple[subprocess.Popen, str]:
+def procfile_command(port: int | str, *, host: str = "127.0.0.1", app: str | None = None):
+    """The Procfile's web line, the server production runs: `$PORT` and `--host` filled in,
+    its program from the venv, and optionally another ASGI app in place of Tasklane's (the
+    floor, with the same flags). tests/test_blueprints.py checks it against the Procfile."""
+    line = next(
+        line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:")
+    )
+    words = shlex.split(
+        line.removeprefix("web:").replace("${PORT}", str(port)).replace("$PORT", str(port))
+    )
+    words[words.index("--host") + 1] = host
+    words[0] = shutil.which(words[0], path=str(VENV_BIN)) or words[0]
+    if app is not None:
+        position = next(i for i, word in enumerate(words[1:], 1) if not word.startswith("-"))
+        words[position] = app
+    return words
+
+
+def start_server(env: dict, *extra: str) -> tuple[subprocess.Popen, str]:
+    """The Procfile's server on a free port; `extra` options come after the Procfile's, and
+    uvicorn takes the last value given, so a bench can vary one (ws_fanout.py: --ws and
+    --ws-per-message-deflate)."""
     port = free_port()
-    if server == "daphne":
-        command = [str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port)]
-        command += [*extra, "config.asgi:application"]
-    else:
-        command = [
-            str(UVICORN),
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--ws",
-            "websockets-sansio",
-            "--ws-per-message-deflate",  # as the Procfile's web line
-            "false",
-            "--lifespan",
-            "off",
-            "--no-access-log",
-            "--timeout-graceful-shutdown",
-            "5",
-            *extra,
-        ]
     process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr
+        [*procfile_command(port), *extra],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=sys.stderr,
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):

@@ -113,8 +113,8 @@ def main() -> None:
     from rest_framework_simplejwt.tokens import AccessToken
 
     from accounts.models import User
+    from bench.scale_seed import bench_email
     from core.middleware import ApiErrorMiddleware
-    from tasks.management.scale_seed import bench_email
 
     token = str(AccessToken.for_user(User.objects.get(email=bench_email(args.visible))))
     application = get_wsgi_application()

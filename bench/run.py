@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import re
-import shlex
 import shutil
 import signal
 import subprocess
@@ -39,7 +38,7 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from common import free_port, rss_kib
+from common import free_port, procfile_command, rss_kib, seed
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -177,21 +176,6 @@ def manage(env: dict, *args: str) -> None:
     subprocess.run([str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
-def procfile_command(port: int | str, app: str | None = None) -> list[str]:
-    """The Procfile's web line with $PORT substituted, its program from the venv, and
-    optionally another ASGI app in place of Tasklane's (same flags)."""
-    line = next(
-        line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:")
-    )
-    line = line.removeprefix("web:").replace("${PORT}", str(port)).replace("$PORT", str(port))
-    words = shlex.split(line)
-    words[0] = shutil.which(words[0], path=str(VENV_BIN)) or words[0]
-    if app is not None:
-        position = next(i for i, word in enumerate(words[1:], 1) if not word.startswith("-"))
-        words[position] = app
-    return words
-
-
 class Server:
     def __init__(
         self,
@@ -206,7 +190,7 @@ class Server:
         self.command = (
             [word.replace("{port}", str(self.port)) for word in command]
             if command
-            else procfile_command(self.port, app)
+            else procfile_command(self.port, app=app)
         )
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log_dir / f"{name}.log"
@@ -358,9 +342,9 @@ def bench_data(scale: dict) -> dict:
     from rest_framework_simplejwt.tokens import AccessToken
 
     from accounts.models import User
+    from bench.scale_seed import SEARCH_WORD, bench_email
     from projects.models import Project
     from tasks import selectors
-    from tasks.management.scale_seed import SEARCH_WORD, bench_email
 
     users = {n: User.objects.get(email=bench_email(n)) for n in scale["bench"]}
     main = users[scale["main"]]
@@ -463,8 +447,8 @@ def by_table_size(
     from rest_framework_simplejwt.tokens import AccessToken
 
     from accounts.models import User
+    from bench.scale_seed import bench_email
     from projects.models import Membership
-    from tasks.management.scale_seed import bench_email
     from tasks.models import Task
 
     started = time.monotonic()
@@ -476,11 +460,10 @@ def by_table_size(
     manage(env, "migrate", "--noinput", "-v0")
     # As many users and shared projects as the main database; the only tasks are the bench
     # user's, split over their projects as on the main one (ScaleSpec.bench_projects). Its
-    # list counts start afresh in the shared Redis (seed_demo bumps every project's version);
+    # list counts start afresh in the shared Redis (the seeder bumps every project's version);
     # the warm-up before each figure caches them again on both servers.
-    manage(
+    seed(
         env,
-        "seed_demo",
         f"--tasks={scale['main']}",
         f"--users={scale['users']}",
         f"--projects={scale['projects']}",
@@ -572,9 +555,8 @@ def main() -> None:
         say(f"seeding at scale {scale_name}")
         reset = ["--reset"] if "bench" in urlsplit(database_url).path else []
         seed_started = time.monotonic()
-        manage(
+        seed(
             env,
-            "seed_demo",
             f"--tasks={scale['tasks']}",
             f"--users={scale['users']}",
             f"--projects={scale['projects']}",

@@ -35,9 +35,9 @@ import websockets
 from common import (
     django_setup,
     fresh_database,
-    manage,
     percentile,
     rss_kib,
+    seed,
     start_server,
     stop_server,
 )
@@ -78,9 +78,8 @@ def cmdline(pid: str) -> str:
 def prepare(sockets: int, database: str) -> tuple[dict, list[str], int]:
     """A fresh database with `sockets` users in one project, and an access token for each."""
     env = fresh_database(database)
-    manage(
+    seed(
         env,
-        "seed_demo",
         "--tasks=0",
         f"--users={sockets}",
         "--projects=1",

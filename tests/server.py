@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -24,24 +25,18 @@ from django.conf import settings
 from django.db import connection
 
 BASE_DIR = Path(settings.BASE_DIR)
-# The Procfile's web command after `--port` (tests/test_blueprints.py keeps them equal).
-UVICORN_ARGS = [
-    "--ws",
-    "websockets-sansio",
-    "--ws-per-message-deflate",
-    "false",
-    "--ws-max-size",
-    "65536",
-    "--lifespan",
-    "off",
-    "--timeout-graceful-shutdown",
-    "5",
-    "--http",
-    "config.server:HttpProtocol",
-    "--no-proxy-headers",
-    "--no-server-header",
-    "--no-access-log",
-]
+
+
+def procfile_web_command(host: str, port: int) -> list[str]:
+    """The Procfile's web line, the server production runs, listening on `host`:`port`, its
+    uvicorn from this interpreter (tests/test_blueprints.py checks it against the Procfile)."""
+    line = next(
+        line for line in (BASE_DIR / "Procfile").read_text().splitlines() if line.startswith("web:")
+    )
+    words = shlex.split(line.removeprefix("web:").replace("$PORT", str(port)))
+    words[words.index("--host") + 1] = host
+    assert words[0] == "uvicorn", words
+    return [sys.executable, "-m", *words]
 
 
 def wait_until_live(base: str, process, logs, *, timeout: float, interval: float) -> None:
@@ -150,18 +145,7 @@ class Server:
         self.stderr_path = log_dir / f"server-{name}.stderr.log"
         self.stderr = self.stderr_path.open("wb") if separate_stderr else None
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "config.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                *UVICORN_ARGS,
-                *extra_args,
-            ],
+            [*procfile_web_command("127.0.0.1", self.port), *extra_args],
             cwd=BASE_DIR,
             env=env,
             stdout=self.log,

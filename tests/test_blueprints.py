@@ -9,6 +9,7 @@ fresh production build.
 import json
 import re
 import secrets
+import shlex
 import sys
 from base64 import b64encode
 from pathlib import Path
@@ -18,9 +19,9 @@ import yaml
 from django.core.management import get_commands
 from django.urls import resolve
 
+from bench import common as bench_common
 from tests import server as tests_server
 from tests.core.test_settings import start
-from tests.server import UVICORN_ARGS
 from tests.test_readme import section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,42 +211,20 @@ def test_render_runs_the_procfile_commands_word_for_word():
     assert {web["runtime"], worker["runtime"]} == {"python"}
 
 
-def uvicorn_options(words: list[str]) -> list[str]:
-    """A uvicorn command's options after the app, without where it listens."""
-    options = words[words.index("config.asgi:application") + 1 :]
-    for flag in ("--host", "--port"):
-        if flag in options:
-            at = options.index(flag)
-            del options[at : at + 2]
-    return options
+def test_the_test_servers_and_the_benchmarks_run_the_procfile_web_line():
+    """tests/server.py and bench/common.py read the Procfile's web line (flags written once):
+    they run it word for word, but for where it listens and which uvicorn is installed."""
+    web = shlex.split(procfile()["web"])
+    web[web.index("--host") + 1] = "127.0.0.1"
+    web[web.index("--port") + 1] = "8123"
 
-
-def option_pairs(options: list[str]) -> dict[str, str | None]:
-    """{"--ws": "websockets-sansio", "--no-access-log": None, ...}"""
-    pairs, flag = {}, None
-    for word in options:
-        if word.startswith("--"):
-            flag = word
-            pairs[flag] = None
-        else:
-            pairs[flag] = word
-    return pairs
-
-
-def test_every_server_command_line_runs_the_procfile_web_lines_options():
-    """`make run`, the test servers and the benchmarks' servers start uvicorn with the Procfile's
-    options (render.yaml runs the line itself, above): what is tested is what is deployed."""
-    web = uvicorn_options(procfile()["web"].split())
-    makefile = (ROOT / "Makefile").read_text().replace("\\\n", " ")
-    make_run = next(line for line in makefile.splitlines() if "uvicorn config.asgi" in line)
-    bench = (ROOT / "bench" / "common.py").read_text()
-    bench_words = re.findall(r'"(--[a-z-]+|[a-z0-9-]+)",', bench[bench.index("str(UVICORN)") :])
-
-    assert option_pairs(uvicorn_options(make_run.split())) == option_pairs(web)
-    assert option_pairs(tests_server.UVICORN_ARGS) == option_pairs(web)
-    # The benchmarks' own server passes a subset of the options, each with the Procfile's value.
-    bench_options = option_pairs(bench_words[bench_words.index("--ws") :])
-    assert bench_options.items() <= option_pairs(web).items(), bench_options
+    assert tests_server.procfile_web_command("127.0.0.1", 8123) == [sys.executable, "-m", *web]
+    bench = bench_common.procfile_command(8123)
+    assert Path(bench[0]).name == "uvicorn"
+    assert bench[1:] == web[1:]
+    # The floor (bench/run.py) runs the same line with its own app in place of Tasklane's.
+    floor = bench_common.procfile_command(8123, app="bench.floor:application")
+    assert floor[1:] == [word.replace("config.asgi", "bench.floor") for word in web[1:]]
 
 
 def test_the_scheduled_housekeeping_is_a_real_command():
@@ -399,9 +378,9 @@ def server_flags(command: str) -> list[str]:
     return words[words.index("--port") + 2 :]
 
 
-def test_make_run_and_the_test_servers_start_uvicorn_as_the_procfile_does():
-    """The server command line is written once, in the Procfile: `make run` and the test
-    servers (tests/server.py) pass the same flags (header limits, proxies, logs...)."""
+def test_make_run_starts_uvicorn_as_the_procfile_does():
+    """`make run` cannot read the Procfile (its host and port are make variables): it passes
+    the same flags (header limits, proxies, logs...), word for word."""
     web = server_flags(procfile()["web"])
     makefile = (ROOT / "Makefile").read_text().replace("\\\n", " ")
     run = re.search(r"\$\(BIN\)/uvicorn config\.asgi:application .*$", makefile, re.M)
@@ -409,4 +388,3 @@ def test_make_run_and_the_test_servers_start_uvicorn_as_the_procfile_does():
     assert "--http" in web and "--no-proxy-headers" in web
     assert run is not None
     assert server_flags(run[0].strip()) == web
-    assert web == UVICORN_ARGS

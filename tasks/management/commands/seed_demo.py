@@ -1,13 +1,11 @@
 """Demo data: three users sharing a project full of tasks, so the API has something to show.
 
-With `--tasks N` it seeds at scale instead, for bench/: `seed_demo --tasks 1000000 --users 1000
---projects 2000` (tasks/management/scale_seed.py).
+The benchmarks' data at scale comes from bench/seed.py instead.
 """
 
-import time
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,7 +13,6 @@ from accounts.models import User
 from accounts.services import user_register
 from projects.models import Project, Role
 from projects.services import member_add, project_create
-from tasks.management import scale_seed
 from tasks.models import Status
 from tasks.services import task_create
 
@@ -46,75 +43,9 @@ class Command(BaseCommand):
             action="store_true",
             help="Do nothing when the database already has users (used by `make run`).",
         )
-        scale = parser.add_argument_group(
-            "seeding at scale (bench/)",
-            f"Bulk users user<i>@example.com and bench-see-<N>@example.com, all with the "
-            f"password {scale_seed.PASSWORD!r}. Needs an empty database, or --reset.",
-        )
-        scale.add_argument(
-            "--tasks", type=int, help="Seed at scale: this many tasks in all (e.g. 1000000)."
-        )
-        scale.add_argument("--users", type=int, default=1_000, help="Regular users (1000).")
-        scale.add_argument("--projects", type=int, default=2_000, help="Shared projects (2000).")
-        scale.add_argument(
-            "--members", type=int, default=6, help="Members of each project, owner included (6)."
-        )
-        scale.add_argument(
-            "--bench-users",
-            default="1000,10000,100000",
-            help="Extra users, one per number, each seeing exactly that many tasks in projects "
-            "of their own (default 1000,10000,100000; 'none' for none).",
-        )
-        scale.add_argument("--seed", type=int, default=1, help="Random seed (1).")
-        scale.add_argument(
-            "--reset",
-            action="store_true",
-            help="Delete every user, project and task first.",
-        )
 
-    def handle(self, *args, if_empty=False, tasks=None, **options):
-        if tasks is not None:
-            return self.seed_at_scale(tasks=tasks, if_empty=if_empty, **options)
+    def handle(self, *args, if_empty=False, **options):
         return self.seed_demo(if_empty=if_empty)
-
-    def seed_at_scale(
-        self, *, tasks, if_empty, users, projects, members, bench_users, seed, reset, **_
-    ):
-        visible = [] if bench_users in ("", "none") else [int(n) for n in bench_users.split(",")]
-        spec = scale_seed.ScaleSpec(
-            tasks=tasks,
-            users=users,
-            projects=projects,
-            members=members,
-            bench_visible=visible,
-            seed=seed,
-        )
-        problems = spec.problems()
-        if problems:
-            raise CommandError(" ".join(problems))
-        if User.objects.exists():
-            if if_empty:
-                self.stdout.write("Database has users; nothing seeded.")
-                return
-            if not reset:
-                raise CommandError(
-                    "The database already has users; seeding at scale needs an empty one "
-                    "(--reset deletes every user, project and task first)."
-                )
-            scale_seed.reset_all()
-        started = time.monotonic()
-        bench = scale_seed.seed_at_scale(spec)
-        missing = scale_seed.users_without_an_inbox()
-        if missing:
-            raise CommandError(f"{missing} seeded users have no Inbox; this is a bug.")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Seeded {tasks:,} tasks, {users + len(visible):,} users and {projects:,} "
-                f"projects in {time.monotonic() - started:.1f} s. Bench users: "
-                + (", ".join(f"{scale_seed.bench_email(n)} sees {n:,}" for n in bench) or "none")
-                + f"; password {scale_seed.PASSWORD!r}."
-            )
-        )
 
     @transaction.atomic
     def seed_demo(self, *, if_empty):

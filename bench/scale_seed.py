@@ -1,4 +1,9 @@
-"""Seeding at scale for `seed_demo --tasks N ...`: users, projects and tasks in bulk, for bench/.
+"""The benchmarks' data: users, projects and tasks in bulk, seeded by `bench/seed.py`.
+
+    .venv/bin/python bench/seed.py --tasks 1000000 --users 1000 --projects 2000 [--reset]
+
+(`--help` for every option; DATABASE_URL names the database.) Bench code only: the product's
+demo data is `manage.py seed_demo`. Importing this module needs Django set up.
 
 Rows are what the services would have written, made in bulk: every user gets an Inbox with
 an owner membership and its `project_created` entry (as accounts.services.user_create does),
@@ -14,8 +19,8 @@ own definitions, so the schema comes out exactly as the migrations left it, ever
 constraint checked); on other databases rows go through bulk_create.
 """
 
+import argparse
 import random
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,6 +28,8 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.db.models import F
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from accounts.models import User
 from projects import activity
@@ -165,49 +172,16 @@ class ScaleSpec:
         return problems
 
 
-class Progress:
-    """One line on stderr, rewritten in place on a terminal, every 10% otherwise."""
-
-    def __init__(self, label: str, total: int, stream=None):
-        self.label, self.total, self.stream = label, total, stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.start = time.monotonic()
-        self.shown = -1
-        self.finished = False
-
-    def update(self, done: int) -> None:
-        percent = 100 * done // max(self.total, 1)
-        step = 1 if self.tty else 10
-        if self.finished or (percent // step == self.shown // step and done < self.total):
-            return
-        self.shown, self.finished = percent, done >= self.total
-        width = 30
-        filled = width * percent // 100
-        line = (
-            f"{self.label:<10} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{self.total:,} "
-            f"({percent}%) {time.monotonic() - self.start:.1f} s"
-        )
-        self.stream.write(("\r" + line) if self.tty else (line + "\n"))
-        if self.tty and done >= self.total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
-def step(label: str, stream=None):
-    """A phase without a bar: its name, then its time when it ends."""
-    stream = stream or sys.stderr
-
-    class Timer:
-        def __enter__(self):
-            self.start = time.monotonic()
-            stream.write(f"{label} ...")
-            stream.flush()
-
-        def __exit__(self, *exc):
-            stream.write(f" {time.monotonic() - self.start:.1f} s\n")
-            stream.flush()
-
-    return Timer()
+def progress() -> Progress:
+    """One line per phase on stderr, with its bar, rows done and time: redrawn in place on a
+    terminal, printed once when seeding ends otherwise (a log or CI)."""
+    return Progress(
+        TextColumn("{task.description:<38}"),
+        BarColumn(bar_width=16),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    )
 
 
 def reset_all() -> None:
@@ -341,10 +315,9 @@ def _task_rows(spec: ScaleSpec, rng: random.Random, plan: list[int], members_of,
         )
 
 
-def _copy_tasks(rows, total: int) -> None:
+def _copy_tasks(rows, total: int, bar: Progress) -> None:
     """COPY the rows into tasks_task, with its secondary indexes and foreign keys dropped
     for the load and rebuilt from their saved definitions before the transaction ends."""
-    progress = Progress("tasks", total)
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -370,6 +343,7 @@ def _copy_tasks(rows, total: int) -> None:
         for name, _ in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
         raw = cursor.cursor  # psycopg's own cursor, for COPY
+        loading = bar.add_task("tasks", total=total)
         with raw.copy(f"COPY tasks_task ({', '.join(TASK_COLUMNS)}) FROM STDIN") as copy:
             copy.set_types(
                 ["int8", "text", "text", "text", "date", "int8", "int8"] + ["timestamptz"] * 3
@@ -377,50 +351,60 @@ def _copy_tasks(rows, total: int) -> None:
             for done, row in enumerate(rows, 1):
                 copy.write_row(row)
                 if done % 20_000 == 0:
-                    progress.update(done)
-        progress.update(total)
-        with step(f"indexes   rebuilding {len(indexes)} and {len(foreign_keys)} foreign keys"):
-            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            for _, definition in indexes:
-                cursor.execute(definition)
-            for name, definition in foreign_keys:
-                cursor.execute(f'ALTER TABLE tasks_task ADD CONSTRAINT "{name}" {definition}')
+                    bar.update(loading, completed=done)
+        bar.update(loading, completed=total)
+        rebuilding = bar.add_task(
+            "task indexes and foreign keys, rebuilt", total=len(indexes) + len(foreign_keys)
+        )
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for _, definition in indexes:
+            cursor.execute(definition)
+            bar.advance(rebuilding)
+        for name, definition in foreign_keys:
+            cursor.execute(f'ALTER TABLE tasks_task ADD CONSTRAINT "{name}" {definition}')
+            bar.advance(rebuilding)
 
 
-def _bulk_create_tasks(rows, total: int) -> None:
-    progress = Progress("tasks", total)
+def _bulk_create_tasks(rows, total: int, bar: Progress) -> None:
+    loading = bar.add_task("tasks", total=total)
     batch = []
     for done, row in enumerate(rows, 1):
         batch.append(Task(**dict(zip(TASK_COLUMNS, row, strict=True))))
         if len(batch) == 5_000 or done == total:
             Task.objects.bulk_create(batch)
             batch = []
-            progress.update(done)
+            bar.update(loading, completed=done)
 
 
 def seed_at_scale(spec: ScaleSpec) -> dict[int, User]:
     """Seed the (empty) database; returns the bench users by the number of tasks each sees."""
-    rng = random.Random(spec.seed)  # noqa: S311 - reproducible data, not secrets
+    rng = random.Random(spec.seed)
     now = datetime.now(UTC)
-    with transaction.atomic():
-        with step(f"users     {spec.users + len(spec.bench_visible):,} with their Inboxes"):
+    users = spec.users + len(spec.bench_visible)
+    with progress() as bar:
+        with transaction.atomic():
+            phase = bar.add_task("users, with their Inboxes", total=users)
             people, bench = _users(spec, rng)
-        with step(f"projects  {spec.projects:,} with members"):
+            bar.update(phase, completed=users)
+            phase = bar.add_task("projects, with members", total=spec.projects)
             plan, members_of = _projects(spec, rng, people, bench)
-        rows = _task_rows(spec, rng, plan, members_of, now)
-        if connection.vendor == "postgresql":
-            _copy_tasks(rows, spec.tasks)
-        else:
-            _bulk_create_tasks(rows, spec.tasks)
-        # Rows written in bulk send no signals: every project's list count starts afresh.
-        counts.bump(Project.objects.values_list("id", flat=True))
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        # Statistics and the visibility map, as a database in steady state has them: without
-        # them a fresh 1M-row table gets other plans and no index-only counts.
-        with step("vacuum    VACUUM ANALYZE"), connection.cursor() as cursor:
-            for table in ("accounts_user", "projects_project", "projects_membership"):
-                cursor.execute(f"VACUUM ANALYZE {table}")
-            cursor.execute("VACUUM ANALYZE tasks_task")
+            bar.update(phase, completed=spec.projects)
+            rows = _task_rows(spec, rng, plan, members_of, now)
+            if connection.vendor == "postgresql":
+                _copy_tasks(rows, spec.tasks, bar)
+            else:
+                _bulk_create_tasks(rows, spec.tasks, bar)
+            # Rows written in bulk send no signals: every project's list count starts afresh.
+            counts.bump(Project.objects.values_list("id", flat=True))
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            # Statistics and the visibility map, as a database in steady state has them:
+            # without them a fresh 1M-row table gets other plans and no index-only counts.
+            tables = ("accounts_user", "projects_project", "projects_membership", "tasks_task")
+            phase = bar.add_task("tables, VACUUM ANALYZE", total=len(tables))
+            with connection.cursor() as cursor:
+                for table in tables:
+                    cursor.execute(f"VACUUM ANALYZE {table}")
+                    bar.advance(phase)
     return bench
 
 
@@ -431,3 +415,68 @@ def users_without_an_inbox() -> int:
         role=Role.OWNER, project__is_inbox=True, project__owner=F("user")
     ).values("user_id")
     return User.objects.exclude(id__in=owners).count()
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bench/seed.py",
+        description="Seed the benchmarks' data at scale: bulk users user<i>@example.com and "
+        f"bench-see-<N>@example.com, all with the password {PASSWORD!r}. Needs a database "
+        "without users, or --reset.",
+    )
+    parser.add_argument(
+        "--tasks", type=int, required=True, help="This many tasks in all (e.g. 1000000)."
+    )
+    parser.add_argument("--users", type=int, default=1_000, help="Regular users (1000).")
+    parser.add_argument("--projects", type=int, default=2_000, help="Shared projects (2000).")
+    parser.add_argument(
+        "--members", type=int, default=6, help="Members of each project, owner included (6)."
+    )
+    parser.add_argument(
+        "--bench-users",
+        default="1000,10000,100000",
+        help="Extra users, one per number, each seeing exactly that many tasks in projects "
+        "of their own (default 1000,10000,100000; 'none' for none).",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="Random seed (1).")
+    parser.add_argument(
+        "--reset", action="store_true", help="Delete every user, project and task first."
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The command line: refuses (SystemExit with the reason) a spec that does not fit or a
+    database that has users without --reset; prints what it seeded."""
+    args = parser().parse_args(argv)
+    users = args.bench_users
+    visible = [] if users in ("", "none") else [int(n) for n in users.split(",")]
+    spec = ScaleSpec(
+        tasks=args.tasks,
+        users=args.users,
+        projects=args.projects,
+        members=args.members,
+        bench_visible=visible,
+        seed=args.seed,
+    )
+    problems = spec.problems()
+    if problems:
+        raise SystemExit(" ".join(problems))
+    if User.objects.exists():
+        if not args.reset:
+            raise SystemExit(
+                "The database already has users; seeding at scale needs an empty one "
+                "(--reset deletes every user, project and task first)."
+            )
+        reset_all()
+    started = time.monotonic()
+    bench = seed_at_scale(spec)
+    missing = users_without_an_inbox()
+    if missing:
+        raise SystemExit(f"{missing} seeded users have no Inbox; this is a bug.")
+    print(
+        f"Seeded {spec.tasks:,} tasks, {spec.users + len(visible):,} users and "
+        f"{spec.projects:,} projects in {time.monotonic() - started:.1f} s. Bench users: "
+        + (", ".join(f"{bench_email(n)} sees {n:,}" for n in bench) or "none")
+        + f"; password {PASSWORD!r}."
+    )

@@ -1,13 +1,13 @@
-"""`seed_demo --tasks N`: the bench's data, at a small size. Its speed is measured by bench/."""
+"""bench/seed.py: the benchmarks' data, at a small size. Its speed is measured by bench/."""
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.db.models import Exists, Max, Min, OuterRef
 
 from accounts.models import User
+from bench.scale_seed import bench_email, main, users_without_an_inbox
 from projects.models import Activity, Membership, Project, Role, Verb
 from tasks import selectors
-from tasks.management.scale_seed import bench_email, users_without_an_inbox
 from tasks.models import Task
 
 pytestmark = pytest.mark.django_db
@@ -16,15 +16,15 @@ USERS, PROJECTS, TASKS = 6, 8, 700
 BENCH = [10, 40, 200]
 
 
-def seed(**options):
-    call_command(
-        "seed_demo",
-        tasks=TASKS,
-        users=USERS,
-        projects=PROJECTS,
-        bench_users=",".join(map(str, BENCH)),
-        verbosity=0,
-        **options,
+def seed(*options: str):
+    main(
+        [
+            f"--tasks={TASKS}",
+            f"--users={USERS}",
+            f"--projects={PROJECTS}",
+            "--bench-users=" + ",".join(map(str, BENCH)),
+            *options,
+        ]
     )
 
 
@@ -83,18 +83,18 @@ def test_assignees_and_creators_are_members_of_the_tasks_project():
 def test_refuses_a_database_with_users_unless_reset():
     seed()
 
-    with pytest.raises(CommandError, match="already has users"):
+    with pytest.raises(SystemExit, match="already has users"):
         seed()
-    seed(reset=True)
+    seed("--reset")
     assert Task.objects.count() == TASKS
     assert User.objects.count() == USERS + len(BENCH)
 
 
-def test_if_empty_leaves_a_database_with_users_alone():
+def test_the_demo_data_leaves_a_seeded_database_alone():
+    """`make run` on the bench's database (`seed_demo --if-empty`) adds no demo users."""
     seed()
     before = Task.objects.count()
 
-    seed(if_empty=True)
     call_command("seed_demo", if_empty=True, verbosity=0)
 
     assert Task.objects.count() == before
@@ -102,5 +102,5 @@ def test_if_empty_leaves_a_database_with_users_alone():
 
 
 def test_refuses_a_scale_the_bench_users_do_not_fit_in():
-    with pytest.raises(CommandError, match="fewer than the bench users see"):
-        call_command("seed_demo", tasks=100, users=3, projects=8, bench_users="1000")
+    with pytest.raises(SystemExit, match="fewer than the bench users see"):
+        main(["--tasks=100", "--users=3", "--projects=8", "--bench-users=1000"])
