@@ -222,11 +222,6 @@ def broadcast(
     _on_commit([(group, message) for group in groups])
 
 
-def event_of(message: dict) -> dict:
-    """The event a forwarded message carries, decoded (for logs and tests)."""
-    return json.loads(message["text"])
-
-
 def to_project(*, event_type: str, project_id: int, actor_id: int | None, data: dict) -> None:
     broadcast(
         event_type=event_type,
