@@ -3,7 +3,7 @@
 WebSockets go to Channels. HTTP goes to Django's WSGI handler on a pool of HTTP_THREADS
 threads (a2wsgi): every view is synchronous (DRF), and Django's own ASGI handler would start a
 thread and switch between sync and async several times per request. Request bodies are read
-in the event loop first (config/request_body.py), so a slow upload never holds a thread.
+in the event loop first (core/request_body.py), so a slow upload never holds a thread.
 Measurements: bench/README.md.
 """
 

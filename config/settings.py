@@ -524,7 +524,7 @@ WS_TOKEN_CHECK_SECONDS = float(env_int("WS_TOKEN_CHECK_SECONDS", 5))
 # --- Limits ---------------------------------------------------------------------------------
 MAX_BODY_BYTES = env_int("MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
-# A request body that stops arriving for this many seconds is answered 408 (config/request_body);
+# A request body that stops arriving for this many seconds is answered 408 (core/request_body.py);
 # the whole body must arrive within REQUEST_BODY_TOTAL_TIMEOUT.
 REQUEST_BODY_TIMEOUT = env_int("REQUEST_BODY_TIMEOUT", 5)
 # A request head (request line and headers) must arrive within this many seconds of the
