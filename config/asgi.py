@@ -48,7 +48,7 @@ if settings.FORWARDED_ALLOW_IPS:
 application = serving_loop(application)
 
 # What the process has imported and built so far lives as long as it does: moved out of the
-# garbage collector's way, a full collection no longer walks its ~120,000 objects (a 90 ms
-# pause, about once every thousand requests, which every request in flight waits out).
+# garbage collector's way, a full collection no longer walks it, a pause that every request in
+# flight would wait out (bench/README.md, gc.freeze).
 gc.collect()
 gc.freeze()

@@ -13,4 +13,3 @@ class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_detail = "If-Match does not match the current ETag."
     default_code = "precondition_failed"
-

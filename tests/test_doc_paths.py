@@ -1,13 +1,13 @@
 """Every module path a doc, comment or docstring names exists.
 
-Files move (`config/request_body.py` became `core/request_body.py`) and functions are renamed;
-the prose that pointed at them stays behind and sends the reader nowhere. This test reads the
+Files move (the request body guard went from config/ to core/) and functions are renamed; the
+prose that pointed at them stays behind and sends the reader nowhere. This test reads the
 docs (README.md, CONTRIBUTING.md, docs/*.md, bench/README.md) and the comments and docstrings
 of the Python files in the apps, config, core, tests, bench and .ci, and resolves two kinds of
 names:
 
 - a path that starts with one of the repository's top-level folders (`core/throttling.py`,
-  `config/request_body`, `docs/postman/build.py`): a file or folder, with or without `.py`,
+  `core/request_body`, `docs/postman/build.py`): a file or folder, with or without `.py`,
   or `module.name` naming something in that module (`core/realtime.add_outbox`);
 - a dotted name that starts with one of the project's packages (`core.realtime.broadcast`,
   `tasks.models.Status`): a module, then names defined in it, read from its source (or,
@@ -40,7 +40,7 @@ DOTTED = re.compile(r"(?<![\w./@-])(?:" + "|".join(PACKAGES) + r")(?:\.\w+)+(?![
 
 def tracked(*patterns: str) -> list[Path]:
     output = subprocess.run(
-        ["git", "ls-files", "--", *patterns],
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", *patterns],
         cwd=ROOT,
         capture_output=True,
         text=True,
