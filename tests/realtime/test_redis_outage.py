@@ -464,8 +464,8 @@ def test_a_dead_redis_slows_no_request_beyond_one_short_timeout(tmp_path, dead_r
     assert figures["list req/s at c=16"] > 10, figures
 
 
-# Before the fix `make run` against a hanging Redis did not answer within 10 minutes: seeding
-# waited out every cache and channel layer timeout, with retries, for each write.
+# Before the breaker `make run` against a hanging Redis never came up: seeding waited out every
+# cache and channel layer timeout, with retries, for each write (bench/README.md).
 START_UP_STEP_BOUND_SECONDS = 60
 
 
