@@ -59,26 +59,30 @@ def fresh_database(name: str) -> dict:
     return env
 
 
-def start_server(env: dict, *extra: str) -> tuple[subprocess.Popen, str]:
+def start_server(env: dict, *extra: str, server: str = "uvicorn") -> tuple[subprocess.Popen, str]:
     port = free_port()
-    command = [
-        str(UVICORN),
-        "config.asgi:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--ws",
-        "websockets-sansio",
-        "--ws-per-message-deflate",  # as the Procfile's web line
-        "false",
-        "--lifespan",
-        "off",
-        "--no-access-log",
-        "--timeout-graceful-shutdown",
-        "5",
-        *extra,
-    ]
+    if server == "daphne":
+        command = [str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port)]
+        command += [*extra, "config.asgi:application"]
+    else:
+        command = [
+            str(UVICORN),
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--ws",
+            "websockets-sansio",
+            "--ws-per-message-deflate",  # as the Procfile's web line
+            "false",
+            "--lifespan",
+            "off",
+            "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "5",
+            *extra,
+        ]
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr
     )
