@@ -14,7 +14,7 @@ def personal_tokens_of(user: User) -> QuerySet[PersonalAccessToken]:
 def user_by_id(user_id: int) -> User | None:
     """The user with this id, or None. Every JWT request reads its user: one plain statement
     and Model.from_db (what the ORM itself calls per row) instead of building the ORM query
-    each time, which cost three times as much CPU as the whole lookup (bench/README.md).
+    each time, which cost more CPU than the whole lookup (bench/README.md).
     psycopg gives each column its Python type already; SQLite needs the ORM's converters."""
     if connection.vendor != "postgresql":
         return User.objects.filter(pk=user_id).first()

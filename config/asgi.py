@@ -3,7 +3,7 @@
 WebSockets go to Channels. HTTP goes to Django's WSGI handler on a pool of HTTP_THREADS
 threads (a2wsgi): every view is synchronous (DRF), and Django's own ASGI handler would start a
 thread and switch between sync and async several times per request. Request bodies are read
-in the event loop first (config/request_body.py), so a slow upload never holds a thread.
+in the event loop first (core/request_body.py), so a slow upload never holds a thread.
 Measurements: bench/README.md.
 """
 
@@ -48,7 +48,7 @@ if settings.FORWARDED_ALLOW_IPS:
 application = serving_loop(application)
 
 # What the process has imported and built so far lives as long as it does: moved out of the
-# garbage collector's way, a full collection no longer walks its ~120,000 objects (a 90 ms
-# pause, about once every thousand requests, which every request in flight waits out).
+# garbage collector's way, a full collection no longer walks it, a pause that every request in
+# flight would wait out (bench/README.md, gc.freeze).
 gc.collect()
 gc.freeze()

@@ -396,7 +396,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 if env_bool("FAST_PASSWORD_HASHER"):
-    # Only for test runs: the default PBKDF2 costs ~0.3 s per login.
+    # Only for test runs: the default PBKDF2 is slow by design, and tests log in constantly
+    # (bench/README.md has the figure).
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 SIMPLE_JWT = {
@@ -505,8 +506,8 @@ SPECTACULAR_SETTINGS = {
 # --- Server ---------------------------------------------------------------------------------
 # Threads per server process that run HTTP requests (config/asgi.py); keep DB_POOL_MAX_SIZE
 # at least this large. One process runs Python on one core at a time: beyond a few threads,
-# requests only take turns at the GIL, and the slowest wait longest (bench/README.md, 4 vs 8:
-# the same throughput, p99 about a fifth lower).
+# requests only take turns at the GIL, and the slowest wait longest (bench/README.md,
+# Processes and threads: 4 against 8).
 HTTP_THREADS = env_int("HTTP_THREADS", 4)
 # HTTP requests one server process holds at a time (bodies being read, waiting for a thread,
 # running); more are answered 503 with Retry-After at once (core/concurrency.py).
@@ -524,7 +525,7 @@ WS_TOKEN_CHECK_SECONDS = float(env_int("WS_TOKEN_CHECK_SECONDS", 5))
 # --- Limits ---------------------------------------------------------------------------------
 MAX_BODY_BYTES = env_int("MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
-# A request body that stops arriving for this many seconds is answered 408 (config/request_body);
+# A request body that stops arriving for this many seconds is answered 408 (core/request_body.py);
 # the whole body must arrive within REQUEST_BODY_TOTAL_TIMEOUT.
 REQUEST_BODY_TIMEOUT = env_int("REQUEST_BODY_TIMEOUT", 5)
 # A request head (request line and headers) must arrive within this many seconds of the

@@ -41,6 +41,15 @@ def form_error(form, error: APIException, field: str | None = None) -> None:
     form.add_error(field, describe(error))
 
 
+def copy_saved(target, saved) -> None:
+    """Copy the row a service saved onto the admin's own instance, which the admin goes on
+    with (messages, history, inlines, redirect)."""
+    for field in type(saved)._meta.concrete_fields:
+        setattr(target, field.attname, getattr(saved, field.attname))
+    target._state.adding = False
+    target._state.db = saved._state.db
+
+
 class ServiceModelAdmin(admin.ModelAdmin):
     def check_delete(self, obj) -> None:
         """Raise the service's refusal if `obj` may not be deleted at all."""

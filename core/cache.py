@@ -2,9 +2,9 @@
 
 Django keeps cache objects per context, and the server runs each HTTP request in a context
 of its own (a2wsgi's thread pool copies one per request): every request then built a new
-cache object, new connection pools, and opened a new Redis connection (a fifth of a list
-request's CPU, bench/README.md). Pools are kept here per server and options instead, for
-every cache object of the process.
+cache object, new connection pools, and opened a new Redis connection (bench/README.md has
+what it cost). Pools are kept here per server and options instead, for every cache object of
+the process.
 
 Django also builds a new `redis.Redis` for every cache operation, and each build copies the
 client's table of response callbacks; a redis-py client is safe to share between threads

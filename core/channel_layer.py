@@ -4,7 +4,7 @@ channels-redis already sends a group's message to Redis once per server process 
 naming all of that process's channels in the group). Receiving is where it spends per socket:
 each waiting consumer takes its turn at Redis under a shared lock, so every message to every
 socket costs two new asyncio tasks, an `asyncio.wait`, a cancelled lock acquisition and a new
-queue, about 0.1 ms of CPU per socket and event (bench/README.md, fan-out).
+queue, for every socket and event (bench/README.md, fan-out).
 
 Here one task per process, the *reader*, pops the process's messages from Redis (with
 channels-redis's own `receive_single`) and puts each message into the queue of every channel it

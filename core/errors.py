@@ -147,7 +147,7 @@ class ExceptionHandler(StandardExceptionHandler):
 
 
 class ErrorFormatter(ExceptionFormatter):
-    """drf-standardized-errors' envelope, with two changes the contract needs.
+    """drf-standardized-errors' envelope, with three changes the contract needs.
 
     - Every 400 is a `validation_error` (the library calls a JSON parse error a client error).
     - `non_field_errors` is not a field: such errors get `attr: null`.

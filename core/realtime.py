@@ -84,7 +84,7 @@ def serving_loop(app):
 
     Views run in worker threads (a2wsgi). From there asgiref's `async_to_sync` would start a
     new event loop in a new thread for every event, and channels-redis new connections for
-    that loop: about 6 ms per event, far more on a busy server (bench/README.md, fan-out).
+    that loop, every time (bench/README.md, fan-out).
     Handing the sends to the server's loop instead reuses its connections, and keeps the
     in-memory layer's queues on the loop their consumers wait on.
     """
@@ -220,11 +220,6 @@ def broadcast(
             to_project=project_group(project_id) in groups,
         )
     _on_commit([(group, message) for group in groups])
-
-
-def event_of(message: dict) -> dict:
-    """The event a forwarded message carries, decoded (for logs and tests)."""
-    return json.loads(message["text"])
 
 
 def to_project(*, event_type: str, project_id: int, actor_id: int | None, data: dict) -> None:

@@ -5,19 +5,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from rest_framework.exceptions import APIException
 
-from core.admin import ServiceModelAdmin, form_error
+from core.admin import ServiceModelAdmin, copy_saved, form_error
 from projects import services
 from projects.models import Activity, Membership, Project, Role
 from projects.serializers import MEMBER_ROLES, TransferSerializer
-
-
-def _copy_saved(target, saved) -> None:
-    """The admin goes on with its own instance (messages, history, inlines, redirect)."""
-    for field in type(saved)._meta.concrete_fields:
-        setattr(target, field.attname, getattr(saved, field.attname))
-    target._state.adding = False
-    target._state.db = saved._state.db
-
 
 # --- memberships ----------------------------------------------------------------------------
 
@@ -184,7 +175,7 @@ class ProjectAdmin(ServiceModelAdmin):
                 description=data["description"],
                 actor=request.user,
             )
-            _copy_saved(obj, saved)
+            copy_saved(obj, saved)
             return
         current = Project.objects.get(pk=obj.pk)  # as it was before this form
         changes = {
@@ -247,7 +238,7 @@ class MembershipAdmin(ServiceModelAdmin):
             role=form.cleaned_data["role"],
             actor=request.user,
         )
-        _copy_saved(obj, saved)
+        copy_saved(obj, saved)
 
     def check_delete(self, obj):
         services.ensure_not_owner_row(obj, "removed")

@@ -1,8 +1,9 @@
 """Who may do what in a project: one small permission class per question.
 
 Views look objects up through the caller-scoped selectors first, so a stranger never reaches
-these checks (404); these only tell members apart (403). Objects carry the caller's role as
-`caller_role` (projects) or expose the project's role through `project_role` (tasks).
+these checks (404); these only tell members apart (403). Every object they check (a project,
+a task, a member, a webhook, a delivery) carries the caller's role in its project as
+`caller_role`, set by the selector or the view that looked it up.
 """
 
 from rest_framework.permissions import BasePermission

@@ -30,7 +30,7 @@ def member_roles(user: User) -> dict[int, str]:
     """The user's role in each of the caller's projects (memberships_for's), by project id.
 
     One plain statement: every task request asks, and building the same ORM query each time
-    cost several times what PostgreSQL spends answering it (bench/README.md).
+    cost more than PostgreSQL spends answering it (bench/README.md).
     """
     with connection.cursor() as cursor:
         cursor.execute(_ROLES_SQL, [user.pk])

@@ -62,7 +62,8 @@ def _record_created(project: Project, actor: User) -> None:
 
 def projects_not_joined(*, user: User, project_ids: list[int]) -> list[int]:
     """Those of `project_ids` that name no project of the user's: a personal access token
-    may be limited only to projects its user belongs to (accounts.personal_token_create)."""
+    may be limited only to projects its user belongs to
+    (accounts.services.personal_token_create)."""
     joined = set(
         Membership.objects.filter(user=user, project_id__in=project_ids).values_list(
             "project_id", flat=True
@@ -73,7 +74,8 @@ def projects_not_joined(*, user: User, project_ids: list[int]) -> list[int]:
 
 @transaction.atomic
 def project_create_inbox(*, owner: User) -> Project:
-    """The personal Inbox every user gets when they come to exist (accounts.user_create)."""
+    """The personal Inbox every user gets when they come to exist
+    (accounts.services.user_create)."""
     project = Project.objects.create(name=INBOX_NAME, owner=owner, is_inbox=True)
     Membership.objects.create(project=project, user=owner, role=Role.OWNER)
     _record_created(project, owner)

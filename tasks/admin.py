@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from core.admin import ServiceModelAdmin
+from core.admin import ServiceModelAdmin, copy_saved
 from projects.models import Project
 from tasks import services
 from tasks.models import Task
@@ -51,14 +51,6 @@ class ProjectFilter(admin.SimpleListFilter):
         return queryset.filter(project_id=project_id) if project_id else queryset.none()
 
 
-def _copy_saved(target: Task, saved: Task) -> None:
-    """The admin goes on with its own instance (messages, history, redirect)."""
-    for field in Task._meta.concrete_fields:
-        setattr(target, field.attname, getattr(saved, field.attname))
-    target._state.adding = False
-    target._state.db = saved._state.db
-
-
 @admin.register(Task)
 class TaskAdmin(ServiceModelAdmin):
     """Tasks, written through tasks.services like the API: the assignee must be a member, the
@@ -99,7 +91,7 @@ class TaskAdmin(ServiceModelAdmin):
         else:
             data = {field: form.cleaned_data[field] for field in EDITABLE_FIELDS}
             saved = services.task_create(actor=request.user, data=data)
-        _copy_saved(obj, saved)
+        copy_saved(obj, saved)
 
     def delete_model(self, request, obj):
         services.task_delete(task=obj, actor=request.user)

@@ -78,45 +78,21 @@ class AssigneeFilter(filters.Filter):
 
 
 class TaskFilterSet(filters.FilterSet):
-    project = IdFilter(
-        field_name="project_id",
-        min_value=1,
-        max_value=MAX_BIGINT,
-        help_text="Only tasks of this project (one of yours).",
-    )
-    status = StatusListFilter(
-        help_text="One status or a comma-separated list: pending, in-progress, completed."
-    )
+    """The filters as they validate; tasks.views.LIST_PARAMETERS documents them."""
+
+    project = IdFilter(field_name="project_id", min_value=1, max_value=MAX_BIGINT)
+    status = StatusListFilter()
     due = filters.ChoiceFilter(
         choices=[(bucket, bucket) for bucket in DUE_BUCKETS],
         method="filter_due",
         error_messages={
             "invalid_choice": f"Unknown due bucket %(value)r; use {', '.join(DUE_BUCKETS)}."
         },
-        help_text=(
-            "overdue (before today, not completed), today, future (after today), none (no "
-            "due date); today in the caller's time zone."
-        ),
     )
-    due_after = IsoDateFilter(
-        field_name="due_date",
-        lookup_expr="gte",
-        help_text="Due on or after this date (YYYY-MM-DD), inclusive.",
-    )
-    due_before = IsoDateFilter(
-        field_name="due_date",
-        lookup_expr="lte",
-        help_text="Due on or before this date (YYYY-MM-DD), inclusive.",
-    )
-    assignee = AssigneeFilter(help_text="A user id, `me` or `none`.")
-    search = filters.CharFilter(
-        method="filter_search",
-        max_length=200,
-        help_text=(
-            "Case-insensitive substring of the title or description (one substring, not "
-            "split into words; % and _ are literal)."
-        ),
-    )
+    due_after = IsoDateFilter(field_name="due_date", lookup_expr="gte")
+    due_before = IsoDateFilter(field_name="due_date", lookup_expr="lte")
+    assignee = AssigneeFilter()
+    search = filters.CharFilter(method="filter_search", max_length=200)
 
     class Meta:
         model = Task
@@ -140,8 +116,8 @@ class TaskFilterSet(filters.FilterSet):
 
     def get_form_class(self):
         """Built once per class: django-filter builds a new form class (a field per filter,
-        with its label) for every request, which cost a quarter of the filter step. Nothing
-        in it depends on the request; each form still gets its own copy of the fields."""
+        with its label) for every request (bench/README.md has what it cost). Nothing in it
+        depends on the request; each form still gets its own copy of the fields."""
         cls = type(self)
         if "_form_class" not in cls.__dict__:
             cls._form_class = super().get_form_class()
@@ -168,8 +144,8 @@ class TaskFilterSet(filters.FilterSet):
 
 
 class TaskFilterBackend(filters.DjangoFilterBackend):
-    """django-filter's backend, skipped when the request names no filter: building and
-    validating the filter form for nothing cost a tenth of an unfiltered list request."""
+    """django-filter's backend, skipped when the request names no filter: an unfiltered list
+    builds and validates no filter form for nothing (bench/README.md)."""
 
     def filter_queryset(self, request, queryset, view):
         if not any(name in request.query_params for name in TaskFilterSet.base_filters):
@@ -225,19 +201,3 @@ class TaskOrdering(BaseFilterBackend):
         raw = (single_value(request.query_params, self.param) or "").strip() or self.default
         order = [_order_expression(field, descending) for field, descending in self.parse(raw)]
         return queryset.order_by(*order, "id")
-
-    def get_schema_operation_parameters(self, view):
-        return [
-            {
-                "name": self.param,
-                "required": False,
-                "in": "query",
-                "description": (
-                    "Comma-separated fields, each optionally prefixed with `-` for descending: "
-                    f"{', '.join(self.fields)}. Default `{self.default}`. Status follows the "
-                    "workflow (pending < in-progress < completed); tasks without a due date "
-                    "come last either way; `id` breaks ties. Unknown fields are a 400."
-                ),
-                "schema": {"type": "string"},
-            }
-        ]

@@ -30,7 +30,7 @@ def tasks_in(project_ids) -> QuerySet[Task]:
 
     The ids are passed as a literal list rather than a membership subquery: PostgreSQL then
     filters the task table directly (and walks an index for the default order) instead of
-    hash-joining every visible task, which is several times faster with 10,000 tasks.
+    hash-joining every visible task (bench/README.md).
     """
     return Task.objects.filter(project_id__in=list(project_ids)).select_related(
         "assignee", "created_by"
@@ -119,8 +119,7 @@ def page_rows(ordered: QuerySet[Task], *, project_ids: list[int], start: int, st
     `ordered` carries the list's filters and order over every project: this function keeps
     to the caller's projects. (A second, redundant `project_id IN (...)` inside the merge
     below made PostgreSQL guess a handful of rows per project and read every match of a
-    filter, 40,000 rows for a caller who sees 100,000, instead of walking an index to the
-    first 50.)
+    filter instead of walking an index to the page's end: bench/README.md.)
 
     One walk of an index across every project (or one sort of every visible task) makes a
     page cost a function of the table: for the newest tasks first, PostgreSQL walks the
@@ -165,9 +164,8 @@ def page_rows(ordered: QuerySet[Task], *, project_ids: list[int], start: int, st
         # share one transaction, and the setting is back to its default after them). Each
         # project's first rows are a walk of an index in the page's order, which stops at
         # the page; a bitmap scan instead collects every match of a filter first, and for
-        # `search` every match in the whole table, through the trigram indexes (200 ms for
-        # a caller who sees 10,000 tasks, 6.5 ms walking; no case the bench runs was faster
-        # with bitmap scans: bench/README.md).
+        # `search` every match in the whole table, through the trigram indexes. No case the
+        # bench runs is faster with bitmap scans (bench/README.md, each case with and without).
         cursor.execute(
             f"SET LOCAL enable_bitmapscan = off; {sql}; SET LOCAL enable_bitmapscan TO DEFAULT",
             [list(project_ids), *inner_params, stop - start, start],

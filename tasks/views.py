@@ -1,4 +1,5 @@
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -18,7 +19,7 @@ from core.urls_helpers import ID_PATTERN
 from core.views import EveryParameterErrorMixin, PermissionTableMixin, request_body
 from projects.feeds import feed_response, feed_schema
 from tasks import counts, selectors, services
-from tasks.filters import TaskFilterBackend, TaskFilterSet, TaskOrdering
+from tasks.filters import DUE_BUCKETS, TaskFilterBackend, TaskFilterSet, TaskOrdering
 from tasks.models import Task
 from tasks.permissions import CanDeleteTask, CanMoveTask
 from tasks.render import task_row_to_dict
@@ -55,8 +56,9 @@ ETAG = OpenApiParameter(
     ),
 )
 # The list's parameters as the filters really accept them, so that a value the schema allows
-# is never refused (django-filter's own schema calls `assignee` an integer and `project` a
-# number, and says nothing of comma lists or of the ordering syntax). Examples go in the
+# is never refused, written here once for every filter and the ordering (django-filter's own
+# schema calls `assignee` an integer and `project` a number, and says nothing of comma lists
+# or of the ordering syntax; what it would generate is overridden by name). Examples go in the
 # descriptions: Swagger UI pre-fills a parameter's example, named or not, and sends it.
 STATUS_CHOICE = "(pending|in-progress|completed)"
 ORDERING_TERM = f"-?({'|'.join(TaskOrdering.fields)})"
@@ -73,6 +75,25 @@ LIST_PARAMETERS = [
             "One status or a comma-separated list: pending, in-progress, completed (empty: "
             "any). Given several times, the values combine. For example `pending,in-progress`."
         ),
+    ),
+    OpenApiParameter(
+        "due",
+        str,
+        enum=DUE_BUCKETS,
+        description=(
+            "overdue (before today, not completed), today, future (after today), none (no due "
+            "date); today in the caller's time zone."
+        ),
+    ),
+    OpenApiParameter(
+        "due_after",
+        OpenApiTypes.DATE,
+        description="Due on or after this date (YYYY-MM-DD), inclusive.",
+    ),
+    OpenApiParameter(
+        "due_before",
+        OpenApiTypes.DATE,
+        description="Due on or before this date (YYYY-MM-DD), inclusive.",
     ),
     OpenApiParameter(
         "assignee",

@@ -4,6 +4,7 @@
 every inline row); the events a request publishes are captured as they leave after commit."""
 
 import datetime
+import json
 
 import pytest
 
@@ -70,7 +71,7 @@ def sent_fixture(monkeypatch):
 
     def flatten(transport: bool = False) -> list[tuple[str, str, int | None]]:
         return [
-            (group, realtime.event_of(message)["type"], realtime.event_of(message)["actor_id"])
+            (group, json.loads(message["text"])["type"], json.loads(message["text"])["actor_id"])
             if "text" in message
             else (group, message["type"], None)
             for batch in batches

@@ -13,7 +13,7 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # A full start-up; the refusals happen while the settings module is imported, which the
-# lighter IMPORT (a quarter of the time) reaches as well.
+# lighter IMPORT (no app loading) reaches as well, in less time.
 SETUP = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
 IMPORT = "from django.conf import settings; print(settings.DEBUG)"
 SAFE_PRODUCTION = {

@@ -287,9 +287,9 @@ def dead_redis(request):
 
 
 # A request that meets the outage may pay one short Redis timeout (0.5 s) before the breaker
-# opens; everything else must not wait on Redis at all. Before the fix: 2 s (a list) to 16 s
-# (a member added) against a hanging Redis, 2 s for a write with a webhook against a refusing
-# one. Generous: a correctness bound on a loaded machine, not a benchmark.
+# opens; everything else must not wait on Redis at all (before the breaker, every call waited
+# out its own timeout: bench/README.md has the figures). Generous: a correctness bound on a
+# loaded machine, not a benchmark.
 REQUEST_BOUND_SECONDS = 1.5
 LIVE_BOUND_SECONDS = 0.5
 READY_BOUND_SECONDS = 1.5  # the contract: within one second, whatever is down
@@ -464,8 +464,8 @@ def test_a_dead_redis_slows_no_request_beyond_one_short_timeout(tmp_path, dead_r
     assert figures["list req/s at c=16"] > 10, figures
 
 
-# Before the fix `make run` against a hanging Redis did not answer within 10 minutes: seeding
-# waited out every cache and channel layer timeout, with retries, for each write.
+# Before the breaker `make run` against a hanging Redis never came up: seeding waited out every
+# cache and channel layer timeout, with retries, for each write (bench/README.md).
 START_UP_STEP_BOUND_SECONDS = 60
 
 

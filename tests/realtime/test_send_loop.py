@@ -103,7 +103,7 @@ def test_without_a_running_serving_loop_events_still_go_out(monkeypatch):
 
 def test_a_server_publishes_writes_without_new_redis_connections(transactional_db, tmp_path):
     """With a new event loop per event, channels-redis opened a new connection for every
-    write's events (about 6 ms each, and far more on a busy server)."""
+    write's events (bench/README.md, the publishing side)."""
     require_services()
     user = UserFactory()
     token = str(AccessToken.for_user(user))

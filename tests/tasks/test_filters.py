@@ -653,8 +653,8 @@ def test_every_bad_parameter_is_reported_at_once(client, team):
 
 
 def test_the_filter_form_class_is_built_once_and_each_form_is_its_own():
-    """django-filter would build a new form class per request (a quarter of the filter
-    step's time); validation state still belongs to each request's form."""
+    """django-filter would build a new form class per request (bench/README.md has what it
+    cost); validation state still belongs to each request's form."""
     first = TaskFilterSet(QueryDict("status=pending"), queryset=Task.objects.none())
     second = TaskFilterSet(QueryDict("status=nonsense"), queryset=Task.objects.none())
 

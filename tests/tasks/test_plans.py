@@ -259,8 +259,8 @@ def test_the_page_walks_each_projects_rows_instead_of_collecting_every_match(tab
 )
 def test_orderings_walk_an_index_in_their_order(table, query, index):
     """The workflow rank and due dates newest first have indexes in each project's order:
-    a page reads its first rows per project instead of sorting every visible task (at 100,000
-    visible tasks, 255 ms -> 0.8 ms per page for `ordering=status`). At this table's size
+    a page reads its first rows per project instead of sorting every visible task
+    (bench/README.md has the figures). At this table's size
     sorting a project's few rows is cheapest, so sorting is switched off to ask whether the
     index can serve the order at all: if the ordering's expression drifts from the index's,
     it cannot."""
