@@ -7,6 +7,7 @@ from accounts.models import User
 from core.breaker import reset_all
 from projects.models import Project, Role
 from tests.factories import DEFAULT_PASSWORD, MembershipFactory, ProjectFactory, UserFactory
+from tests.support.openapi import validating_test_clients
 
 
 @pytest.fixture(autouse=True)
@@ -18,6 +19,13 @@ def _static_files_without_collectstatic(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _success_bodies_match_the_schema():
+    """Every 2xx JSON body a test client sees is checked against the OpenAPI schema."""
+    with validating_test_clients():
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -135,6 +135,7 @@ class PersonalAccessTokenScheme(OpenApiAuthenticationExtension):
                 "A personal access token from `POST /api/v1/auth/tokens/`, limited to its "
                 "scopes (`read`: safe methods, `write`: the others) and, if it names any, "
                 "its projects. A token without `read` gets only the `id` of what it wrote "
-                "in the body of a successful write."
+                "in the body of a successful write, and the `secret` that the write made, if "
+                "any (creating a webhook or rotating its secret)."
             ),
         }
