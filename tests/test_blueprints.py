@@ -18,10 +18,10 @@ import yaml
 from django.core.management import get_commands
 from django.urls import resolve
 
-from tests import server as tests_server
-from tests.core.test_settings import start
-from tests.server import UVICORN_ARGS
-from tests.test_readme import section
+from tests.support import server as tests_server
+from tests.support.readme import section
+from tests.support.server import UVICORN_ARGS
+from tests.support.startup import start
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCFILE = ROOT / "Procfile"
@@ -401,7 +401,7 @@ def server_flags(command: str) -> list[str]:
 
 def test_make_run_and_the_test_servers_start_uvicorn_as_the_procfile_does():
     """The server command line is written once, in the Procfile: `make run` and the test
-    servers (tests/server.py) pass the same flags (header limits, proxies, logs...)."""
+    servers (tests/support/server.py) pass the same flags (header limits, proxies, logs...)."""
     web = server_flags(procfile()["web"])
     makefile = (ROOT / "Makefile").read_text().replace("\\\n", " ")
     run = re.search(r"\$\(BIN\)/uvicorn config\.asgi:application .*$", makefile, re.M)

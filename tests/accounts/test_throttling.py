@@ -18,9 +18,9 @@ from rest_framework.test import APIClient
 
 from accounts.backends import EmailBackend
 from accounts.models import User
-from conftest import login
-from tests.envelope import assert_error
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.auth import login
+from tests.support.envelope import assert_error
 
 LOGIN = "/api/v1/auth/login/"
 REGISTER = "/api/v1/auth/register/"

@@ -9,7 +9,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from core.cache import RedisCache
 from tests.factories import UserFactory
-from tests.server import request, require_services, start_server
+from tests.support.connections import connections_received
+from tests.support.server import request, require_services, start_server
 
 
 @pytest.fixture
@@ -41,14 +42,6 @@ def test_the_configured_cache_is_this_one_when_redis_is_used(settings):
         pytest.skip("needs REDIS_URL, as on CI")
     assert settings.CACHES["default"]["BACKEND"] == "core.cache.RedisCache"
     assert cache.get("missing-key") is None
-
-
-def connections_received() -> int:
-    client = redis.Redis.from_url(os.environ["REDIS_URL"])
-    try:
-        return client.info("stats")["total_connections_received"]
-    finally:
-        client.close()
 
 
 def test_a_server_reuses_its_redis_connections_from_request_to_request(transactional_db, tmp_path):

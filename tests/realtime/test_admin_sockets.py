@@ -7,8 +7,7 @@ from django.test import Client
 from accounts.models import User
 from projects.models import Membership
 from tests.factories import MembershipFactory
-from tests.realtime.conftest import person
-from tests.realtime.helpers import call, run_async, sockets
+from tests.support.realtime import call, person, run_async, sockets
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from core.channel_layer import RedisChannelLayer
-from tests.server import free_port
+from tests.support.server import free_port
 
 
 def redis_url() -> str:

@@ -19,8 +19,7 @@ from tests.factories import (
     TaskFactory,
     UserFactory,
 )
-from tests.realtime.conftest import person
-from tests.realtime.helpers import (
+from tests.support.realtime import (
     CLOSE_TOO_MANY_MESSAGES,
     CLOSE_UNAUTHORIZED,
     MEMBER_DATA_KEYS,
@@ -28,11 +27,12 @@ from tests.realtime.helpers import (
     TASK_DATA_KEYS,
     assert_all_silent,
     call,
+    person,
     rest_task,
     run_async,
     sockets,
 )
-from tests.urls import TASKS, member_url, members_url, project_url, task_url
+from tests.support.urls import TASKS, member_url, members_url, project_url, task_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

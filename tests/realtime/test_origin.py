@@ -3,7 +3,7 @@
 import pytest
 
 from core.origins import origin_allowed
-from tests.realtime.helpers import run_async, sockets
+from tests.support.realtime import run_async, sockets
 
 
 @pytest.fixture

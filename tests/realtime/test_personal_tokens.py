@@ -11,11 +11,10 @@ from django.utils import timezone
 from accounts import personal_tokens
 from accounts.models import PersonalAccessToken
 from projects.models import Project
-from tests.accounts.personal_tokens import READ, READ_WRITE, WRITE, make_token, token_url
 from tests.factories import DEFAULT_PASSWORD, MembershipFactory
-from tests.realtime.conftest import person
-from tests.realtime.helpers import CLOSE_UNAUTHORIZED, call, run_async, sockets
-from tests.urls import PASSWORD, TASKS, members_url, task_url
+from tests.support.personal_tokens import READ, READ_WRITE, WRITE, make_token, token_url
+from tests.support.realtime import CLOSE_UNAUTHORIZED, call, person, run_async, sockets
+from tests.support.urls import PASSWORD, TASKS, members_url, task_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

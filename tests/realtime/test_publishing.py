@@ -12,8 +12,8 @@ from rest_framework.throttling import SimpleRateThrottle
 from core import realtime
 from tasks import services as task_services
 from tasks.models import Task
-from tests.realtime.conftest import person
-from tests.urls import TASKS
+from tests.support.realtime import person
+from tests.support.urls import TASKS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,9 +10,9 @@ import pytest
 from rest_framework_simplejwt.tokens import AccessToken
 
 from core import realtime
-from tests.core.test_cache import connections_received
 from tests.factories import UserFactory
-from tests.server import request, require_services, start_server
+from tests.support.connections import connections_received
+from tests.support.server import request, require_services, start_server
 
 
 class RecordingLayer:

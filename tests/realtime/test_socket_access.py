@@ -14,15 +14,15 @@ from config.asgi import application
 from projects import socket_slots
 from projects.models import Membership, Project
 from tests.factories import MembershipFactory
-from tests.realtime.conftest import person
-from tests.realtime.helpers import (
+from tests.support.realtime import (
     CLOSE_UNAUTHORIZED,
     WebsocketCommunicator,
     call,
+    person,
     run_async,
     sockets,
 )
-from tests.urls import TASKS
+from tests.support.urls import TASKS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,10 +5,10 @@ import pytest
 
 from core import realtime
 from projects.models import Activity, Project
-from tests.envelope import assert_error
 from tests.factories import ProjectFactory
-from tests.feeds import actor, change, create_task, created_changes, entries, summary
-from tests.urls import PROJECTS, project_feed_url, task_feed_url, task_url
+from tests.support.envelope import assert_error
+from tests.support.feeds import actor, change, create_task, created_changes, entries, summary
+from tests.support.urls import PROJECTS, project_feed_url, task_feed_url, task_url
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tasks.models import Task
-from tests.envelope import assert_error
 from tests.factories import MembershipFactory
-from tests.tasks.helpers import make_task, task_rows
-from tests.urls import ME, task_url
+from tests.support.envelope import assert_error
+from tests.support.tasks import make_task, task_rows
+from tests.support.urls import ME, task_url
 
 pytestmark = pytest.mark.django_db
 

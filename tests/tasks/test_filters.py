@@ -14,10 +14,10 @@ from accounts.models import User
 from projects.models import Project, Role
 from tasks.filters import TaskFilterSet
 from tasks.models import Status, Task
-from tests.envelope import assert_error
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
-from tests.tasks.helpers import TODAY_UTC, list_all_ids, make_task
-from tests.urls import TASKS, task_url
+from tests.support.envelope import assert_error
+from tests.support.tasks import TODAY_UTC, list_all_ids, make_task
+from tests.support.urls import TASKS, task_url
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@
 import pytest
 
 from tasks.models import Task
-from tests.tasks.helpers import make_task
-from tests.urls import task_url
+from tests.support.tasks import make_task
+from tests.support.urls import task_url
 
 pytestmark = pytest.mark.django_db
 

@@ -10,14 +10,18 @@ import asyncio
 import functools
 import json
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import pytest
 from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
+from rest_framework.test import APIClient
 
+from accounts.models import User
 from config.asgi import application
-from tests.tasks.helpers import TASK_FIELDS
+from tests.support.auth import login
+from tests.support.tasks import TASK_FIELDS
 
 EVENTS_PATH = "/ws/v1/events/"
 CLOSE_UNAUTHORIZED = 4401
@@ -166,3 +170,23 @@ async def sockets():
         for communicator in communicators:
             if not communicator.future.done():
                 await communicator.disconnect()
+
+
+@dataclass
+class Person:
+    """A user with a logged-in API client and the access token their sockets use."""
+
+    user: User
+    client: APIClient
+    access: str
+
+    @property
+    def id(self) -> int:
+        return self.user.pk
+
+
+def person(user: User) -> Person:
+    client = APIClient()
+    access = login(client, user)["access"]
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    return Person(user=user, client=client, access=access)
