@@ -4,7 +4,7 @@ import pytest
 
 from projects.models import Project
 from tests.factories import UserFactory
-from tests.support.realtime import Person, person
+from tests.support.realtime import OPEN_SOCKET, Person, person
 
 
 @pytest.fixture(autouse=True)
@@ -37,3 +37,11 @@ def team(team, transactional_db) -> Team:
         newcomer=person(UserFactory()),
         stranger=person(team.stranger),
     )
+
+
+@pytest.fixture
+def open_socket():
+    """In an `@run_async` test: `await open_socket(token)` opens an authenticated socket whose
+    `connection.ready` has arrived, `await open_socket.raw(token)` one that may be refused;
+    every socket it opened is disconnected when the test ends."""
+    return OPEN_SOCKET

@@ -47,12 +47,25 @@ MEMBER_DATA_KEYS = {"user", "role", "joined_at"}
 QUIET_SECONDS = 0.2
 
 
+# What the `open_socket` fixture gives; `run_async` puts the test's own socket opener in its
+# place (sockets live on the test's event loop, which starts and ends with the test body).
+OPEN_SOCKET = object()
+
+
 def run_async(test):
-    """Run an `async def` test body on its own event loop (see the module docstring)."""
+    """Run an `async def` test body on its own event loop (see the module docstring). A test
+    that asks for the `open_socket` fixture gets `sockets()`'s opener, entered on that loop:
+    every socket it opened is disconnected when the body ends."""
 
     @functools.wraps(test)
     def wrapper(*args, **kwargs):
-        return async_to_sync(test)(*args, **kwargs)
+        async def body():
+            if kwargs.get("open_socket") is not OPEN_SOCKET:
+                return await test(*args, **kwargs)
+            async with sockets() as open_socket:
+                return await test(*args, **{**kwargs, "open_socket": open_socket})
+
+        return async_to_sync(body)()
 
     return wrapper
 
