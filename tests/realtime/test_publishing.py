@@ -12,6 +12,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from core import realtime
 from tasks import services as task_services
 from tasks.models import Task
+from tests.support.events import record_sent
 from tests.support.realtime import person
 from tests.support.urls import TASKS
 
@@ -19,11 +20,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def sent(monkeypatch):
-    """Every batch of messages handed to the channel layer after a commit."""
-    batches: list[list[tuple[str, dict]]] = []
-    monkeypatch.setattr(realtime, "_send_now", batches.append)
-    return batches
+def sent(settings):
+    """Every message handed to the channel layer after a commit, as one-message batches."""
+    return record_sent(settings)
 
 
 def event_types(batches) -> list[tuple[str, str]]:
