@@ -6,7 +6,8 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from core.breaker import reset_all
 from projects.models import Project, Role
-from tests.factories import DEFAULT_PASSWORD, MembershipFactory, ProjectFactory, UserFactory
+from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+from tests.support.auth import logged_in
 from tests.support.openapi import validating_test_clients
 
 
@@ -43,22 +44,6 @@ def api_client():
 @pytest.fixture
 def user(db):
     return UserFactory()
-
-
-def login(client: APIClient, user, password: str = DEFAULT_PASSWORD) -> dict:
-    response = client.post(
-        "/api/v1/auth/login/", {"email": user.email, "password": password}, format="json"
-    )
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
-def logged_in(user, **client_options) -> APIClient:
-    """An API client that sends a real access token of `user` (logged in through the API)."""
-    client = APIClient(**client_options)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(APIClient(), user)['access']}")
-    client.user = user
-    return client
 
 
 @pytest.fixture

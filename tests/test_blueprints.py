@@ -20,9 +20,9 @@ from django.core.management import get_commands
 from django.urls import resolve
 
 from bench import common as bench_common
-from tests import server as tests_server
-from tests.core.test_settings import start
-from tests.test_readme import section
+from tests.support import server as tests_server
+from tests.support.readme import section
+from tests.support.startup import start
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCFILE = ROOT / "Procfile"
@@ -212,8 +212,8 @@ def test_render_runs_the_procfile_commands_word_for_word():
 
 
 def test_the_test_servers_and_the_benchmarks_run_the_procfile_web_line():
-    """tests/server.py and bench/common.py read the Procfile's web line (flags written once):
-    they run it word for word, but for where it listens and which uvicorn is installed."""
+    """tests/support/server.py and bench/common.py read the Procfile's web line (flags written
+    once): they run it word for word, but for where it listens and which uvicorn is installed."""
     web = shlex.split(procfile()["web"])
     web[web.index("--host") + 1] = "127.0.0.1"
     web[web.index("--port") + 1] = "8123"

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from tests.test_readme import SHELL_BLOCK
+from tests.support.readme import SHELL_BLOCK
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"

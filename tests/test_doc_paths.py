@@ -162,7 +162,8 @@ def resolves(parts: tuple[str, ...], attributes: tuple[str, ...]) -> bool:
         if module_file((*parts, attributes[0])) is not None:  # a submodule
             return resolves((*parts, attributes[0]), attributes[1:])
         # `accounts.User`: an app's model, as Django names it.
-        return len(parts) == 1 and attributes[0] in defined_names(ROOT / parts[0] / "models.py")
+        models = ROOT / parts[0] / "models.py"
+        return len(parts) == 1 and models.is_file() and attributes[0] in defined_names(models)
     if len(attributes) == 1:
         return True
     if isinstance(node, ast.ClassDef) and len(attributes) == 2 and class_has(node, attributes[1]):

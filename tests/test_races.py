@@ -11,15 +11,15 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from conftest import logged_in
 from projects.models import Membership, Project, Role
 from projects.services import member_change_role, member_remove, project_transfer
 from tasks.models import Task
 from tasks.services import task_update
-from tests.concurrency import require_postgresql, run_together
-from tests.envelope import assert_error
 from tests.factories import MembershipFactory, ProjectFactory, TaskFactory, UserFactory
-from tests.urls import member_url, members_url, task_url, transfer_url
+from tests.support.auth import logged_in
+from tests.support.concurrency import require_postgresql, run_together
+from tests.support.envelope import assert_error
+from tests.support.urls import member_url, members_url, task_url, transfer_url
 
 ROUNDS = 5
 PARALLEL = 20

@@ -10,17 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.readme import SHELL_BLOCK, section
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
-SHELL_BLOCK = re.compile(r"```sh\n(.*?)```", re.S)
-
-
-def section(text: str, title: str) -> str:
-    start = text.index(f"\n## {title}\n")
-    end = text.find("\n## ", start + 1)
-    return text[start : end if end != -1 else None]
 
 
 @pytest.mark.parametrize("page", [README, *DOCS], ids=lambda path: path.name)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.make_run import start_make_run
+from tests.support.make_run import start_make_run
 
 pytestmark = pytest.mark.server
 

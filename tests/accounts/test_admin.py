@@ -6,8 +6,8 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from conftest import login
-from tests.admin_helpers import errors_of, form_data, sent_fixture  # noqa: F401
+from tests.support.admin import errors_of, form_data, sent_fixture  # noqa: F401
+from tests.support.auth import login
 
 pytestmark = pytest.mark.django_db
 

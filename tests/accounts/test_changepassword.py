@@ -7,9 +7,9 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from accounts.models import PersonalAccessToken
-from conftest import login
-from tests.accounts.personal_tokens import bearer, make_token
-from tests.admin_helpers import sent_fixture  # noqa: F401
+from tests.support.admin import sent_fixture  # noqa: F401
+from tests.support.auth import login
+from tests.support.personal_tokens import bearer, make_token
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,9 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from conftest import logged_in
 from projects.models import Membership, Project, Role
 from tests.factories import DEFAULT_PASSWORD
+from tests.support.auth import logged_in
 
 pytestmark = pytest.mark.django_db
 

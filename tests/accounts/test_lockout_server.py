@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from tests.factories import DEFAULT_PASSWORD, UserFactory
-from tests.server import request, require_services, start_server
+from tests.support.server import request, require_services, start_server
 
 pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
 

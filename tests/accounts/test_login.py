@@ -1,8 +1,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from tests.envelope import assert_error, codes_for
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.envelope import assert_error, codes_for
 
 LOGIN = "/api/v1/auth/login/"
 ME = "/api/v1/auth/me/"

@@ -3,10 +3,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.serializers import UserSerializer
-from conftest import login
-from tests.concurrency import require_postgresql, run_concurrently
-from tests.envelope import assert_error, codes_for
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.auth import login
+from tests.support.concurrency import require_postgresql, run_concurrently
+from tests.support.envelope import assert_error, codes_for
 
 ME = "/api/v1/auth/me/"
 LOGIN = "/api/v1/auth/login/"

@@ -1,8 +1,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from tests.envelope import assert_error, codes_for
 from tests.factories import DEFAULT_PASSWORD
+from tests.support.envelope import assert_error, codes_for
 
 PASSWORD = "/api/v1/auth/password/"
 LOGIN = "/api/v1/auth/login/"

@@ -7,10 +7,10 @@ import pytest
 from accounts.models import PersonalAccessToken
 from projects.models import Membership, Project
 from tasks.models import Task
-from tests.accounts.personal_tokens import READ, token_client
-from tests.envelope import assert_error
 from tests.factories import MembershipFactory, ProjectFactory, TaskFactory
-from tests.urls import (
+from tests.support.envelope import assert_error
+from tests.support.personal_tokens import READ, token_client
+from tests.support.urls import (
     PROJECTS,
     TASKS,
     members_url,

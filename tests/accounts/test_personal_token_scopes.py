@@ -8,10 +8,10 @@ from rest_framework.test import APIClient
 
 from projects.models import Membership, Project
 from tasks.models import Task
-from tests.accounts.personal_tokens import READ, READ_WRITE, WRITE, token_client
-from tests.envelope import assert_error
 from tests.factories import TaskFactory, UserFactory
-from tests.urls import (
+from tests.support.envelope import assert_error
+from tests.support.personal_tokens import READ, READ_WRITE, WRITE, token_client
+from tests.support.urls import (
     ME,
     PROJECTS,
     TASKS,

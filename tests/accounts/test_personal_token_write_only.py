@@ -8,9 +8,9 @@ import pytest
 
 from projects.models import Activity, Project
 from tasks.models import Task
-from tests.accounts.personal_tokens import READ, READ_WRITE, WRITE, token_client
 from tests.factories import TaskFactory, UserFactory
-from tests.urls import (
+from tests.support.personal_tokens import READ, READ_WRITE, WRITE, token_client
+from tests.support.urls import (
     ME,
     PROJECTS,
     TASKS,

@@ -17,7 +17,9 @@ from rest_framework.test import APIClient
 from accounts import personal_tokens
 from accounts.models import PersonalAccessToken
 from accounts.services import user_deactivate
-from tests.accounts.personal_tokens import (
+from tests.factories import DEFAULT_PASSWORD, MembershipFactory, ProjectFactory, UserFactory
+from tests.support.envelope import assert_error
+from tests.support.personal_tokens import (
     READ,
     READ_WRITE,
     TOKENS,
@@ -27,9 +29,7 @@ from tests.accounts.personal_tokens import (
     token_client,
     token_url,
 )
-from tests.envelope import assert_error
-from tests.factories import DEFAULT_PASSWORD, MembershipFactory, ProjectFactory, UserFactory
-from tests.urls import ME, PASSWORD, PROJECTS
+from tests.support.urls import ME, PASSWORD, PROJECTS
 
 pytestmark = pytest.mark.django_db
 

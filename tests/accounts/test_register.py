@@ -6,9 +6,9 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.serializers import RegisterSerializer
 from projects.models import Membership, Project, Role
-from tests.concurrency import require_postgresql, run_concurrently
-from tests.envelope import assert_error, codes_for
 from tests.factories import UserFactory
+from tests.support.concurrency import require_postgresql, run_concurrently
+from tests.support.envelope import assert_error, codes_for
 
 REGISTER = "/api/v1/auth/register/"
 LOGIN = "/api/v1/auth/login/"

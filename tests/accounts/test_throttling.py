@@ -11,6 +11,7 @@ import uuid
 from unittest import mock
 
 import pytest
+import redis
 from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.test import Client
@@ -18,9 +19,9 @@ from rest_framework.test import APIClient
 
 from accounts.backends import EmailBackend
 from accounts.models import User
-from conftest import login
-from tests.envelope import assert_error
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.auth import login
+from tests.support.envelope import assert_error
 
 LOGIN = "/api/v1/auth/login/"
 REGISTER = "/api/v1/auth/register/"
@@ -307,11 +308,14 @@ def throttle_keys() -> list[str]:
     """The keys this test wrote: its cache has a key prefix of its own (see `rates`)."""
     backend = caches["default"]
     prefix = f"{backend.key_prefix}:"
-    if isinstance(getattr(backend, "_cache", None), dict):  # locmem
+    if isinstance(getattr(backend, "_cache", None), dict):  # locmem (Django's own store)
         keys = list(backend._cache)
-    else:  # Redis
-        client = backend._cache.get_client()
-        keys = [key.decode() for key in client.scan_iter(match=f"{prefix}*")]
+    else:  # Redis, asked directly
+        client = redis.Redis.from_url(django_settings.CACHES["default"]["LOCATION"])
+        try:
+            keys = [key.decode() for key in client.scan_iter(match=f"{prefix}*")]
+        finally:
+            client.close()
     return [key for key in keys if key.startswith(prefix)]
 
 

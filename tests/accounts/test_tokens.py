@@ -8,11 +8,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
-from conftest import login
 from projects.models import Project
-from tests.concurrency import require_postgresql, run_concurrently
-from tests.envelope import assert_error
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.auth import login
+from tests.support.concurrency import require_postgresql, run_concurrently
+from tests.support.envelope import assert_error
 
 REFRESH = "/api/v1/auth/refresh/"
 LOGOUT = "/api/v1/auth/logout/"

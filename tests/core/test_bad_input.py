@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from conftest import logged_in
-from tests.envelope import assert_error
+from tests.support.auth import logged_in
+from tests.support.envelope import assert_error
 
 WRONG_VALUES = [
     None,

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.server import require_services, start_server
+from tests.support.server import require_services, start_server
 
 pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
 

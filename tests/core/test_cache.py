@@ -1,6 +1,7 @@
 """The Redis cache reuses its pools and one client per pool, process-wide (core.cache)."""
 
 import os
+import uuid
 
 import pytest
 import redis
@@ -9,7 +10,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from core.cache import RedisCache
 from tests.factories import UserFactory
-from tests.server import request, require_services, start_server
+from tests.support.connections import connection_ids, connections_received
+from tests.support.server import request, require_services, start_server
 
 
 @pytest.fixture
@@ -19,10 +21,25 @@ def redis_cache():
     return RedisCache(os.environ["REDIS_URL"], {"KEY_PREFIX": "test-core-cache"})
 
 
-def test_one_client_serves_every_operation(redis_cache):
-    first = redis_cache._cache.get_client("a", write=True)
+def test_every_cache_object_of_the_process_shares_one_connection(redis_cache):
+    """Django makes a new cache object per request context: each would bring its own pool
+    and open its own Redis connection. Seen from Redis, they all use one."""
+    name = f"tasklane-test-{uuid.uuid4().hex[:12]}"  # this test's connections, by name
+    caches = [
+        RedisCache(
+            os.environ["REDIS_URL"],
+            {"KEY_PREFIX": "test-core-cache", "OPTIONS": {"client_name": name}},
+        )
+        for _ in range(3)
+    ]
+    seen = set()
+    for one in caches:
+        one.set("counter", 1, timeout=10)
+        assert one.incr("counter") == 2
+        one.delete("counter")
+        seen |= connection_ids(name)
 
-    assert redis_cache._cache.get_client("b", write=False) is first
+    assert len(seen) == 1, f"{len(seen)} Redis connections for three cache objects"
 
 
 def test_values_round_trip_through_the_shared_client(redis_cache):
@@ -41,14 +58,6 @@ def test_the_configured_cache_is_this_one_when_redis_is_used(settings):
         pytest.skip("needs REDIS_URL, as on CI")
     assert settings.CACHES["default"]["BACKEND"] == "core.cache.RedisCache"
     assert cache.get("missing-key") is None
-
-
-def connections_received() -> int:
-    client = redis.Redis.from_url(os.environ["REDIS_URL"])
-    try:
-        return client.info("stats")["total_connections_received"]
-    finally:
-        client.close()
 
 
 def test_a_server_reuses_its_redis_connections_from_request_to_request(transactional_db, tmp_path):

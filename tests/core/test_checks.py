@@ -7,7 +7,7 @@ import sys
 import pytest
 from django.db import connection
 
-from tests.core.test_settings import PROJECT_ROOT
+from tests.support.startup import PROJECT_ROOT
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from tests.envelope import assert_error
+from tests.support.envelope import assert_error
 
 LOGIN = "/api/v1/auth/login/"
 ME = "/api/v1/auth/me/"
@@ -232,7 +232,7 @@ def test_an_invalid_content_length_is_a_json_400(api_client, db, declared):
 
 @pytest.fixture
 def broken_urls(settings):
-    settings.ROOT_URLCONF = "tests.error_urls"
+    settings.ROOT_URLCONF = "tests.support.error_urls"
     return APIClient(raise_request_exception=False)
 
 
@@ -261,7 +261,10 @@ def test_an_exception_in_a_plain_django_view_under_api_is_a_json_500(broken_urls
 @pytest.mark.parametrize("debug", [False, True])
 def test_an_exception_in_a_middleware_under_api_is_a_json_500(broken_urls, settings, debug):
     settings.DEBUG = debug
-    settings.MIDDLEWARE = [*django_settings.MIDDLEWARE, "tests.error_urls.ExplodingMiddleware"]
+    settings.MIDDLEWARE = [
+        *django_settings.MIDDLEWARE,
+        "tests.support.error_urls.ExplodingMiddleware",
+    ]
 
     assert_server_error(broken_urls.get(ME, HTTP_X_EXPLODE="1"))
 

@@ -28,9 +28,9 @@ from psycopg_pool import PoolTimeout
 
 from core.idempotency import IdempotencyMiddleware
 from tasks import services as task_services
-from tests.envelope import assert_error
-from tests.server import BASE_DIR, Server, free_port, require_services, server_env
-from tests.urls import TASKS
+from tests.support.envelope import assert_error
+from tests.support.server import BASE_DIR, Server, free_port, require_services, server_env
+from tests.support.urls import TASKS
 
 
 def as_django_error(cause: Exception) -> OperationalError:

@@ -13,7 +13,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from tests.server import require_services, start_server
+from tests.support.server import require_services, start_server
 
 pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
 

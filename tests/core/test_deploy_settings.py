@@ -4,7 +4,7 @@ settings the README documents, and a development key that no other checkout shar
 import stat
 
 from config.settings import BASE_DIR, DEVELOPMENT_KEY_FILE, development_secret_key
-from tests.core.test_settings import SAFE_PRODUCTION, start
+from tests.support.startup import SAFE_PRODUCTION, start
 
 DOCUMENTED_PRODUCTION = {**SAFE_PRODUCTION, "SECURE_SSL_REDIRECT": "1"}
 

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tests.core.test_settings import (
+from tests.support.startup import (
     PROJECT_ROOT,
     start,
 )

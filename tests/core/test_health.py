@@ -10,7 +10,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from core import health
-from tests.server import request, require_services, start_server
+from tests.support.server import request, require_services, start_server
 
 
 @pytest.fixture(autouse=True)

@@ -13,16 +13,16 @@ from django.test import RequestFactory
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conftest import logged_in, login
 from core.idempotency import fingerprint
 from core.models import IdempotencyRecord
 from projects.models import Activity, Membership, Project, Role
 from tasks import services as task_services
 from tasks.models import Task
-from tests.concurrency import run_concurrently
-from tests.envelope import assert_error
 from tests.factories import DEFAULT_PASSWORD, MembershipFactory, ProjectFactory, UserFactory
-from tests.urls import PROJECTS, TASKS, members_url
+from tests.support.auth import logged_in, login
+from tests.support.concurrency import run_concurrently
+from tests.support.envelope import assert_error
+from tests.support.urls import PROJECTS, TASKS, members_url
 
 AUTH = "/api/v1/auth/"
 REPLAYED = "Idempotent-Replayed"

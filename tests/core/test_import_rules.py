@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.test_settings import PROJECT_ROOT
+from tests.support.startup import PROJECT_ROOT
 
 PACKAGES = ["config", "core", "accounts", "projects", "tasks", "webhooks"]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"

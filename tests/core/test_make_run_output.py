@@ -16,7 +16,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.make_run import start_make_run
+from tests.support.make_run import start_make_run
 
 pytestmark = pytest.mark.server
 

@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.core.test_settings import start
-from tests.make_run import call, start_make_run
+from tests.support.make_run import call, start_make_run
+from tests.support.startup import start
 
 PARALLEL = 40
 SECRET = "sqlite-settings-test-0123456789abcdefghijklmnopqrstuvwxyz"

@@ -12,7 +12,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.server import Server, request, require_services, server_env
+from tests.support.server import Server, request, require_services, server_env
 
 pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
 

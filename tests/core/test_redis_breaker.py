@@ -15,7 +15,7 @@ from core import breaker as breakers
 from core.background import Lane
 from core.breaker import Breaker, RedisUnavailable, breaker_for
 from core.cache import RedisCache
-from tests.server import Blackhole
+from tests.support.server import Blackhole
 from webhooks import outbox
 
 

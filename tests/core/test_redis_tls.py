@@ -13,8 +13,8 @@ import time
 import pytest
 import redis
 
-from tests.core.test_settings import SAFE_PRODUCTION, start
-from tests.server import free_port
+from tests.support.server import free_port
+from tests.support.startup import SAFE_PRODUCTION, start
 
 EVERY_CLIENT = """
 import asyncio, django, json

@@ -8,8 +8,8 @@ from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from tests.envelope import assert_error
-from tests.urls import PROJECTS, TASKS
+from tests.support.envelope import assert_error
+from tests.support.urls import PROJECTS, TASKS
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def many_parameters(count: int) -> str:
 
 @pytest.fixture
 def client(settings):
-    settings.ROOT_URLCONF = "tests.error_urls"
+    settings.ROOT_URLCONF = "tests.support.error_urls"
     return APIClient(raise_request_exception=False)
 
 
@@ -48,7 +48,10 @@ def test_a_plain_django_view_answers_the_same_400(client):
 
 
 def test_a_middleware_that_reads_the_query_string_answers_the_same_400(client, settings):
-    settings.MIDDLEWARE = [*django_settings.MIDDLEWARE, "tests.error_urls.QueryReadingMiddleware"]
+    settings.MIDDLEWARE = [
+        *django_settings.MIDDLEWARE,
+        "tests.support.error_urls.QueryReadingMiddleware",
+    ]
 
     response = client.get(f"{TASKS}?{many_parameters(1001)}", HTTP_X_READ_QUERY="1")
 

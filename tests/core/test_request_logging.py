@@ -24,10 +24,10 @@ from rest_framework.test import APIClient
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.core.test_settings import SAFE_PRODUCTION, assert_refused, refused, start
-from tests.envelope import assert_error
-from tests.server import EVENT_TIMEOUT, Server, api, receive, require_services, server_env
-from tests.urls import LOGIN, ME, REGISTER, TASKS
+from tests.support.envelope import assert_error
+from tests.support.server import EVENT_TIMEOUT, Server, api, receive, require_services, server_env
+from tests.support.startup import SAFE_PRODUCTION, assert_refused, refused, start
+from tests.support.urls import LOGIN, ME, REGISTER, TASKS
 
 SECRET = "abc.def.ghi"  # stands for a token in a query string
 
@@ -63,8 +63,8 @@ def log_output():
 
 @pytest.fixture
 def broken_urls(settings):
-    """A client of config.urls plus views that fail (tests/error_urls.py)."""
-    settings.ROOT_URLCONF = "tests.error_urls"
+    """A client of config.urls plus views that fail (tests/support/error_urls.py)."""
+    settings.ROOT_URLCONF = "tests.support.error_urls"
     return APIClient(raise_request_exception=False)
 
 
@@ -186,7 +186,10 @@ def test_error_responses_carry_the_request_id(
     broken_urls, settings, db, log_output, method, url, extra, status
 ):
     settings.MAX_BODY_BYTES = 100
-    settings.MIDDLEWARE = [*django_settings.MIDDLEWARE, "tests.error_urls.ExplodingMiddleware"]
+    settings.MIDDLEWARE = [
+        *django_settings.MIDDLEWARE,
+        "tests.support.error_urls.ExplodingMiddleware",
+    ]
 
     response = getattr(broken_urls, method)(url, HTTP_X_REQUEST_ID="err-1", **extra)
 
@@ -220,7 +223,10 @@ def test_an_unhandled_exception_in_a_view_is_logged_with_its_traceback(broken_ur
 def test_an_exception_in_a_middleware_is_logged_with_its_traceback(
     broken_urls, settings, log_output
 ):
-    settings.MIDDLEWARE = [*django_settings.MIDDLEWARE, "tests.error_urls.ExplodingMiddleware"]
+    settings.MIDDLEWARE = [
+        *django_settings.MIDDLEWARE,
+        "tests.support.error_urls.ExplodingMiddleware",
+    ]
 
     response = broken_urls.get(ME, HTTP_X_EXPLODE="1")
 
@@ -238,7 +244,7 @@ def test_a_database_outage_is_logged_with_the_503_it_becomes(broken_urls, log_ou
     def fail(self, request):
         raise OperationalError("connection lost") from ConnectionLost()
 
-    monkeypatch.setattr("tests.error_urls.BrokenApiView.get", fail)
+    monkeypatch.setattr("tests.support.error_urls.BrokenApiView.get", fail)
 
     response = broken_urls.get("/api/test/broken-drf/")
 
@@ -252,7 +258,7 @@ def test_a_traceback_is_redacted_too(broken_urls, log_output, monkeypatch):
     def fail(self, request):
         raise RuntimeError(f"could not open /ws/v1/events/?token={SECRET}")
 
-    monkeypatch.setattr("tests.error_urls.BrokenApiView.get", fail)
+    monkeypatch.setattr("tests.support.error_urls.BrokenApiView.get", fail)
 
     broken_urls.get("/api/test/broken-drf/")
 
@@ -335,7 +341,7 @@ SENTRY_ERROR = (
     "HTTP_HOST='testserver', HTTP_AUTHORIZATION='Bearer sekrit.jwt.value', "
     "HTTP_COOKIE='sessionid=sekritcookie', HTTP_X_REQUEST_ID='sentry-check-1')\n"
     "statuses = []; application = get_wsgi_application()\n"
-    "with override_settings(ROOT_URLCONF='tests.error_urls'):\n"
+    "with override_settings(ROOT_URLCONF='tests.support.error_urls'):\n"
     "    b''.join(application(environ, lambda status, headers: statuses.append(status)))\n"
     "sentry_sdk.flush(10); print(statuses[0])"
 )

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.server import require_services, start_server
+from tests.support.server import require_services, start_server
 
 pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
 

@@ -8,7 +8,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from rest_framework.test import APIClient
 
-from tests.tasks.helpers import make_task
+from tests.support.tasks import make_task
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ import uuid
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.server import request, require_services, start_server
+from tests.support.server import request, require_services, start_server
 
 pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
 

@@ -8,15 +8,15 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from conftest import logged_in
 from projects import services as project_services
 from projects.models import Activity, Membership, Project, Role
 from tasks import services as task_services
 from tasks.models import Task
-from tests.envelope import assert_error
 from tests.factories import ProjectFactory, TaskFactory, UserFactory
-from tests.feeds import ENTRY_FIELDS, actor, change, create_task, entries, summary
-from tests.urls import (
+from tests.support.auth import logged_in
+from tests.support.envelope import assert_error
+from tests.support.feeds import ENTRY_FIELDS, actor, change, create_task, entries, summary
+from tests.support.urls import (
     PROJECTS,
     TASKS,
     member_url,

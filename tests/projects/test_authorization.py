@@ -7,9 +7,9 @@ rows act on another plain member's row (`{user_id}`), never on the caller's own.
 import pytest
 from rest_framework.test import APIClient
 
-from tests.envelope import assert_error
 from tests.factories import TaskFactory, UserFactory
-from tests.projects.helpers import db_state
+from tests.support.envelope import assert_error
+from tests.support.projects import db_state
 
 ROLES = ("owner", "admin", "member", "non-member", "anonymous")
 

@@ -2,10 +2,10 @@ import pytest
 
 from projects.models import Membership, Project, Role
 from tasks.models import Task
-from tests.envelope import assert_error
 from tests.factories import MembershipFactory, TaskFactory, UserFactory
-from tests.projects.helpers import db_state
-from tests.urls import member_url, members_url, project_url
+from tests.support.envelope import assert_error
+from tests.support.projects import db_state
+from tests.support.urls import member_url, members_url, project_url
 
 
 def role_in(project: Project, user) -> str | None:

@@ -5,10 +5,10 @@ import pytest
 from accounts.models import User
 from projects.models import Membership, Project, Role
 from tasks.models import Task
-from tests.envelope import assert_error
 from tests.factories import MembershipFactory, ProjectFactory, TaskFactory, UserFactory
-from tests.projects.helpers import db_state
-from tests.urls import PROJECTS, members_url, project_url, transfer_url
+from tests.support.envelope import assert_error
+from tests.support.projects import db_state
+from tests.support.urls import PROJECTS, members_url, project_url, transfer_url
 
 
 def inbox_of(user) -> Project:

@@ -5,7 +5,7 @@ from django.test.utils import CaptureQueriesContext
 
 from projects.models import Role
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
-from tests.urls import PROJECTS, members_url
+from tests.support.urls import PROJECTS, members_url
 
 
 def queries_for(client, url: str) -> int:

@@ -1,10 +1,10 @@
 import pytest
 
 from projects.models import Membership, Project, Role
-from tests.envelope import assert_error
 from tests.factories import UserFactory
-from tests.projects.helpers import db_state
-from tests.urls import project_url, transfer_url
+from tests.support.envelope import assert_error
+from tests.support.projects import db_state
+from tests.support.urls import project_url, transfer_url
 
 
 def roles(project: Project) -> dict[int, str]:

@@ -1,12 +1,10 @@
 from dataclasses import dataclass
 
 import pytest
-from rest_framework.test import APIClient
 
-from accounts.models import User
-from conftest import login
 from projects.models import Project
 from tests.factories import UserFactory
+from tests.support.realtime import OPEN_SOCKET, Person, person
 
 
 @pytest.fixture(autouse=True)
@@ -16,26 +14,6 @@ def in_memory_channel_layer(settings):
     counted in memory too (tests that want Redis set REDIS_URL again)."""
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     settings.REDIS_URL = ""
-
-
-@dataclass
-class Person:
-    """A user with a logged-in API client and the access token their sockets use."""
-
-    user: User
-    client: APIClient
-    access: str
-
-    @property
-    def id(self) -> int:
-        return self.user.pk
-
-
-def person(user: User) -> Person:
-    client = APIClient()
-    access = login(client, user)["access"]
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
-    return Person(user=user, client=client, access=access)
 
 
 @dataclass
@@ -59,3 +37,11 @@ def team(team, transactional_db) -> Team:
         newcomer=person(UserFactory()),
         stranger=person(team.stranger),
     )
+
+
+@pytest.fixture
+def open_socket():
+    """In an `@run_async` test: `await open_socket(token)` opens an authenticated socket whose
+    `connection.ready` has arrived, `await open_socket.raw(token)` one that may be refused;
+    every socket it opened is disconnected when the test ends."""
+    return OPEN_SOCKET

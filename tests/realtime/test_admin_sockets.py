@@ -7,8 +7,7 @@ from django.test import Client
 from accounts.models import User
 from projects.models import Membership
 from tests.factories import MembershipFactory
-from tests.realtime.conftest import person
-from tests.realtime.helpers import call, run_async, sockets
+from tests.support.realtime import call, person, run_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,28 +29,29 @@ def remove_in_the_admin(membership: Membership) -> int:
 
 
 @run_async
-async def test_a_member_removed_in_the_admin_is_told_and_stops_receiving_the_project(team):
+async def test_a_member_removed_in_the_admin_is_told_and_stops_receiving_the_project(
+    team, open_socket
+):
     elsewhere = await call(lambda: person(MembershipFactory(user=team.member.user).project.owner))
     other_project = (await call(lambda: elsewhere.user.owned_projects.get(is_inbox=False))).pk
     membership = await call(Membership.objects.get, project=team.project, user=team.member.user)
-    async with sockets() as open_socket:
-        member = await open_socket(team.member.access)
-        owner = await open_socket(team.owner.access)
+    member = await open_socket(team.member.access)
+    owner = await open_socket(team.owner.access)
 
-        operator_id = await call(remove_in_the_admin, membership)
+    operator_id = await call(remove_in_the_admin, membership)
 
-        for socket in (member, owner):
-            event = await socket.receive_event("member.removed", timeout=WITHIN_A_SECOND)
-            assert (event["actor_id"], event["data"]["user"]["id"]) == (operator_id, team.member.id)
-        response = await call(
-            team.owner.client.post,
-            "/api/v1/tasks/",
-            {"title": "News", "project_id": team.project.pk},
-        )
-        assert response.status_code == 201
-        assert (await owner.receive_event("task.created"))["project_id"] == team.project.pk
-        await member.assert_silent()
-        response = await call(
-            elsewhere.client.post, "/api/v1/tasks/", {"title": "News", "project_id": other_project}
-        )
-        assert (await member.receive_event("task.created"))["project_id"] == other_project
+    for socket in (member, owner):
+        event = await socket.receive_event("member.removed", timeout=WITHIN_A_SECOND)
+        assert (event["actor_id"], event["data"]["user"]["id"]) == (operator_id, team.member.id)
+    response = await call(
+        team.owner.client.post,
+        "/api/v1/tasks/",
+        {"title": "News", "project_id": team.project.pk},
+    )
+    assert response.status_code == 201
+    assert (await owner.receive_event("task.created"))["project_id"] == team.project.pk
+    await member.assert_silent()
+    response = await call(
+        elsewhere.client.post, "/api/v1/tasks/", {"title": "News", "project_id": other_project}
+    )
+    assert (await member.receive_event("task.created"))["project_id"] == other_project

@@ -23,8 +23,9 @@ from referencing.jsonschema import DRAFT7
 
 from projects import consumers
 from projects.models import Project
-from tests.realtime.helpers import QUIET_SECONDS, Socket, call, run_async, sockets
-from tests.urls import (
+from tests.support.realtime import QUIET_SECONDS, Socket, call, run_async, sockets
+from tests.support.receiver import Receiver
+from tests.support.urls import (
     PROJECTS,
     TASKS,
     member_url,
@@ -33,7 +34,6 @@ from tests.urls import (
     task_url,
     transfer_url,
 )
-from tests.webhooks.receiver import Receiver
 from webhooks import worker
 from webhooks.models import Delivery, DeliveryStatus, Webhook
 from webhooks.services import webhook_create, webhook_ping

@@ -11,7 +11,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from core.channel_layer import RedisChannelLayer
-from tests.server import free_port
+from tests.support.server import free_port
 
 
 def redis_url() -> str:
@@ -142,23 +142,30 @@ def test_an_unreachable_redis_is_raised_from_receive_as_a_redis_error():
 def test_the_reader_stops_with_the_last_receive_and_leaves_no_queue_behind():
     layer = new_layer(redis_url())
 
+    def others() -> set[asyncio.Task]:
+        return {task for task in asyncio.all_tasks() if task is not asyncio.current_task()}
+
     async def scenario():
         channels = [await layer.new_channel() for _ in range(3)]
         waiting = [asyncio.create_task(layer.receive(c)) for c in channels]
         await asyncio.sleep(0.05)
-        reader_while_waiting = layer._reader
+        reading = others() - set(waiting)  # the layer's reader, serving the three
         for task in waiting:
             task.cancel()
         await asyncio.gather(*waiting, return_exceptions=True)
         await asyncio.sleep(0)
-        left = {task for task in asyncio.all_tasks() if task is not asyncio.current_task()}
+        left, buffered = others(), dict(layer.receive_buffer)
+        # A later receive reads again.
+        channel = await layer.new_channel()
+        await layer.send(channel, {"type": "test.message", "n": 7})
+        async with asyncio.timeout(10):
+            again = await layer.receive(channel)
         await layer.flush()
-        return reader_while_waiting, left
+        return reading, left, buffered, again
 
-    reader, left = asyncio.run(scenario())
+    reading, left, buffered, again = asyncio.run(scenario())
 
-    assert reader is not None and reader.cancelled()
+    assert reading and all(task.cancelled() for task in reading)
     assert left == set()
-    assert layer._reader is None
-    assert layer._waiting == {}
-    assert dict(layer.receive_buffer) == {}
+    assert buffered == {}
+    assert again["n"] == 7

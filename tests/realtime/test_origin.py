@@ -3,7 +3,7 @@
 import pytest
 
 from core.origins import origin_allowed
-from tests.realtime.helpers import run_async, sockets
+from tests.support.realtime import run_async
 
 
 @pytest.fixture
@@ -110,25 +110,23 @@ def test_other_schemes_null_and_malformed_origins_are_refused(hosts, origin):
 
 @pytest.mark.django_db(transaction=True)
 @run_async
-async def test_a_foreign_origin_is_refused_at_the_handshake(hosts, team):
-    async with sockets() as open_socket:
-        connected, _ = await open_socket.raw(
-            team.member.access, headers=[(b"origin", b"https://evil.example.net")]
-        )
+async def test_a_foreign_origin_is_refused_at_the_handshake(hosts, team, open_socket):
+    connected, _ = await open_socket.raw(
+        team.member.access, headers=[(b"origin", b"https://evil.example.net")]
+    )
 
-        assert connected is False
+    assert connected is False
 
 
 @pytest.mark.django_db(transaction=True)
 @run_async
-async def test_two_origin_headers_are_refused_at_the_handshake(hosts, team):
-    async with sockets() as open_socket:
-        connected, _ = await open_socket.raw(
-            team.member.access,
-            headers=[(b"origin", b"https://app.example.org"), (b"origin", b"https://evil.net")],
-        )
+async def test_two_origin_headers_are_refused_at_the_handshake(hosts, team, open_socket):
+    connected, _ = await open_socket.raw(
+        team.member.access,
+        headers=[(b"origin", b"https://app.example.org"), (b"origin", b"https://evil.net")],
+    )
 
-        assert connected is False
+    assert connected is False
 
 
 @pytest.mark.django_db(transaction=True)
@@ -138,8 +136,7 @@ async def test_two_origin_headers_are_refused_at_the_handshake(hosts, team):
     ids=["no_origin", "cors_origin", "allowed_host"],
 )
 @run_async
-async def test_no_origin_or_an_allowed_one_is_accepted(hosts, team, headers):
-    async with sockets() as open_socket:
-        socket = await open_socket(team.member.access, headers=headers)
+async def test_no_origin_or_an_allowed_one_is_accepted(hosts, team, headers, open_socket):
+    socket = await open_socket(team.member.access, headers=headers)
 
-        assert socket.ready["user_id"] == team.member.id
+    assert socket.ready["user_id"] == team.member.id

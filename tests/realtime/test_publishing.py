@@ -10,21 +10,19 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from rest_framework.throttling import SimpleRateThrottle
 
-from core import realtime
 from tasks import services as task_services
 from tasks.models import Task
-from tests.realtime.conftest import person
-from tests.urls import TASKS
+from tests.support.events import record_sent
+from tests.support.realtime import person
+from tests.support.urls import TASKS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def sent(monkeypatch):
-    """Every batch of messages handed to the channel layer after a commit."""
-    batches: list[list[tuple[str, dict]]] = []
-    monkeypatch.setattr(realtime, "_send_now", batches.append)
-    return batches
+def sent(settings):
+    """Every message handed to the channel layer after a commit, as one-message batches."""
+    return record_sent(settings)
 
 
 def event_types(batches) -> list[tuple[str, str]]:

@@ -23,7 +23,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from core.breaker import OPEN_SECONDS
-from tests.server import (
+from tests.support.receiver import Receiver
+from tests.support.server import (
     BASE_DIR,
     EVENT_TIMEOUT,
     Blackhole,
@@ -34,14 +35,13 @@ from tests.server import (
     require_services,
     server_env,
 )
-from tests.webhooks.receiver import Receiver
-from tests.webhooks.test_worker_process import (
+from tests.support.worker import (
     Worker,
     add_webhook,
     owner_with_project,
     worker_env,
 )
-from tests.webhooks.test_worker_process import (
+from tests.support.worker import (
     create_task as create_named_task,
 )
 

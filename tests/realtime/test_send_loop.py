@@ -7,12 +7,16 @@ import threading
 import time
 
 import pytest
+from django.db import transaction
 from rest_framework_simplejwt.tokens import AccessToken
 
 from core import realtime
-from tests.core.test_cache import connections_received
 from tests.factories import UserFactory
-from tests.server import request, require_services, start_server
+from tests.support.connections import connections_received
+from tests.support.server import request, require_services, start_server
+
+# The events leave when their write commits.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class RecordingLayer:
@@ -29,7 +33,7 @@ class RecordingLayer:
 
 
 @pytest.fixture
-def serving_loop(monkeypatch):
+def serving_loop():
     """An event loop running in a thread of its own, noted by `serving_loop` as the server's
     loop would be on its first request."""
     loop = asyncio.new_event_loop()
@@ -45,9 +49,14 @@ def serving_loop(monkeypatch):
     yield loop, thread
     loop.call_soon_threadsafe(loop.stop)
     thread.join(timeout=5)
-    loop.close()
-    monkeypatch.setattr(realtime, "_loop", None)
-    monkeypatch.setattr(realtime, "_loop_thread", None)
+    loop.close()  # a closed loop is no longer used: later events go out from their own
+
+
+def commit(*sends) -> None:
+    """One write per send, each committed: its messages leave for the channel layer."""
+    for send in sends:
+        with transaction.atomic():
+            send()
 
 
 def test_events_from_a_worker_thread_are_sent_on_the_serving_loop(serving_loop, monkeypatch):
@@ -55,12 +64,15 @@ def test_events_from_a_worker_thread_are_sent_on_the_serving_loop(serving_loop, 
     layer = RecordingLayer()
     monkeypatch.setattr(realtime, "get_channel_layer", lambda: layer)
 
-    realtime._send_now([("project.1", {"n": 1}), ("user.2", {"n": 2})])
+    commit(
+        lambda: realtime.revoke_sockets(user_id=1),
+        lambda: realtime.recheck_sockets(user_id=2),
+    )
     assert realtime.flush(5)
 
     assert [(group, message) for group, message, _, _ in layer.sent] == [
-        ("project.1", {"n": 1}),
-        ("user.2", {"n": 2}),
+        ("user.1", {"type": realtime.REVOKE}),
+        ("user.2", {"type": realtime.RECHECK}),
     ]
     assert all(used is loop and ident == thread.ident for _, _, used, ident in layer.sent)
 
@@ -69,7 +81,7 @@ def test_a_failed_send_on_the_serving_loop_is_logged_not_raised(serving_loop, mo
     monkeypatch.setattr(realtime, "get_channel_layer", lambda: RecordingLayer(fail=True))
 
     with caplog.at_level(logging.ERROR, logger="tasklane.events"):
-        realtime._send_now([("project.1", {"type": "event.forward", "route": {"type": "x"}})])
+        commit(lambda: realtime.revoke_sockets(user_id=1))
         assert realtime.flush(5)
 
     assert "Could not publish" in caplog.text
@@ -83,7 +95,7 @@ def test_a_send_that_outlasts_the_timeout_is_logged_and_never_sent_late(
     monkeypatch.setattr(realtime, "SEND_TIMEOUT", 0.1)
 
     with caplog.at_level(logging.ERROR, logger="tasklane.events"):
-        realtime._send_now([("project.1", {"type": "event.forward", "route": {"type": "x"}})])
+        commit(lambda: realtime.revoke_sockets(user_id=1))
     time.sleep(0.7)
 
     assert "Could not publish" in caplog.text
@@ -91,14 +103,16 @@ def test_a_send_that_outlasts_the_timeout_is_logged_and_never_sent_late(
 
 
 def test_without_a_running_serving_loop_events_still_go_out(monkeypatch):
-    """Celery, management commands and tests have no server loop: a loop of their own."""
+    """Celery, management commands and tests have no server loop: a loop of their own, and
+    the events have left when the commit returns."""
     layer = RecordingLayer()
     monkeypatch.setattr(realtime, "get_channel_layer", lambda: layer)
-    monkeypatch.setattr(realtime, "_loop", None)
 
-    realtime._send_now([("project.1", {"n": 1})])
+    commit(lambda: realtime.revoke_sockets(user_id=1))
 
-    assert [(group, message) for group, message, _, _ in layer.sent] == [("project.1", {"n": 1})]
+    assert [(group, message) for group, message, _, _ in layer.sent] == [
+        ("user.1", {"type": realtime.REVOKE})
+    ]
 
 
 def test_a_server_publishes_writes_without_new_redis_connections(transactional_db, tmp_path):

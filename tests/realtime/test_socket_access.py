@@ -14,15 +14,15 @@ from config.asgi import application
 from projects import socket_slots
 from projects.models import Membership, Project
 from tests.factories import MembershipFactory
-from tests.realtime.conftest import person
-from tests.realtime.helpers import (
+from tests.support.realtime import (
     CLOSE_UNAUTHORIZED,
     WebsocketCommunicator,
     call,
+    person,
     run_async,
     sockets,
 )
-from tests.urls import TASKS
+from tests.support.urls import TASKS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -102,45 +102,44 @@ def delete_user(user: User) -> None:
     ids=["deactivated", "password_set", "deleted"],
 )
 @run_async
-async def test_a_user_changed_outside_the_api_loses_every_open_socket(team, change, code):
-    async with sockets() as open_socket:
-        first = await open_socket(team.member.access)
-        second = await open_socket(team.member.access)
-        owner = await open_socket(team.owner.access)
+async def test_a_user_changed_outside_the_api_loses_every_open_socket(
+    team, change, code, open_socket
+):
+    first = await open_socket(team.member.access)
+    second = await open_socket(team.member.access)
+    owner = await open_socket(team.owner.access)
 
-        await call(change, team.member.user)
+    await call(change, team.member.user)
 
-        await first.assert_closed(code, timeout=WITHIN_A_SECOND)
-        await second.assert_closed(code, timeout=WITHIN_A_SECOND)
-        await assert_open(owner)
-
-
-@run_async
-async def test_saving_a_user_without_changing_access_keeps_their_sockets(team):
-    async with sockets() as open_socket:
-        socket = await open_socket(team.member.access)
-
-        await call(team.member.user.save)  # a full save, as the admin does for a new name
-        await call(lambda: User.objects.get(pk=team.member.id).save(update_fields=["name"]))
-
-        await socket.assert_silent()
-        await assert_open(socket)
+    await first.assert_closed(code, timeout=WITHIN_A_SECOND)
+    await second.assert_closed(code, timeout=WITHIN_A_SECOND)
+    await assert_open(owner)
 
 
 @run_async
-async def test_a_rolled_back_deactivation_keeps_the_socket(team):
+async def test_saving_a_user_without_changing_access_keeps_their_sockets(team, open_socket):
+    socket = await open_socket(team.member.access)
+
+    await call(team.member.user.save)  # a full save, as the admin does for a new name
+    await call(lambda: User.objects.get(pk=team.member.id).save(update_fields=["name"]))
+
+    await socket.assert_silent()
+    await assert_open(socket)
+
+
+@run_async
+async def test_a_rolled_back_deactivation_keeps_the_socket(team, open_socket):
     def deactivate_then_fail():
         with transaction.atomic():
             deactivate(team.member.user)
             transaction.set_rollback(True)
 
-    async with sockets() as open_socket:
-        socket = await open_socket(team.member.access)
+    socket = await open_socket(team.member.access)
 
-        await call(deactivate_then_fail)
+    await call(deactivate_then_fail)
 
-        await socket.assert_silent()
-        await assert_open(socket)
+    await socket.assert_silent()
+    await assert_open(socket)
 
 
 # --- memberships changed outside the services -----------------------------------------------
@@ -151,37 +150,39 @@ def delete_membership_with_the_orm(project: Project, user: User) -> None:
 
 
 @run_async
-async def test_a_membership_deleted_outside_the_services_stops_the_projects_events(team):
+async def test_a_membership_deleted_outside_the_services_stops_the_projects_events(
+    team, open_socket
+):
     elsewhere = await call(lambda: person(MembershipFactory(user=team.member.user).project.owner))
     other_project = (await call(lambda: elsewhere.user.owned_projects.get(is_inbox=False))).pk
-    async with sockets() as open_socket:
-        member = await open_socket(team.member.access)
-        owner = await open_socket(team.owner.access)
-        assert team.project.pk in member.ready["project_ids"]
+    member = await open_socket(team.member.access)
+    owner = await open_socket(team.owner.access)
+    assert team.project.pk in member.ready["project_ids"]
 
-        await call(delete_membership_with_the_orm, team.project, team.member.user)
-        await member.assert_silent(timeout=WITHIN_A_SECOND)
+    await call(delete_membership_with_the_orm, team.project, team.member.user)
+    await member.assert_silent(timeout=WITHIN_A_SECOND)
 
-        await create_task(team.owner, team.project.pk)
-        assert (await owner.receive_event("task.created"))["project_id"] == team.project.pk
-        await member.assert_silent()
-        # Still open, and still receiving the projects it has.
-        await assert_open(member)
-        await create_task(elsewhere, other_project)
-        assert (await member.receive_event("task.created"))["project_id"] == other_project
+    await create_task(team.owner, team.project.pk)
+    assert (await owner.receive_event("task.created"))["project_id"] == team.project.pk
+    await member.assert_silent()
+    # Still open, and still receiving the projects it has.
+    await assert_open(member)
+    await create_task(elsewhere, other_project)
+    assert (await member.receive_event("task.created"))["project_id"] == other_project
 
 
 @run_async
-async def test_a_membership_created_outside_the_services_brings_the_projects_events(team):
-    async with sockets() as open_socket:
-        newcomer = await open_socket(team.newcomer.access)
+async def test_a_membership_created_outside_the_services_brings_the_projects_events(
+    team, open_socket
+):
+    newcomer = await open_socket(team.newcomer.access)
 
-        await call(MembershipFactory, project=team.project, user=team.newcomer.user)
-        await newcomer.assert_silent(timeout=0.3)  # no contract event: the admin sent none
-        await create_task(team.owner, team.project.pk)
+    await call(MembershipFactory, project=team.project, user=team.newcomer.user)
+    await newcomer.assert_silent(timeout=0.3)  # no contract event: the admin sent none
+    await create_task(team.owner, team.project.pk)
 
-        event = await newcomer.receive_event("task.created", timeout=WITHIN_A_SECOND)
-        assert event["project_id"] == team.project.pk
+    event = await newcomer.receive_event("task.created", timeout=WITHIN_A_SECOND)
+    assert event["project_id"] == team.project.pk
 
 
 # --- sockets per user -----------------------------------------------------------------------
@@ -200,33 +201,31 @@ def slots(request, settings):
 
 
 @run_async
-async def test_sockets_over_the_per_user_cap_are_closed_with_4429(team, slots):
-    async with sockets() as open_socket:
-        first = await open_socket(team.member.access)
-        await open_socket(team.member.access)
+async def test_sockets_over_the_per_user_cap_are_closed_with_4429(team, slots, open_socket):
+    first = await open_socket(team.member.access)
+    await open_socket(team.member.access)
 
-        connected, third = await open_socket.raw(team.member.access)
-        assert connected is True
-        await third.assert_closed(CLOSE_TOO_MANY)
+    connected, third = await open_socket.raw(team.member.access)
+    assert connected is True
+    await third.assert_closed(CLOSE_TOO_MANY)
 
-        await open_socket(team.owner.access)  # the cap is per user
-        await assert_open(first)
+    await open_socket(team.owner.access)  # the cap is per user
+    await assert_open(first)
 
-        await first.communicator.disconnect()  # closing one frees its slot
-        await open_socket(team.member.access)
+    await first.communicator.disconnect()  # closing one frees its slot
+    await open_socket(team.member.access)
 
 
 @run_async
-async def test_a_socket_refused_by_the_cap_holds_no_slot(team, slots):
-    async with sockets() as open_socket:
-        held = [await open_socket(team.member.access) for _ in range(2)]
-        for _ in range(3):
-            _, refused = await open_socket.raw(team.member.access)
-            await refused.assert_closed(CLOSE_TOO_MANY)
-            await refused.communicator.wait(2)
-        await held[0].communicator.disconnect()
+async def test_a_socket_refused_by_the_cap_holds_no_slot(team, slots, open_socket):
+    held = [await open_socket(team.member.access) for _ in range(2)]
+    for _ in range(3):
+        _, refused = await open_socket.raw(team.member.access)
+        await refused.assert_closed(CLOSE_TOO_MANY)
+        await refused.communicator.wait(2)
+    await held[0].communicator.disconnect()
 
-        await open_socket(team.member.access)
+    await open_socket(team.member.access)
 
 
 @pytest.fixture

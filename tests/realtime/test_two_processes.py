@@ -16,7 +16,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.server import (
+from tests.support.server import (
     EVENT_TIMEOUT,
     Server,
     api,

@@ -18,9 +18,9 @@ cut down to those properties.
 `validating_test_clients()` makes every Django and DRF test client check each 2xx JSON
 response to a path under the schema's prefix: an operation, path or status the schema does
 not document fails as well as a body that does not match. OPTIONS answers (DRF's metadata,
-not an operation of the schema) and empty bodies are not checked. Responses of a real server
-(tests/server.py) do not pass through the test clients and are not checked here; schemathesis
-checks the running server in CI.
+not an operation of the schema) and empty bodies are not checked. Responses of a real
+server (tests/support/server.py) do not pass through the test clients and are not checked
+here; schemathesis checks the running server in CI.
 """
 
 import json

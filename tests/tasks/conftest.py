@@ -1,7 +1,7 @@
 import pytest
 import time_machine
 
-from tests.tasks.helpers import NOW
+from tests.support.tasks import NOW
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ import json
 
 import pytest
 
-from core import realtime
 from projects.models import Activity, Project
-from tests.envelope import assert_error
 from tests.factories import ProjectFactory
-from tests.feeds import actor, change, create_task, created_changes, entries, summary
-from tests.urls import PROJECTS, project_feed_url, task_feed_url, task_url
+from tests.support.envelope import assert_error
+from tests.support.events import record_sent
+from tests.support.feeds import actor, change, create_task, created_changes, entries, summary
+from tests.support.urls import PROJECTS, project_feed_url, task_feed_url, task_url
 
 pytestmark = pytest.mark.django_db
 
@@ -314,11 +314,10 @@ def test_a_move_out_of_a_project_the_caller_cannot_see_is_not_listed(client_for,
 
 
 def test_the_task_updated_event_names_the_fields_of_the_activity_entry(
-    monkeypatch, django_capture_on_commit_callbacks, member, team
+    settings, django_capture_on_commit_callbacks, member, team
 ):
     task = create_task(member, title="Draft", description="Notes", project_id=team.project.id)
-    sent: list[list[tuple[str, dict]]] = []
-    monkeypatch.setattr(realtime, "_send_now", sent.append)
+    sent = record_sent(settings)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = member.patch(

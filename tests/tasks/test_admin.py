@@ -5,7 +5,7 @@ from django.test import Client
 
 from accounts.models import User
 from tasks.models import Status
-from tests.tasks.helpers import make_task
+from tests.support.tasks import make_task
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ import pytest
 from projects.models import Activity, Verb
 from tasks import admin as task_admin
 from tasks.models import Task
-from tests.admin_helpers import errors_of, form_data, messages_of, sent_fixture  # noqa: F401
 from tests.factories import ProjectFactory, UserFactory
-from tests.tasks.helpers import make_task
+from tests.support.admin import errors_of, form_data, messages_of, sent_fixture  # noqa: F401
+from tests.support.tasks import make_task
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tasks import counts
 from tests.factories import MembershipFactory, ProjectFactory
-from tests.tasks.helpers import make_task
-from tests.urls import TASKS, member_url, task_url
+from tests.support.tasks import make_task
+from tests.support.urls import TASKS, member_url, task_url
 
 pytestmark = pytest.mark.django_db
 

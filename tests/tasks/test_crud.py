@@ -7,10 +7,10 @@ import pytest
 from accounts.models import User
 from projects.models import Project
 from tasks.models import Status, Task
-from tests.envelope import assert_error
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
-from tests.tasks.helpers import NOW, TASK_FIELDS, make_task, parse_timestamp, task_rows, without_ids
-from tests.urls import TASKS, task_url
+from tests.support.envelope import assert_error
+from tests.support.tasks import NOW, TASK_FIELDS, make_task, parse_timestamp, task_rows, without_ids
+from tests.support.urls import TASKS, task_url
 
 pytestmark = pytest.mark.django_db
 

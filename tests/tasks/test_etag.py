@@ -1,4 +1,5 @@
-"""`ETag` on task reads and `If-Match` on task writes: a stale version is a 412, untouched."""
+"""`ETag` on task reads, `If-None-Match` on reads (the current version is a 304 with no body)
+and `If-Match` on task writes: a stale version is a 412, untouched."""
 
 import threading
 from zoneinfo import ZoneInfo
@@ -9,10 +10,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tasks.models import Task
-from tests.envelope import assert_error
 from tests.factories import MembershipFactory
-from tests.tasks.helpers import make_task, task_rows
-from tests.urls import ME, task_url
+from tests.support.envelope import assert_error
+from tests.support.tasks import make_task, task_rows
+from tests.support.urls import ME, task_url
 
 pytestmark = pytest.mark.django_db
 
@@ -217,6 +218,46 @@ def test_two_concurrent_writes_with_the_same_etag_let_exactly_one_through(client
     task.refresh_from_db()
     assert task.title == f"Writer {winner}"
     assert responses[winner]["ETag"] == etag_of(clients[0], task.id)
+
+
+# --- `If-None-Match` on reads: the current version is a 304 -------------------------------
+
+
+def test_the_current_etag_is_a_304_with_no_body_and_the_etag(client, task):
+    etag = client.get(task_url(task.id))["ETag"]
+
+    response = client.get(task_url(task.id), HTTP_IF_NONE_MATCH=etag)
+
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response["ETag"] == etag
+
+
+@pytest.mark.parametrize("form", ["weak", "listed", "star"])
+def test_weak_listed_and_star_forms_match(client, task, form):
+    etag = client.get(task_url(task.id))["ETag"]
+    header = {"weak": f"W/{etag}", "listed": f'"other", {etag}', "star": "*"}[form]
+
+    assert client.get(task_url(task.id), HTTP_IF_NONE_MATCH=header).status_code == 304
+
+
+def test_a_changed_task_is_sent_again(client, task):
+    etag = client.get(task_url(task.id))["ETag"]
+    assert client.patch(task_url(task.id), {"title": "Changed"}).status_code == 200
+
+    response = client.get(task_url(task.id), HTTP_IF_NONE_MATCH=etag)
+
+    assert response.status_code == 200
+    assert response.json()["title"] == "Changed"
+    assert response["ETag"] != etag
+
+
+def test_a_stranger_gets_the_404_whatever_the_etag(client_for, team, task):
+    stranger = client_for(team.stranger)
+
+    response = stranger.get(task_url(task.id), HTTP_IF_NONE_MATCH="*")
+
+    assert response.status_code == 404
 
 
 # --- The ETag covers everything the body shows ------------------------------------------------

@@ -14,10 +14,10 @@ from accounts.models import User
 from projects.models import Project, Role
 from tasks.filters import TaskFilterSet
 from tasks.models import Status, Task
-from tests.envelope import assert_error
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
-from tests.tasks.helpers import TODAY_UTC, list_all_ids, make_task
-from tests.urls import TASKS, task_url
+from tests.support.envelope import assert_error
+from tests.support.tasks import TODAY_UTC, list_all_ids, make_task
+from tests.support.urls import TASKS, task_url
 
 pytestmark = pytest.mark.django_db
 
@@ -85,13 +85,6 @@ def by_status(team) -> dict[str, Task]:
 )
 def test_status_filter_takes_one_status_or_a_comma_list(client, by_status, query, expected):
     assert listed(client, query) == {by_status[s].id for s in expected}
-
-
-@pytest.mark.parametrize(
-    "value", ["done", "PENDING", "in_progress", "pending,done", "pending;completed", ",", "%00"]
-)
-def test_unknown_status_is_a_400_on_status(client, by_status, value):
-    assert_error(client.get(f"{TASKS}?status={value}"), 400, attr="status")
 
 
 @pytest.mark.parametrize(
@@ -241,11 +234,6 @@ def test_buckets_follow_the_clock_across_midnight(frozen, client_for, team):
     assert listed(client, "due=overdue") == {task.id}
 
 
-@pytest.mark.parametrize("value", ["later", "OVERDUE", "past", "%00", "overdue,today"])
-def test_unknown_due_bucket_is_a_400_on_due(client, by_due, value):
-    assert_error(client.get(f"{TASKS}?due={value}"), 400, attr="due")
-
-
 def test_an_unknown_due_bucket_lists_the_valid_ones(client, by_due):
     response = client.get(f"{TASKS}?due=yesterday")
 
@@ -267,24 +255,18 @@ def march(team) -> dict[int, Task]:
     return tasks
 
 
-def test_due_after_and_due_before_are_inclusive(client, march):
-    assert listed(client, "due_after=2026-03-02&due_before=2026-03-04") == {
-        march[2].id,
-        march[3].id,
-        march[4].id,
-    }
-    assert listed(client, "due_after=2026-03-04") == {march[4].id, march[5].id}
-    assert listed(client, "due_before=2026-03-01") == {march[1].id}
-    assert listed(client, "due_after=2026-03-03&due_before=2026-03-03") == {march[3].id}
-    assert listed(client, "due_after=2026-03-04&due_before=2026-03-02") == set()
-
-
-@pytest.mark.parametrize("parameter", ["due_after", "due_before"])
 @pytest.mark.parametrize(
-    "value", ["2026-13-01", "2026-02-30", "01/02/2026", "tomorrow", "2026-03-01T00:00", "%00"]
+    ("query", "days"),
+    [
+        ("due_after=2026-03-02&due_before=2026-03-04", {2, 3, 4}),
+        ("due_after=2026-03-04", {4, 5}),
+        ("due_before=2026-03-01", {1}),
+        ("due_after=2026-03-03&due_before=2026-03-03", {3}),
+        ("due_after=2026-03-04&due_before=2026-03-02", set()),
+    ],
 )
-def test_malformed_date_bound_is_a_400_naming_it(client, march, parameter, value):
-    assert_error(client.get(f"{TASKS}?{parameter}={value}"), 400, attr=parameter)
+def test_due_after_and_due_before_are_inclusive(client, march, query, days):
+    assert listed(client, query) == {march[day].id for day in days}
 
 
 def test_an_impossible_date_bound_says_so(client, march):
@@ -306,20 +288,21 @@ def by_assignee(team) -> dict[str, Task]:
     }
 
 
-def test_assignee_filter_by_id_me_and_none(client, team, by_assignee):
-    assert listed(client, f"assignee={team.admin.id}") == {by_assignee["admin"].id}
-    assert listed(client, f"assignee={team.member.id}") == {by_assignee["me"].id}
-    assert listed(client, "assignee=me") == {by_assignee["me"].id}
-    assert listed(client, "assignee=none") == {by_assignee["nobody"].id}
-    assert listed(client, f"assignee={team.stranger.id}") == set()
-    assert listed(client, "assignee=999999999") == set()
-
-
 @pytest.mark.parametrize(
-    "value", ["abc", "0", "-1", "1.5", "ME", "null", str(10**30), "1,2", "%00", "%EF%BC%91"]
+    ("query", "expected"),
+    [
+        ("assignee={admin}", {"admin"}),
+        ("assignee={member}", {"me"}),
+        ("assignee=me", {"me"}),
+        ("assignee=none", {"nobody"}),
+        ("assignee={stranger}", set()),
+        ("assignee=999999999", set()),
+    ],
 )
-def test_malformed_assignee_is_a_400_on_assignee(client, by_assignee, value):
-    assert_error(client.get(f"{TASKS}?assignee={value}"), 400, attr="assignee")
+def test_assignee_filter_by_id_me_and_none(client, team, by_assignee, query, expected):
+    query = query.format(admin=team.admin.id, member=team.member.id, stranger=team.stranger.id)
+
+    assert listed(client, query) == {by_assignee[name].id for name in expected}
 
 
 # --- search -----------------------------------------------------------------------------------
@@ -362,10 +345,6 @@ def test_search_is_one_case_insensitive_literal_substring(client, texts, term, e
     assert listed(client, urlencode({"search": term})) == {texts[name].id for name in expected}
 
 
-def test_search_with_a_nul_byte_is_a_400_on_search(client, texts):
-    assert_error(client.get(f"{TASKS}?search=foo%00bar"), 400, attr="search")
-
-
 def test_empty_search_lists_everything(client, texts):
     assert listed(client, "search=") == ids(*texts.values())
 
@@ -373,28 +352,57 @@ def test_empty_search_lists_everything(client, texts):
 # --- every parameter: invalid values, unknown parameters, combinations ------------------------
 
 
+# Every value the filters refuse, by parameter: each is a 400 whose error names the parameter.
+MALFORMED_DATES = [
+    "2026-13-01",
+    "2026-02-30",
+    "01/02/2026",
+    "tomorrow",
+    "2026-03-01T00:00",
+    "2026-3-1",  # dates are written yyyy-mm-dd, in full
+    "2026-03-1",
+    "20260301",
+    "%00",
+]
+INVALID_VALUES = {
+    "project": ["abc", "0", "-1", "1.5", str(10**30), "%00"],
+    "status": [
+        "done",
+        "PENDING",
+        "in_progress",
+        "pending,done",
+        "pending;completed",
+        ",",
+        "%00",
+        "pending%00",
+    ],
+    "due": ["later", "OVERDUE", "past", "%00", "overdue,today"],
+    "due_after": MALFORMED_DATES,
+    "due_before": [*MALFORMED_DATES, "2026-03-01%00"],
+    "assignee": [
+        "abc",
+        "0",
+        "-1",
+        "1.5",
+        "ME",
+        "null",
+        str(10**30),
+        "1,2",
+        "%00",
+        "%EF%BC%91",
+        "me%00",
+    ],
+    "search": ["%00", "foo%00bar"],
+    "ordering": ["%00", "title%00"],
+    "page": ["%00"],
+    "page_size": ["%00"],
+}
+
+
 @pytest.mark.parametrize(
     ("parameter", "value"),
-    [
-        ("project", "abc"),
-        ("project", "0"),
-        ("project", "-1"),
-        ("project", "1.5"),
-        ("project", str(10**30)),
-        ("project", "%00"),
-        ("status", "%00"),
-        ("status", "pending%00"),
-        ("due", "%00"),
-        ("due_after", "%00"),
-        ("due_before", "2026-03-01%00"),
-        ("assignee", "%00"),
-        ("assignee", "me%00"),
-        ("search", "%00"),
-        ("ordering", "%00"),
-        ("ordering", "title%00"),
-        ("page", "%00"),
-        ("page_size", "%00"),
-    ],
+    [(parameter, value) for parameter, values in INVALID_VALUES.items() for value in values],
+    ids=lambda value: value[:30],
 )
 def test_invalid_value_is_a_400_naming_the_parameter(client, team, parameter, value):
     make_task(project=team.project)
@@ -629,14 +637,6 @@ def test_list_matches_a_pure_python_filter_of_the_same_tasks(world, specs, combo
             assert {task["id"] for task in response.json()["results"]} == expected, query
             assert response.json()["count"] == len(expected), query
         transaction.set_rollback(True)
-
-
-@pytest.mark.parametrize("parameter", ["due_after", "due_before"])
-@pytest.mark.parametrize("value", ["2026-3-1", "2026-03-1", "20260301"])
-def test_date_filters_must_be_written_yyyy_mm_dd(auth_client, parameter, value):
-    response = auth_client.get("/api/v1/tasks/", {parameter: value})
-
-    assert_error(response, 400, attr=parameter)
 
 
 def test_every_bad_parameter_is_reported_at_once(client, team):

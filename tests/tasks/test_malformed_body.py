@@ -3,9 +3,9 @@ If-Match still comes first (412). Found by schemathesis: the PATCH went ahead as
 
 import pytest
 
-from tests.envelope import assert_error
-from tests.tasks.helpers import make_task
-from tests.urls import task_url
+from tests.support.envelope import assert_error
+from tests.support.tasks import make_task
+from tests.support.urls import task_url
 
 pytestmark = pytest.mark.django_db
 

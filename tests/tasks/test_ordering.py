@@ -5,9 +5,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from tasks.models import Status, Task
-from tests.envelope import assert_error
-from tests.tasks.helpers import list_all_ids, make_task, set_timestamps
-from tests.urls import TASKS
+from tests.support.envelope import assert_error
+from tests.support.tasks import list_all_ids, make_task, set_timestamps
+from tests.support.urls import TASKS
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tasks.models import Task
-from tests.envelope import assert_error
-from tests.urls import TASKS
+from tests.support.envelope import assert_error
+from tests.support.urls import TASKS
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,10 @@ from rest_framework.test import APIClient
 
 from projects.models import Project
 from tasks.models import Task
-from tests.envelope import assert_error
 from tests.factories import MembershipFactory, ProjectFactory
-from tests.tasks.helpers import db_state, make_task, task_rows, without_ids
-from tests.urls import task_url
+from tests.support.envelope import assert_error
+from tests.support.tasks import db_state, make_task, task_rows, without_ids
+from tests.support.urls import task_url
 
 pytestmark = pytest.mark.django_db
 

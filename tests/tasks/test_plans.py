@@ -23,12 +23,12 @@ from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
-from conftest import logged_in
 from projects.models import Membership
 from tasks.models import Status, Task
-from tests.concurrency import require_postgresql
 from tests.factories import ProjectFactory, UserFactory
-from tests.urls import TASKS
+from tests.support.auth import logged_in
+from tests.support.concurrency import require_postgresql
+from tests.support.urls import TASKS
 
 pytestmark = pytest.mark.django_db
 

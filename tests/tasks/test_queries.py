@@ -6,10 +6,10 @@ from django.test.utils import CaptureQueriesContext
 
 from projects.models import Role
 from tasks.models import Status
-from tests.accounts.personal_tokens import token_client
 from tests.factories import MembershipFactory, ProjectFactory
-from tests.tasks.helpers import make_task
-from tests.urls import ME, TASKS, task_url
+from tests.support.personal_tokens import token_client
+from tests.support.tasks import make_task
+from tests.support.urls import ME, TASKS, task_url
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from tasks import selectors
 from tasks.models import Status, Task
 from tasks.render import task_row_to_dict, task_to_dict
 from tests.factories import ProjectFactory
-from tests.tasks.helpers import TODAY_UTC, make_task
+from tests.support.tasks import TODAY_UTC, make_task
 
 pytestmark = pytest.mark.django_db
 

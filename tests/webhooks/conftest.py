@@ -1,6 +1,6 @@
 import pytest
 
-from tests.webhooks.receiver import Receiver, Trickler
+from tests.support.receiver import Receiver, Trickler
 
 
 @pytest.fixture

@@ -322,7 +322,7 @@ def test_ping_and_redeliver_queue_deliveries(owner, team):
 
 
 def test_personal_access_tokens_keep_their_scope_and_projects(owner, team):
-    from tests.accounts.personal_tokens import READ, token_client  # noqa: PLC0415
+    from tests.support.personal_tokens import READ, token_client  # noqa: PLC0415
 
     other = ProjectFactory(owner=team.owner)
     hook = create(owner, other.pk).json()

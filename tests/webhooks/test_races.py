@@ -3,10 +3,10 @@
 import pytest
 from django.http import Http404
 
-from conftest import logged_in
 from projects.models import Project
-from tests.concurrency import require_postgresql, run_together
 from tests.factories import ProjectFactory
+from tests.support.auth import logged_in
+from tests.support.concurrency import require_postgresql, run_together
 from webhooks.models import Webhook
 from webhooks.services import webhook_create
 

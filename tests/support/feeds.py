@@ -2,7 +2,7 @@
 shape of its entries. Entries are made through the API (factories bypass the services and
 record nothing), so each test sees exactly the entries its own requests produced."""
 
-from tests.urls import TASKS
+from tests.support.urls import TASKS
 
 ENTRY_FIELDS = {"id", "actor", "verb", "task_id", "changes", "created_at"}
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from projects.models import Membership
 from tasks.models import Status, Task
 from tests.factories import TaskFactory
-from tests.urls import TASKS
+from tests.support.urls import TASKS
 
 # 11:00 UTC on 10 March 2026: already the 11th in Pacific/Kiritimati (UTC+14), still the 9th
 # in Etc/GMT+12 (UTC-12).

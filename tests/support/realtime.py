@@ -10,14 +10,18 @@ import asyncio
 import functools
 import json
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import pytest
 from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
+from rest_framework.test import APIClient
 
+from accounts.models import User
 from config.asgi import application
-from tests.tasks.helpers import TASK_FIELDS
+from tests.support.auth import login
+from tests.support.tasks import TASK_FIELDS
 
 EVENTS_PATH = "/ws/v1/events/"
 CLOSE_UNAUTHORIZED = 4401
@@ -43,12 +47,25 @@ MEMBER_DATA_KEYS = {"user", "role", "joined_at"}
 QUIET_SECONDS = 0.2
 
 
+# What the `open_socket` fixture gives; `run_async` puts the test's own socket opener in its
+# place (sockets live on the test's event loop, which starts and ends with the test body).
+OPEN_SOCKET = object()
+
+
 def run_async(test):
-    """Run an `async def` test body on its own event loop (see the module docstring)."""
+    """Run an `async def` test body on its own event loop (see the module docstring). A test
+    that asks for the `open_socket` fixture gets `sockets()`'s opener, entered on that loop:
+    every socket it opened is disconnected when the body ends."""
 
     @functools.wraps(test)
     def wrapper(*args, **kwargs):
-        return async_to_sync(test)(*args, **kwargs)
+        async def body():
+            if kwargs.get("open_socket") is not OPEN_SOCKET:
+                return await test(*args, **kwargs)
+            async with sockets() as open_socket:
+                return await test(*args, **{**kwargs, "open_socket": open_socket})
+
+        return async_to_sync(body)()
 
     return wrapper
 
@@ -166,3 +183,23 @@ async def sockets():
         for communicator in communicators:
             if not communicator.future.done():
                 await communicator.disconnect()
+
+
+@dataclass
+class Person:
+    """A user with a logged-in API client and the access token their sockets use."""
+
+    user: User
+    client: APIClient
+    access: str
+
+    @property
+    def id(self) -> int:
+        return self.user.pk
+
+
+def person(user: User) -> Person:
+    client = APIClient()
+    access = login(client, user)["access"]
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    return Person(user=user, client=client, access=access)

@@ -1,7 +1,7 @@
 """A URL configuration for tests that need views which fail or read a form: config.urls plus
 those views.
 
-Used with `settings.ROOT_URLCONF = "tests.error_urls"`; the handlers are config.urls' own.
+Used with `settings.ROOT_URLCONF = "tests.support.error_urls"`; the handlers are config.urls' own.
 """
 
 from django.http import JsonResponse

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from core import realtime
+from tests.support.events import record_sent
 
 
 def _as_post_value(value):
@@ -62,12 +62,11 @@ def messages_of(response) -> list[str]:
 
 
 @pytest.fixture(name="sent")
-def sent_fixture(monkeypatch):
+def sent_fixture(settings):
     """`sent()`: the contract's events that reached the channel layer after commits, as
     (group, type, actor_id); `sent(transport=True)` also lists the messages that only steer a
     user's sockets (`auth.revoked`, `membership.revoked`, ...), with actor None."""
-    batches: list = []
-    monkeypatch.setattr(realtime, "_send_now", batches.append)
+    batches = record_sent(settings)
 
     def flatten(transport: bool = False) -> list[tuple[str, str, int | None]]:
         return [

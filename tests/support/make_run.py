@@ -15,9 +15,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.server import free_port, wait_until_live
+from tests.support.server import free_port, wait_until_live
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Set for the test suite, never by `make run`'s defaults.
 NOT_MAKE_RUN = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "WEBHOOKS_WAKE_WORKER")
 

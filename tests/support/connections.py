@@ -1,0 +1,22 @@
+"""The test Redis server's own view of its connections."""
+
+import os
+
+import redis
+
+
+def connections_received() -> int:
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    try:
+        return client.info("stats")["total_connections_received"]
+    finally:
+        client.close()
+
+
+def connection_ids(name: str) -> set[int]:
+    """The ids of the connections open now under this client name (`CLIENT SETNAME`)."""
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    try:
+        return {one["id"] for one in client.client_list() if one["name"] == name}
+    finally:
+        client.close()
