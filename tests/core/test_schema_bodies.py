@@ -8,7 +8,7 @@ import pytest
 
 import accounts.serializers
 from tests.support.openapi import SchemaMismatch, check_body
-from tests.urls import ME, TASKS, task_url
+from tests.support.urls import ME, TASKS, task_url
 
 pytestmark = pytest.mark.django_db
 
