@@ -1,21 +1,23 @@
 from django.db.models import Value
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.permissions import NotProjectLimited
-from core.schema import client_error
 from core.urls_helpers import ID_PATTERN
 from core.views import PermissionTableMixin
 from projects import selectors, services
-from projects.feeds import feed_response, feed_schema
+from projects.feeds import feed_response
 from projects.models import Membership, Project
 from projects.permissions import IsProjectAdmin, IsProjectMember, IsProjectOwner, IsSelf
+from projects.schema import (
+    member_schema,
+    project_activity_schema,
+    project_schema,
+    project_transfer_schema,
+)
 from projects.serializers import (
-    MEMBER_EXAMPLE,
-    PROJECT_EXAMPLE,
     MemberAddSerializer,
     MemberRoleSerializer,
     MemberSerializer,
@@ -23,45 +25,8 @@ from projects.serializers import (
     TransferSerializer,
 )
 
-TAG = "projects"
-MEMBERS_TAG = "members"
-INBOX_409 = client_error("The project is the caller's Inbox.")
 
-
-@extend_schema_view(
-    list=extend_schema(tags=[TAG], summary="List your projects"),
-    create=extend_schema(
-        tags=[TAG],
-        summary="Create a project",
-        description=(
-            "The caller becomes its owner. A personal access token limited to some projects "
-            "cannot create one (403)."
-        ),
-        examples=[
-            OpenApiExample(
-                "Create",
-                value={"name": "Launch", "description": "Everything for the launch."},
-                request_only=True,
-            ),
-            OpenApiExample("Project", value=PROJECT_EXAMPLE, response_only=True),
-        ],
-    ),
-    retrieve=extend_schema(tags=[TAG], summary="Get a project"),
-    update=extend_schema(
-        tags=[TAG],
-        summary="Replace a project",
-        description="Owner or admin. An omitted description becomes empty.",
-    ),
-    partial_update=extend_schema(
-        tags=[TAG], summary="Update a project", description="Owner or admin."
-    ),
-    destroy=extend_schema(
-        tags=[TAG],
-        summary="Delete a project",
-        description="Owner only; deletes its tasks. The Inbox cannot be deleted (409).",
-        responses={204: None, 409: INBOX_409},
-    ),
-)
+@project_schema
 class ProjectViewSet(PermissionTableMixin, viewsets.ModelViewSet):
     """Projects the caller belongs to; everyone else's do not exist (404)."""
 
@@ -104,16 +69,7 @@ class ProjectViewSet(PermissionTableMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.project_delete(project=instance, actor=self.request.user)
 
-    @extend_schema(
-        tags=[TAG],
-        summary="Transfer ownership",
-        description=(
-            "Owner only. The new owner must be another member; the old owner becomes an "
-            "admin. The Inbox cannot be transferred (409)."
-        ),
-        request=TransferSerializer,
-        responses={200: ProjectSerializer, 409: INBOX_409},
-    )
+    @project_transfer_schema
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
         project = self.get_object()
@@ -124,14 +80,7 @@ class ProjectViewSet(PermissionTableMixin, viewsets.ModelViewSet):
         )
         return Response(ProjectSerializer(self._fresh(project.pk)).data)
 
-    @feed_schema(
-        tag=TAG,
-        summary="A project's activity",
-        description=(
-            "Who changed what in the project, newest first: tasks (including deleted ones), "
-            "the project itself and its members. Members only."
-        ),
-    )
+    @project_activity_schema
     @action(detail=True, methods=["get"])
     def activity(self, request, pk=None):
         return feed_response(self, selectors.project_activity(self.get_object()))
@@ -149,45 +98,7 @@ class ProjectFromUrlMixin:
         return self._project
 
 
-@extend_schema_view(
-    list=extend_schema(
-        tags=[MEMBERS_TAG],
-        summary="List a project's members",
-        description="Any member of the project: each member's user, role and joining time.",
-    ),
-    create=extend_schema(
-        tags=[MEMBERS_TAG],
-        summary="Add a member",
-        description=(
-            "Owner or admin. `role` is `admin` or `member`; an unknown email is a 400. "
-            "Adding an existing member, or anyone to an Inbox, is a 409."
-        ),
-        request=MemberAddSerializer,
-        responses={201: MemberSerializer, 409: client_error("Already a member, or an Inbox.")},
-        examples=[
-            OpenApiExample(
-                "Add", value={"email": "grace@example.com", "role": "member"}, request_only=True
-            ),
-            OpenApiExample("Member", value=MEMBER_EXAMPLE, response_only=True),
-        ],
-    ),
-    partial_update=extend_schema(
-        tags=[MEMBERS_TAG],
-        summary="Change a member's role",
-        description="Owner or admin. The owner's row cannot be changed (409).",
-        request=MemberRoleSerializer,
-        responses={200: MemberSerializer, 409: client_error("The owner's membership.")},
-    ),
-    destroy=extend_schema(
-        tags=[MEMBERS_TAG],
-        summary="Remove a member",
-        description=(
-            "Owner or admin; any member may remove themselves. The owner cannot be removed "
-            "(409). Their tasks in the project become unassigned."
-        ),
-        responses={204: None, 409: client_error("The owner's membership.")},
-    ),
-)
+@member_schema
 class MemberViewSet(
     ProjectFromUrlMixin,
     PermissionTableMixin,

@@ -78,7 +78,7 @@ class AssigneeFilter(filters.Filter):
 
 
 class TaskFilterSet(filters.FilterSet):
-    """The filters as they validate; tasks.views.LIST_PARAMETERS documents them."""
+    """The filters as they validate; tasks.schema.LIST_PARAMETERS documents them."""
 
     project = IdFilter(field_name="project_id", min_value=1, max_value=MAX_BIGINT)
     status = StatusListFilter()

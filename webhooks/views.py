@@ -1,6 +1,5 @@
 from django.db.models import Value
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -11,18 +10,17 @@ from projects.permissions import IsProjectAdmin
 from projects.views import ProjectFromUrlMixin
 from webhooks import services
 from webhooks.models import Delivery, Webhook
+from webhooks.schema import (
+    delivery_redeliver_schema,
+    delivery_schema,
+    webhook_ping_schema,
+    webhook_rotate_secret_schema,
+    webhook_schema,
+)
 from webhooks.serializers import (
-    SECRET_EXAMPLE,
-    WEBHOOK_EXAMPLE,
     DeliverySerializer,
     WebhookSerializer,
     WebhookWithSecretSerializer,
-)
-
-TAG = "webhooks"
-ADMINS_ONLY = "The project's owner or an admin (members 403)."
-WITH_SECRET_EXAMPLE = OpenApiExample(
-    "Webhook with its secret", value={**WEBHOOK_EXAMPLE, "secret": SECRET_EXAMPLE}
 )
 
 
@@ -50,33 +48,7 @@ class ProjectAdminScopeMixin(ProjectFromUrlMixin, PermissionTableMixin):
         return Value(self.get_project().caller_role)
 
 
-@extend_schema_view(
-    list=extend_schema(tags=[TAG], summary="List a project's webhooks", description=ADMINS_ONLY),
-    create=extend_schema(
-        tags=[TAG],
-        summary="Create a webhook",
-        description=(
-            f"{ADMINS_ONLY} Events of the project are POSTed to `url` as Standard Webhooks "
-            "requests signed with the `secret`, which this response shows once."
-        ),
-        responses={201: WebhookWithSecretSerializer},
-        examples=[WITH_SECRET_EXAMPLE],
-    ),
-    retrieve=extend_schema(tags=[TAG], summary="Get a webhook", description=ADMINS_ONLY),
-    partial_update=extend_schema(
-        tags=[TAG],
-        summary="Update a webhook",
-        description=(
-            f"{ADMINS_ONLY} Setting `is_active` back to true clears `disabled_reason` and "
-            "delivers what waited."
-        ),
-    ),
-    destroy=extend_schema(
-        tags=[TAG],
-        summary="Delete a webhook",
-        description=f"{ADMINS_ONLY} Its pending deliveries are dropped.",
-    ),
-)
+@webhook_schema
 class WebhookViewSet(
     ProjectAdminScopeMixin,
     mixins.ListModelMixin,
@@ -114,46 +86,20 @@ class WebhookViewSet(
     def perform_destroy(self, instance):
         services.webhook_delete(webhook=instance)
 
-    @extend_schema(
-        tags=[TAG],
-        summary="Rotate a webhook's secret",
-        description=(
-            f"{ADMINS_ONLY} A new secret, shown once. Deliveries are signed with it, and for "
-            "24 hours also with the old one (two signatures in `webhook-signature`), so "
-            "receivers can switch without missing one."
-        ),
-        request=None,
-        responses={200: WebhookWithSecretSerializer},
-        examples=[WITH_SECRET_EXAMPLE],
-    )
+    @webhook_rotate_secret_schema
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, *args, **kwargs):
         webhook = services.webhook_rotate_secret(webhook=self.get_object())
         return Response(WebhookWithSecretSerializer(webhook).data)
 
-    @extend_schema(
-        tags=[TAG],
-        summary="Send a ping event",
-        description=(
-            f"{ADMINS_ONLY} Queues a `ping` event for this webhook (behind its other "
-            "deliveries); the answer is the queued delivery."
-        ),
-        request=None,
-        responses={202: DeliverySerializer},
-    )
+    @webhook_ping_schema
     @action(detail=True, methods=["post"])
     def ping(self, request, *args, **kwargs):
         delivery = services.webhook_ping(webhook=self.get_object(), actor=request.user)
         return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
-@extend_schema_view(
-    list=extend_schema(
-        tags=[TAG],
-        summary="A webhook's deliveries",
-        description=f"{ADMINS_ONLY} The delivery log, newest first.",
-    ),
-)
+@delivery_schema
 class DeliveryViewSet(ProjectAdminScopeMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = DeliverySerializer
 
@@ -178,16 +124,7 @@ class DeliveryViewSet(ProjectAdminScopeMixin, mixins.ListModelMixin, viewsets.Ge
             .order_by("-id")
         )
 
-    @extend_schema(
-        tags=[TAG],
-        summary="Deliver an event again",
-        description=(
-            f"{ADMINS_ONLY} Queues the delivery's event again, with the same `webhook-id`; "
-            "the answer is the new delivery."
-        ),
-        request=None,
-        responses={202: DeliverySerializer},
-    )
+    @delivery_redeliver_schema
     @action(detail=True, methods=["post"])
     def redeliver(self, request, *args, **kwargs):
         again = services.delivery_redeliver(delivery=self.get_object())

@@ -1,4 +1,4 @@
-"""The task list's query parameters are documented in one place, tasks.views.LIST_PARAMETERS.
+"""The task list's query parameters are documented in one place, tasks.schema.LIST_PARAMETERS.
 
 django-filter would generate a schema of its own for each filter (from its help texts, with
 `assignee` an integer and no word of comma lists); the view's list overrides it by name. These
@@ -10,7 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tasks.filters import TaskFilterSet, TaskOrdering
-from tasks.views import LIST_PARAMETERS
+from tasks.schema import LIST_PARAMETERS
 
 pytestmark = pytest.mark.django_db
 PAGINATION = {"page", "page_size"}

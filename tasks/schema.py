@@ -1,0 +1,199 @@
+"""The OpenAPI documentation of the task endpoints, applied in tasks/views.py with one decorator
+line per viewset or action."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+
+from core.numbers import MAX_BIGINT
+from core.schema import client_error
+from projects.feeds import feed_schema
+from tasks.filters import DUE_BUCKETS, TaskOrdering
+from tasks.serializers import TASK_EXAMPLE as TASK_RESPONSE
+from tasks.serializers import TaskSerializer
+
+TAG = "tasks"
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="The task's ETag from GET; a stale value is a 412 and nothing changes.",
+)
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="ETags you hold (or `*`); the current one makes the answer a 304 with no body.",
+)
+NOT_MODIFIED_304 = OpenApiResponse(
+    description="Not modified: If-None-Match names the current ETag. No body; the ETag header."
+)
+STALE_412 = client_error("If-Match does not match the task's current ETag.")
+ETAG = OpenApiParameter(
+    "ETag",
+    str,
+    OpenApiParameter.HEADER,
+    response=True,
+    description=(
+        "The task as this response shows it (its fields, the users it embeds, `is_overdue` "
+        "for you), for If-Match and If-None-Match. Opaque."
+    ),
+)
+# The list's parameters as the filters really accept them, so that a value the schema allows
+# is never refused, written here once for every filter and the ordering (django-filter's own
+# schema calls `assignee` an integer and `project` a number, and says nothing of comma lists
+# or of the ordering syntax; what it would generate is overridden by name). Examples go in the
+# descriptions: Swagger UI pre-fills a parameter's example, named or not, and sends it.
+STATUS_CHOICE = "(pending|in-progress|completed)"
+ORDERING_TERM = f"-?({'|'.join(TaskOrdering.fields)})"
+LIST_PARAMETERS = [
+    OpenApiParameter(
+        "project",
+        {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_BIGINT},
+        description="Only tasks of this project (one of yours).",
+    ),
+    OpenApiParameter(
+        "status",
+        {"type": "string", "pattern": f"^({STATUS_CHOICE}(,{STATUS_CHOICE})*)?$"},
+        description=(
+            "One status or a comma-separated list: pending, in-progress, completed (empty: "
+            "any). Given several times, the values combine. For example `pending,in-progress`."
+        ),
+    ),
+    OpenApiParameter(
+        "due",
+        str,
+        enum=DUE_BUCKETS,
+        description=(
+            "overdue (before today, not completed), today, future (after today), none (no due "
+            "date); today in the caller's time zone."
+        ),
+    ),
+    OpenApiParameter(
+        "due_after",
+        OpenApiTypes.DATE,
+        description="Due on or after this date (YYYY-MM-DD), inclusive.",
+    ),
+    OpenApiParameter(
+        "due_before",
+        OpenApiTypes.DATE,
+        description="Due on or before this date (YYYY-MM-DD), inclusive.",
+    ),
+    OpenApiParameter(
+        "assignee",
+        {"type": "string", "pattern": "^(me|none|[1-9][0-9]{0,17})?$"},
+        description="A user id, `me` or `none` (empty: anyone's).",
+    ),
+    OpenApiParameter(
+        "search",
+        {"type": "string", "maxLength": 200},
+        description=(
+            "Case-insensitive substring of the title or description (one substring, not "
+            "split into words; % and _ are literal)."
+        ),
+    ),
+    OpenApiParameter(
+        "ordering",
+        {
+            "type": "string",
+            "pattern": (
+                f"^({ORDERING_TERM}(,{ORDERING_TERM}){{0,{len(TaskOrdering.fields) - 1}}})?$"
+            ),
+        },
+        description=(
+            "Comma-separated fields, each optionally prefixed with `-` for descending: "
+            f"{', '.join(TaskOrdering.fields)}; each field at most once. Default (also when "
+            f"empty) `{TaskOrdering.default}`. Status follows the workflow (pending < "
+            "in-progress < completed); tasks without a due date come last either way; `id` "
+            "breaks ties. Unknown or repeated fields are a 400. For example "
+            "`due_date,-status`."
+        ),
+    ),
+]
+TASK_EXAMPLE = OpenApiExample(
+    "Create",
+    value={
+        "title": "Write the launch post",
+        "description": "Draft, review, publish.",
+        "status": "in-progress",
+        "due_date": "2026-12-01",
+        "project_id": 12,
+        "assignee_id": 7,
+    },
+    request_only=True,
+)
+
+
+task_schema = extend_schema_view(
+    list=extend_schema(
+        tags=[TAG],
+        summary="List tasks",
+        description=(
+            "Tasks in every project you belong to; filters combine. An empty parameter "
+            "(`?due_before=`) is the same as leaving it out."
+        ),
+        parameters=LIST_PARAMETERS,
+    ),
+    create=extend_schema(
+        tags=[TAG],
+        summary="Create a task",
+        description=(
+            "Any member of the project. Without `project_id` the task goes to your Inbox. "
+            "The assignee must be a member of the project."
+        ),
+        examples=[TASK_EXAMPLE, OpenApiExample("Task", value=TASK_RESPONSE, response_only=True)],
+    ),
+    retrieve=extend_schema(
+        tags=[TAG],
+        summary="Get a task",
+        description=(
+            "Members of its project. The response carries an `ETag`; send it back in "
+            "`If-None-Match` for a 304 while the task is unchanged, or in `If-Match` to "
+            "write only over this version."
+        ),
+        parameters=[IF_NONE_MATCH, ETAG],
+        responses={200: TaskSerializer, 304: NOT_MODIFIED_304},
+    ),
+    update=extend_schema(
+        tags=[TAG],
+        summary="Replace a task",
+        description=(
+            "Omitted writable fields return to their defaults (empty description, no due "
+            "date, no assignee, status pending); `project_id` keeps its value when omitted. "
+            "Changing `project_id` moves the task and needs the right to delete it."
+        ),
+        parameters=[IF_MATCH, ETAG],
+        responses={200: TaskSerializer, 412: STALE_412},
+    ),
+    partial_update=extend_schema(
+        tags=[TAG],
+        summary="Update a task",
+        description="Changes only the fields sent. Changing `project_id` moves the task.",
+        parameters=[IF_MATCH, ETAG],
+        responses={200: TaskSerializer, 412: STALE_412},
+    ),
+    destroy=extend_schema(
+        tags=[TAG],
+        summary="Delete a task",
+        description="Its creator, a project admin or the owner.",
+        parameters=[IF_MATCH],
+        responses={204: None, 412: STALE_412},
+    ),
+)
+
+task_activity_schema = feed_schema(
+    tag=TAG,
+    summary="A task's activity",
+    description=(
+        "Every change to the task, newest first, written in a project you belong to now "
+        "(a task moved in from a project you are not in does not show that project's "
+        "history); a move is listed once. Members of the task's project only."
+    ),
+)
