@@ -44,7 +44,7 @@ def user_create(*, user: User) -> User:
     return user
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def user_register(*, email: str, password: str, name: str = "", timezone: str = "UTC") -> User:
     """Create an account and its personal Inbox project, together or not at all."""
     try:
@@ -59,7 +59,7 @@ def user_register(*, email: str, password: str, name: str = "", timezone: str = 
     return user
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def user_update(*, user: User, data: dict) -> User:
     try:
         with transaction.atomic():
@@ -71,7 +71,7 @@ def user_update(*, user: User, data: dict) -> User:
     return user
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def user_change_password(*, user: User, new_password: str) -> None:
     """Set a new password; every token issued before it stops working.
 
@@ -103,7 +103,7 @@ def user_end_sessions(*, user: User) -> None:
     revoke_sockets(user_id=user.pk)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def personal_token_create(
     *,
     user: User,
