@@ -25,21 +25,29 @@ class UserManager(BaseUserManager):
     def get_by_natural_key(self, email):
         return self.get(email=normalize_email(email))
 
-    def create_user(self, email, password=None, **fields):
-        """Also what `createsuperuser` and the seed commands use: the user gets their Inbox."""
-        # The one import inside a function: services import these models (a deliberate cycle).
-        from accounts.services import user_create  # noqa: PLC0415
-
+    def _build(self, email, password, **fields):
         if not email:
             raise ValueError("An email address is required.")
         user = self.model(email=normalize_email(email), **fields)
         user.set_password(password)
-        return user_create(user=user)
+        return user
+
+    def create_user(self, email, password=None, **fields):
+        """Plain Django: the user only. Code that makes a user calls
+        `accounts.services.user_create`, which also makes their Inbox."""
+        user = self._build(email, password, **fields)
+        user.save(using=self._db)
+        return user
 
     def create_superuser(self, email, password=None, **fields):
+        """Django's `createsuperuser` calls this, so it hands over to the service: an operator
+        gets an Inbox like every other user."""
+        # The one import inside a function: services import these models (a deliberate cycle).
+        from accounts.services import user_create  # noqa: PLC0415
+
         fields.setdefault("is_staff", True)
         fields.setdefault("is_superuser", True)
-        return self.create_user(email, password, **fields)
+        return user_create(user=self._build(email, password, **fields))
 
 
 class User(AbstractBaseUser, PermissionsMixin):

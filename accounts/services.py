@@ -34,22 +34,24 @@ def _email_taken_error() -> ValidationError:
 def user_create(*, user: User) -> User:
     """Save a new user together with their personal Inbox, or neither.
 
-    Every way a user comes to exist ends here: registration, `User.objects.create_user` (so
-    `createsuperuser` and the seed commands) and the admin's add form.
+    `user` is unsaved, its password already set. Every way a user comes to exist ends here:
+    registration (so the demo seed), `createsuperuser` (through the manager's
+    `create_superuser`), the admin's add form and the test factories. The bench's bulk seeder
+    writes the same rows in bulk and checks that no user lacks an Inbox.
     """
     user.save()
     project_create_inbox(owner=user)
     return user
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def user_register(*, email: str, password: str, name: str = "", timezone: str = "UTC") -> User:
     """Create an account and its personal Inbox project, together or not at all."""
     try:
         with transaction.atomic():
-            user = User.objects.create_user(
-                email=email, password=password, name=name, timezone=timezone
-            )
+            user = User(email=normalize_email(email), name=name, timezone=timezone)
+            user.set_password(password)
+            user_create(user=user)
     except IntegrityError:
         if _email_taken_by_another(email):
             raise _email_taken_error() from None
@@ -57,7 +59,7 @@ def user_register(*, email: str, password: str, name: str = "", timezone: str = 
     return user
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def user_update(*, user: User, data: dict) -> User:
     try:
         with transaction.atomic():
@@ -69,7 +71,7 @@ def user_update(*, user: User, data: dict) -> User:
     return user
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def user_change_password(*, user: User, new_password: str) -> None:
     """Set a new password; every token issued before it stops working.
 
@@ -101,7 +103,7 @@ def user_end_sessions(*, user: User) -> None:
     revoke_sockets(user_id=user.pk)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def personal_token_create(
     *,
     user: User,

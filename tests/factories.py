@@ -4,8 +4,8 @@ import factory
 from factory.django import DjangoModelFactory
 
 from accounts.models import User
+from accounts.services import user_create
 from projects.models import Membership, Project, Role
-from projects.services import project_create_inbox
 
 DEFAULT_PASSWORD = "a-long-test-passphrase-42"
 
@@ -13,19 +13,18 @@ DEFAULT_PASSWORD = "a-long-test-passphrase-42"
 class UserFactory(DjangoModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     name = factory.Faker("name")
     timezone = "UTC"
-    password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
+    password = DEFAULT_PASSWORD
 
-    @factory.post_generation
-    def inbox(obj, create, extracted, **kwargs):
-        """Every user has an Inbox, as registration guarantees."""
-        if create:
-            obj.save()
-            project_create_inbox(owner=obj)
+    @classmethod
+    def _create(cls, model_class, *args, password=DEFAULT_PASSWORD, **kwargs):
+        """Through the service, as every user is made: with their Inbox."""
+        user = model_class(*args, **kwargs)
+        user.set_password(password)
+        return user_create(user=user)
 
 
 class ProjectFactory(DjangoModelFactory):

@@ -19,7 +19,7 @@ from webhooks.models import SECRET_GRACE, Delivery, Webhook, WebhookEvent
 PING = "ping"
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def webhook_create(*, project, actor, data: dict) -> Webhook:
     """A webhook of `project`, made by `actor`; 404 if the project is gone meanwhile.
 
@@ -59,7 +59,7 @@ def webhook_delete(*, webhook: Webhook) -> None:
     webhook.delete()
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def webhook_rotate_secret(*, webhook: Webhook) -> Webhook:
     """A new secret; the one it replaces keeps signing beside it for `SECRET_GRACE` (each
     delivery then carries both signatures), so receivers can switch without a gap."""
@@ -71,7 +71,7 @@ def webhook_rotate_secret(*, webhook: Webhook) -> Webhook:
     return locked
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def webhook_ping(*, webhook: Webhook, actor) -> Delivery:
     """A `ping` event for this webhook alone, queued behind its other deliveries."""
     event = {
@@ -91,7 +91,7 @@ def webhook_ping(*, webhook: Webhook, actor) -> Delivery:
     return delivery
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def delivery_redeliver(*, delivery: Delivery) -> Delivery:
     """The same event again (same `webhook-id`), as a new delivery at the end of the queue."""
     (again,) = outbox.enqueue(delivery.event, [delivery.webhook])

@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
+from accounts.services import user_create
 from projects.models import Membership, Project, Role
 from tests.factories import DEFAULT_PASSWORD
 from tests.support.auth import logged_in
@@ -17,8 +18,16 @@ def assert_has_inbox(user: User) -> Project:
     return inbox
 
 
-def test_create_user_gives_an_inbox():
-    assert_has_inbox(User.objects.create_user("someone@example.com", "a-passphrase-123"))
+def test_user_create_gives_an_inbox():
+    user = User(email="someone@example.com")
+    user.set_password("a-passphrase-123")
+    assert_has_inbox(user_create(user=user))
+
+
+def test_create_superuser_gives_an_inbox():
+    """Django's createsuperuser calls the manager's create_superuser; it goes through the
+    service."""
+    assert_has_inbox(User.objects.create_superuser("root@example.com", "a-passphrase-123"))
 
 
 def test_createsuperuser_gives_an_inbox_and_the_first_admin_can_create_a_task(monkeypatch):

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.services import user_register
+from accounts.services import user_create
 from projects.models import Project, Role
 from projects.services import member_add, project_create
 from tasks.models import Status
@@ -55,10 +55,11 @@ class Command(BaseCommand):
         if User.objects.filter(email__in=[email for email, _, _ in DEMO_USERS]).exists():
             self.stdout.write("Demo users already exist; nothing to do.")
             return
-        users = [
-            user_register(email=email, password=DEMO_PASSWORD, name=name, timezone=tz)
-            for email, name, tz in DEMO_USERS
-        ]
+        users = []
+        for email, name, tz in DEMO_USERS:
+            user = User(email=email, name=name, timezone=tz)
+            user.set_password(DEMO_PASSWORD)
+            users.append(user_create(user=user))
         alice, bob, carol = users
         project = project_create(
             owner=alice, name="Website launch", description="Everything for launch day."
