@@ -1,6 +1,7 @@
 """Plain render helpers shared by every app's render functions."""
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
@@ -20,3 +21,16 @@ def representation_etag(data: dict) -> str:
     """
     digest = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
     return f'"{digest[:32]}"'
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedVersion:
+    """The version of a resource a write expects to replace: one of `etags`, or any current
+    version (`any_version`). Services take it instead of a header; the view builds it from
+    `If-Match` (core.views.expected_version). A write with no expectation gets None."""
+
+    etags: frozenset[str] = frozenset()
+    any_version: bool = False
+
+    def matches(self, etag: str) -> bool:
+        return self.any_version or etag in self.etags

@@ -11,6 +11,8 @@ right under concurrency.
 
 from rest_framework.exceptions import ParseError, ValidationError
 
+from core.render import ExpectedVersion
+
 
 class PermissionTableMixin:
     #: action → permission classes (composed with & and |), on top of the defaults
@@ -35,6 +37,16 @@ class PermissionTableMixin:
 
     def check_preconditions(self, obj) -> None:
         """409/412 for this action on `obj`; nothing by default."""
+
+
+def expected_version(request) -> ExpectedVersion | None:
+    """The version `If-Match` names (strong comparison: tags as sent), `*` for any current
+    version, or None when the request sets no precondition."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    tags = frozenset(tag.strip() for tag in header.split(","))
+    return ExpectedVersion(etags=tags - {"*"}, any_version="*" in tags)
 
 
 def request_body(request):

@@ -86,8 +86,7 @@ class TaskAdmin(ServiceModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             data = {field: form.cleaned_data[field] for field in form.changed_data}
-            write = services.task_move if "project" in data else services.task_update
-            saved = write(task=obj, actor=request.user, data=data)
+            saved = services.task_edit(task=obj, actor=request.user, data=data)
         else:
             data = {field: form.cleaned_data[field] for field in EDITABLE_FIELDS}
             saved = services.task_create(actor=request.user, data=data)

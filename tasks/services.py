@@ -11,6 +11,7 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from accounts.models import User
 from core.exceptions import PreconditionFailed
+from core.render import ExpectedVersion
 from core.services import model_update
 from projects import activity
 from projects.models import Membership, Project, Verb
@@ -30,12 +31,10 @@ TRACKED_FIELDS = {
 }
 
 
-def etag_matches(if_match: str | None, task: Task, *, caller: User) -> bool:
-    """Whether `If-Match` names the task's current ETag as `caller` sees it (or is `*`)."""
-    if if_match is None:
-        return True
-    candidates = [tag.strip() for tag in if_match.split(",")]
-    return "*" in candidates or task_etag(task, today=today_for(caller)) in candidates
+def version_matches(expected: ExpectedVersion | None, task: Task, *, caller: User) -> bool:
+    """Whether the task is still the version the caller expects (its ETag as `caller` sees
+    it); no expectation always matches."""
+    return expected is None or expected.matches(task_etag(task, today=today_for(caller)))
 
 
 def _sync_completed_at(task: Task, previous_status: str | None) -> None:
@@ -183,31 +182,47 @@ def _record_updated(task: Task, *, actor: User, changes: dict, project_id: int, 
 
 
 def _lock_checked(
-    task: Task, if_match: str | None, actor: User, *, target_project_id: int | None = None
+    task: Task,
+    expected: ExpectedVersion | None,
+    actor: User,
+    *,
+    target_project_id: int | None = None,
 ) -> Task:
-    """The task's row, locked after its project's (and a move's target's), after checking
-    If-Match against that same row (as the actor sees it, as the ETag they read was)."""
+    """The task's row, locked after its project's (and a move's target's), after checking the
+    expected version against that same row (as the actor sees it, as the ETag they read was)."""
     wanted = (
         {task.project_id} if target_project_id is None else {task.project_id, target_project_id}
     )
     existing = _lock_projects(wanted)
-    if target_project_id is not None and target_project_id not in existing:
+    if target_project_id not in (None, task.project_id) and target_project_id not in existing:
         raise ValidationError(NO_SUCH_PROJECT_ERROR)  # deleted since the request was validated
     if task.project_id not in existing:
         raise Http404  # the task went with its project
     locked = _lock_task(task.pk)
     if locked.project_id not in existing:  # moved meanwhile: hold its project too
         _lock_projects({locked.project_id})
-    if not etag_matches(if_match, locked, caller=actor):
+    if not version_matches(expected, locked, caller=actor):
         raise PreconditionFailed()
     return locked
 
 
 @transaction.atomic
-def task_update(*, task: Task, actor: User, data: dict, if_match: str | None = None) -> Task:
-    """Change a task within its project; `project` in `data` is ignored (moving a task is
-    `task_move`)."""
-    locked = _lock_checked(task, if_match, actor)
+def task_edit(
+    *, task: Task, actor: User, data: dict, expected: ExpectedVersion | None = None
+) -> Task:
+    """Change a task: a move when `data["project"]` is another project than the task's (as
+    locked now), else an update within its project. The API's PUT/PATCH and the admin's change
+    form both write through here, so the choice is made in one place."""
+    target = data.get("project")
+    locked = _lock_checked(
+        task, expected, actor, target_project_id=None if target is None else target.pk
+    )
+    if target is None or target.pk == locked.project_id:
+        return _update(locked, actor=actor, data=data)
+    return _move(locked, actor=actor, data=data)
+
+
+def _update(locked: Task, *, actor: User, data: dict) -> Task:
     changes = _change(locked, {field: value for field, value in data.items() if field != "project"})
     if changes:
         _record_updated(locked, actor=actor, changes=changes, project_id=locked.project_id)
@@ -215,18 +230,11 @@ def task_update(*, task: Task, actor: User, data: dict, if_match: str | None = N
     return locked
 
 
-@transaction.atomic
-def task_move(*, task: Task, actor: User, data: dict, if_match: str | None = None) -> Task:
-    """Move a task to `data["project"]`, with any other changes in `data`.
-
-    Both projects' feeds record the move (the task's own feed lists it once); the source
-    project's sockets see the task go and the target's see it arrive, nothing else.
-    """
-    locked = _lock_checked(task, if_match, actor, target_project_id=data["project"].pk)
+def _move(locked: Task, *, actor: User, data: dict) -> Task:
+    """Both projects' feeds record the move (the task's own feed lists it once); the source
+    project's sockets see the task go and the target's see it arrive, nothing else."""
     from_project_id = locked.project_id
     changes = _change(locked, data)
-    if not changes:
-        return locked
     _record_updated(locked, actor=actor, changes=changes, project_id=locked.project_id)
     # The source project's feed keeps the move too; the task's own feed lists it once.
     _record_updated(locked, actor=actor, changes=changes, project_id=from_project_id, mirror=True)
@@ -238,8 +246,8 @@ def task_move(*, task: Task, actor: User, data: dict, if_match: str | None = Non
 
 
 @transaction.atomic
-def task_delete(*, task: Task, actor: User, if_match: str | None = None) -> None:
-    locked = _lock_checked(task, if_match, actor)
+def task_delete(*, task: Task, actor: User, expected: ExpectedVersion | None = None) -> None:
+    locked = _lock_checked(task, expected, actor)
     activity.record(
         project_id=locked.project_id,
         actor=actor,

@@ -6,7 +6,12 @@ from rest_framework.response import Response
 from core.exceptions import PreconditionFailed
 from core.render import representation_etag
 from core.urls_helpers import ID_PATTERN
-from core.views import EveryParameterErrorMixin, PermissionTableMixin, request_body
+from core.views import (
+    EveryParameterErrorMixin,
+    PermissionTableMixin,
+    expected_version,
+    request_body,
+)
 from projects.feeds import feed_response
 from tasks import counts, selectors, services
 from tasks.filters import TaskFilterBackend, TaskFilterSet, TaskOrdering
@@ -53,8 +58,8 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
     def check_preconditions(self, task: Task) -> None:
         """A stale If-Match is a 412 before the body is looked at."""
         if self.action in ("update", "partial_update", "destroy"):
-            self.if_match = self.request.headers.get("If-Match")
-            if not services.etag_matches(self.if_match, task, caller=self.request.user):
+            expected = expected_version(self.request)
+            if not services.version_matches(expected, task, caller=self.request.user):
                 raise PreconditionFailed()
 
     def get_serializer_context(self):
@@ -128,14 +133,14 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
         serializer = self.get_serializer(task, data=request_body(request), partial=partial)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        moving = "project" in data and data["project"].pk != task.project_id
-        write = services.task_move if moving else services.task_update
-        write(task=task, actor=request.user, data=data, if_match=self.if_match)
+        services.task_edit(
+            task=task, actor=request.user, data=data, expected=expected_version(request)
+        )
         return self._render(task.pk)
 
     def destroy(self, request, *args, **kwargs):
         task = self.get_object()
-        services.task_delete(task=task, actor=request.user, if_match=self.if_match)
+        services.task_delete(task=task, actor=request.user, expected=expected_version(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @task_activity_schema

@@ -14,7 +14,7 @@ from accounts.models import User
 from projects.models import Membership, Project, Role
 from projects.services import member_change_role, member_remove, project_transfer
 from tasks.models import Task
-from tasks.services import task_update
+from tasks.services import task_edit
 from tests.factories import MembershipFactory, ProjectFactory, TaskFactory, UserFactory
 from tests.support.auth import logged_in
 from tests.support.concurrency import require_postgresql, run_together
@@ -178,7 +178,7 @@ def test_assigning_a_member_removed_after_validation_is_refused():
     leaver.delete()
 
     with pytest.raises(ValidationError) as refused:
-        task_update(task=task, actor=project.owner, data={"assignee": leaver.user})
+        task_edit(task=task, actor=project.owner, data={"assignee": leaver.user})
 
     assert refused.value.get_codes() == {"assignee_id": ["not_a_member"]}
     task.refresh_from_db()

@@ -452,10 +452,10 @@ ROLLED_BACK = {
     "task_create": lambda t, task: task_services.task_create(
         actor=t.member, data={"title": "Never", "project": t.project}
     ),
-    "task_update": lambda t, task: task_services.task_update(
+    "task_update": lambda t, task: task_services.task_edit(
         task=task, actor=t.member, data={"title": "Never", "status": "completed"}
     ),
-    "task_move": lambda t, task: task_services.task_move(
+    "task_move": lambda t, task: task_services.task_edit(
         task=task,
         actor=t.owner,
         # The assignee is no member of the Inbox: the service refuses to keep them.

@@ -15,7 +15,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from tasks.services import task_create, task_update
+from tasks.services import task_create, task_edit
 from tests.factories import ProjectFactory
 from webhooks import sender, worker
 from webhooks.models import Delivery, DeliveryStatus, Webhook, WebhookEvent
@@ -521,7 +521,7 @@ def test_events_are_filtered_per_webhook(team, fast, receiver):
     Webhook.objects.filter(pk=inactive.pk).update(is_active=False)
 
     task = new_task(team)
-    task_update(task=task, actor=team.owner, data={"assignee": team.member})
+    task_edit(task=task, actor=team.owner, data={"assignee": team.member})
 
     def types(hook):
         return list(
