@@ -2,11 +2,11 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from accounts import personal_tokens
 from accounts.models import EMAIL_TAKEN, PersonalAccessToken, Scope, User, normalize_email
 from accounts.tokens import revoke_all_refresh_tokens
+from core.exceptions import FieldError, Invalid
 from core.realtime import recheck_sockets, revoke_sockets
 from core.services import model_update
 
@@ -25,9 +25,9 @@ def _email_taken_by_another(email: str, user: User | None = None) -> bool:
     return others.exists()
 
 
-def _email_taken_error() -> ValidationError:
+def _email_taken_error() -> Invalid:
     """The serializer checks first; this is the same 400 for a concurrent request that won."""
-    return ValidationError({"email": [ErrorDetail(EMAIL_TAKEN, code="unique")]})
+    return Invalid(EMAIL_TAKEN, code="unique", attr="email")
 
 
 @transaction.atomic
@@ -120,14 +120,12 @@ def personal_token_create(
     if project_ids is not None:
         strangers = set(projects_not_joined(user=user, project_ids=sorted(set(project_ids))))
         if strangers:
-            raise ValidationError(
-                {
-                    "project_ids": {
-                        index: [ErrorDetail(NO_SUCH_PROJECT, code="does_not_exist")]
-                        for index, project_id in enumerate(project_ids)
-                        if project_id in strangers
-                    }
-                }
+            raise Invalid.of(
+                [
+                    FieldError(NO_SUCH_PROJECT, "does_not_exist", attr=f"project_ids.{index}")
+                    for index, project_id in enumerate(project_ids)
+                    if project_id in strangers
+                ]
             )
         project_ids = sorted(set(project_ids))
     secret = personal_tokens.new_secret()

@@ -20,23 +20,16 @@ from django.contrib.admin.utils import unquote
 from django.db import router, transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from rest_framework.exceptions import APIException
+
+from core.exceptions import DomainError
 
 
-def describe(error: APIException) -> str:
-    """A service's refusal in one sentence, whatever the shape of its detail."""
-
-    def flatten(detail) -> list[str]:
-        if isinstance(detail, dict):
-            return [message for value in detail.values() for message in flatten(value)]
-        if isinstance(detail, list | tuple):
-            return [message for value in detail for message in flatten(value)]
-        return [str(detail)]
-
-    return " ".join(flatten(error.detail))
+def describe(error: DomainError) -> str:
+    """A service's refusal in one sentence, however many problems it names."""
+    return " ".join(error.messages)
 
 
-def form_error(form, error: APIException, field: str | None = None) -> None:
+def form_error(form, error: DomainError, field: str | None = None) -> None:
     """Show a service's refusal on the form, on `field` (None: above the form)."""
     form.add_error(field, describe(error))
 
@@ -57,7 +50,7 @@ class ServiceModelAdmin(admin.ModelAdmin):
     def delete_refusal(self, obj) -> str | None:
         try:
             self.check_delete(obj)
-        except APIException as error:
+        except DomainError as error:
             return describe(error)
         return None
 
@@ -72,7 +65,7 @@ class ServiceModelAdmin(admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except APIException as error:  # rolled back by the view's transaction
+        except DomainError as error:  # rolled back by the view's transaction
             self.message_user(request, describe(error), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
@@ -89,14 +82,14 @@ class ServiceModelAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(self._change_url(object_id))
         try:
             return super().delete_view(request, object_id, extra_context)
-        except APIException as error:
+        except DomainError as error:
             self.message_user(request, describe(error), messages.ERROR)
             return HttpResponseRedirect(self._change_url(object_id))
 
     def changelist_view(self, request, extra_context=None):
         try:
             return super().changelist_view(request, extra_context)
-        except APIException as error:  # from an action; delete_queryset rolled back
+        except DomainError as error:  # from an action; delete_queryset rolled back
             self.message_user(request, describe(error), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 

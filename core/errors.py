@@ -17,6 +17,8 @@ from drf_standardized_errors.types import Error
 from rest_framework import exceptions
 from rest_framework.settings import api_settings
 
+from core import exceptions as domain
+
 ERROR_TYPES = {400: "validation_error", 500: "server_error"}
 
 
@@ -133,11 +135,44 @@ def request_limit_response(exc: BaseException | None, request) -> JsonResponse |
     return error_response(error.status_code, detail.code, str(detail), attr=attr)
 
 
+# The one mapping from a service's refusal (core.exceptions) to the contract's status.
+DOMAIN_STATUSES = {
+    domain.NotFound: 404,
+    domain.PermissionDenied: 403,
+    domain.Conflict: 409,
+    domain.PreconditionFailed: 412,
+    domain.Invalid: 400,
+}
+
+
+def as_api_exception(error: domain.DomainError) -> exceptions.APIException:
+    """The DRF exception that renders `error` as the contract says: an `Invalid` is a 400 with
+    one entry per field (`attr: null` for the request as a whole); the others one entry with
+    their status."""
+    if isinstance(error, domain.Invalid):
+        fields: dict[str, list] = {}
+        for field_error in error.errors:
+            key = field_error.attr or api_settings.NON_FIELD_ERRORS_KEY
+            fields.setdefault(key, []).append(
+                exceptions.ErrorDetail(field_error.detail, code=field_error.code)
+            )
+        return exceptions.ValidationError(fields)
+    first = error.errors[0]
+    api_exception = exceptions.APIException(first.detail, code=first.code)
+    api_exception.status_code = next(
+        status for cls, status in DOMAIN_STATUSES.items() if isinstance(error, cls)
+    )
+    return api_exception
+
+
 class ExceptionHandler(StandardExceptionHandler):
-    """drf-standardized-errors' handler, with database outages as 503s (not 500s) and Django's
-    request-size limits as the client errors they are."""
+    """drf-standardized-errors' handler, with the services' refusals (core.exceptions) mapped
+    to the contract's statuses, database outages as 503s (not 500s) and Django's request-size
+    limits as the client errors they are."""
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, domain.DomainError):
+            return as_api_exception(exc)
         if database_unavailable(exc):
             return DatabaseUnavailable()
         limit_error = request_limit_error(exc, self.context["request"])

@@ -3,9 +3,9 @@ from django.contrib import admin
 from django.forms.models import BaseInlineFormSet, InlineForeignKeyField
 from django.urls import reverse
 from django.utils.html import format_html
-from rest_framework.exceptions import APIException
 
 from core.admin import ServiceModelAdmin, copy_saved, form_error
+from core.exceptions import DomainError
 from projects import services
 from projects.models import Activity, Membership, Project, Role
 from projects.serializers import MEMBER_ROLES, TransferSerializer
@@ -46,7 +46,7 @@ class MembershipForm(forms.ModelForm):
         if project is not None:
             try:
                 services.ensure_not_inbox(project, "shared")
-            except APIException as error:
+            except DomainError as error:
                 inline = isinstance(self.fields["project"], InlineForeignKeyField)
                 form_error(self, error, None if inline else "project")
         if user is not None and not user.is_active:
@@ -121,7 +121,7 @@ class ProjectAdminForm(forms.ModelForm):
             return owner
         try:
             services.ensure_not_inbox(project, "transferred")
-        except APIException as error:
+        except DomainError as error:
             form_error(self, error, "owner")
             return owner
         transfer = TransferSerializer(data={"user_id": owner.pk}, context={"project": project})

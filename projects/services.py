@@ -9,11 +9,9 @@ leaves the foreign-key checks of concurrent inserts (tasks, activity) unblocked.
 """
 
 from django.db import IntegrityError, transaction
-from django.http import Http404
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import User
-from core.exceptions import Conflict
+from core.exceptions import Conflict, Invalid, NotFound, PermissionDenied
 from core.services import model_update
 from projects import activity, events
 from projects.models import Membership, Project, Role, Verb
@@ -28,14 +26,14 @@ def _lock_project(project_id: int) -> Project:
     try:
         return Project.objects.select_for_update(no_key=True).get(pk=project_id)
     except Project.DoesNotExist:  # deleted since the view looked it up
-        raise Http404 from None
+        raise NotFound() from None
 
 
 def _lock_membership(pk: int) -> Membership:
     """The membership row, locked after its project's row; 404 if it went meanwhile."""
     project_id = Membership.objects.filter(pk=pk).values_list("project_id", flat=True).first()
     if project_id is None:
-        raise Http404
+        raise NotFound()
     _lock_project(project_id)
     membership = (
         Membership.objects.select_for_update(of=("self",))
@@ -44,7 +42,7 @@ def _lock_membership(pk: int) -> Membership:
         .first()
     )
     if membership is None:
-        raise Http404
+        raise NotFound()
     return membership
 
 
@@ -133,7 +131,7 @@ def project_delete(*, project: Project, actor: User) -> None:
     try:
         locked = Project.objects.select_for_update().get(pk=project.pk)
     except Project.DoesNotExist:
-        raise Http404 from None
+        raise NotFound() from None
     events.project_deleted(project_id=locked.pk, actor_id=actor.pk)
     locked.delete()
 
@@ -160,9 +158,10 @@ def project_transfer(*, project: Project, new_owner: User, actor: User) -> None:
     )
     if new_owner.pk not in {m.user_id for m in memberships.order_by("id")}:
         # Removed since the request was validated.
-        raise ValidationError(
-            {"user_id": ["The new owner must be another member of the project."]},
+        raise Invalid(
+            "The new owner must be another member of the project.",
             code="not_a_member",
+            attr="user_id",
         )
     Membership.objects.filter(project=locked, user_id=old_owner_id).update(role=Role.ADMIN)
     Membership.objects.filter(project=locked, user=new_owner).update(role=Role.OWNER)

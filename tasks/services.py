@@ -5,12 +5,10 @@ event after commit; both describe the change with the same field names.
 """
 
 from django.db import connection, transaction
-from django.http import Http404
 from django.utils import timezone
-from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from accounts.models import User
-from core.exceptions import PreconditionFailed
+from core.exceptions import Invalid, NotFound, PreconditionFailed
 from core.render import ExpectedVersion
 from core.services import model_update
 from projects import activity
@@ -58,7 +56,10 @@ def assignee_is_member(*, project_id: int, user_id: int | None) -> bool:
 
 
 NO_SUCH_PROJECT = "You have no project with this id."
-NO_SUCH_PROJECT_ERROR = {"project_id": [ErrorDetail(NO_SUCH_PROJECT, code="does_not_exist")]}
+
+
+def _no_such_project() -> Invalid:
+    return Invalid(NO_SUCH_PROJECT, code="does_not_exist", attr="project_id")
 
 
 def _lock_projects(project_ids: set[int]) -> set[int]:
@@ -97,7 +98,7 @@ def _lock_task(pk: int) -> Task:
             .get(pk=pk)
         )
     except Task.DoesNotExist:  # deleted since the view looked it up
-        raise Http404 from None
+        raise NotFound() from None
 
 
 def _ensure_assignee_stays_member(task: Task) -> None:
@@ -113,7 +114,7 @@ def _ensure_assignee_stays_member(task: Task) -> None:
         .first()
     )
     if membership is None:
-        raise ValidationError({"assignee_id": [ErrorDetail(NOT_A_MEMBER, code="not_a_member")]})
+        raise Invalid(NOT_A_MEMBER, code="not_a_member", attr="assignee_id")
 
 
 def _field_values(task: Task) -> dict:
@@ -125,7 +126,7 @@ def _field_values(task: Task) -> dict:
 def task_create(*, actor: User, data: dict) -> Task:
     task = Task(created_by=actor, **data)
     if not _lock_projects({task.project_id}):  # deleted since the request was validated
-        raise ValidationError(NO_SUCH_PROJECT_ERROR)
+        raise _no_such_project()
     _ensure_assignee_stays_member(task)
     _sync_completed_at(task, previous_status=None)
     task.save()
@@ -195,9 +196,9 @@ def _lock_checked(
     )
     existing = _lock_projects(wanted)
     if target_project_id not in (None, task.project_id) and target_project_id not in existing:
-        raise ValidationError(NO_SUCH_PROJECT_ERROR)  # deleted since the request was validated
+        raise _no_such_project()  # deleted since the request was validated
     if task.project_id not in existing:
-        raise Http404  # the task went with its project
+        raise NotFound()  # the task went with its project
     locked = _lock_task(task.pk)
     if locked.project_id not in existing:  # moved meanwhile: hold its project too
         _lock_projects({locked.project_id})

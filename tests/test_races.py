@@ -6,11 +6,10 @@ Each race runs several rounds, because one round can pass by luck of the schedul
 from functools import partial
 
 import pytest
-from django.http import Http404
-from rest_framework.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from core.exceptions import FieldError, Invalid, NotFound
 from projects.models import Membership, Project, Role
 from projects.services import member_change_role, member_remove, project_transfer
 from tasks.models import Task
@@ -165,9 +164,9 @@ def test_removing_a_membership_that_just_went_is_a_404_not_a_500():
     membership = MembershipFactory(project=project)
     Membership.objects.filter(pk=membership.pk).delete()
 
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         member_remove(membership=membership, actor=project.owner)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         member_change_role(membership=membership, role=Role.ADMIN, actor=project.owner)
 
 
@@ -177,10 +176,14 @@ def test_assigning_a_member_removed_after_validation_is_refused():
     task = TaskFactory(project=project)
     leaver.delete()
 
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(Invalid) as refused:
         task_edit(task=task, actor=project.owner, data={"assignee": leaver.user})
 
-    assert refused.value.get_codes() == {"assignee_id": ["not_a_member"]}
+    assert refused.value.errors == [
+        FieldError(
+            "The assignee must be a member of the task's project.", "not_a_member", "assignee_id"
+        )
+    ]
     task.refresh_from_db()
     assert task.assignee_id is None
 
@@ -190,7 +193,7 @@ def test_transferring_to_a_member_removed_after_validation_is_refused():
     leaver = MembershipFactory(project=project)
     leaver.delete()
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(Invalid):
         project_transfer(project=project, new_owner=leaver.user, actor=project.owner)
 
     assert_consistent(project)

@@ -5,11 +5,10 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
+from core.exceptions import Invalid, NotFound
 from core.realtime import timestamp
 from core.services import model_update
 from projects.models import Project
@@ -28,18 +27,15 @@ def webhook_create(*, project, actor, data: dict) -> Webhook:
     webhook is in (a delete that came first leaves no row to lock)."""
     User.objects.select_for_update(no_key=True).filter(pk=actor.pk).first()
     if not Project.objects.select_for_update(no_key=True).filter(pk=project.pk).exists():
-        raise Http404
+        raise NotFound()
     if Webhook.objects.filter(created_by=actor).count() >= settings.WEBHOOKS_MAX_PER_USER:
-        raise ValidationError(
-            {
-                "url": f"You have created {settings.WEBHOOKS_MAX_PER_USER} webhooks, the most "
-                "one user may have across projects; delete one first."
-            }
+        raise Invalid(
+            f"You have created {settings.WEBHOOKS_MAX_PER_USER} webhooks, the most "
+            "one user may have across projects; delete one first.",
+            attr="url",
         )
     if Webhook.objects.filter(project=project).count() >= settings.WEBHOOKS_MAX_PER_PROJECT:
-        raise ValidationError(
-            f"A project has at most {settings.WEBHOOKS_MAX_PER_PROJECT} webhooks."
-        )
+        raise Invalid(f"A project has at most {settings.WEBHOOKS_MAX_PER_PROJECT} webhooks.")
     return Webhook.objects.create(
         project=project, created_by=actor, secret=sender.new_secret(), **data
     )

@@ -1,8 +1,8 @@
 """Webhook writes racing other writes, on PostgreSQL, each on its own connection."""
 
 import pytest
-from django.http import Http404
 
+from core.exceptions import NotFound
 from projects.models import Project
 from tests.factories import ProjectFactory
 from tests.support.auth import logged_in
@@ -26,7 +26,7 @@ def test_a_create_for_a_project_deleted_after_the_lookup_is_a_404():
     stale = Project.objects.get(pk=project.pk)
     Project.objects.filter(pk=project.pk).delete()
 
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         webhook_create(project=stale, actor=project.owner, data=dict(BODY))
     assert not Webhook.objects.exists()
 
