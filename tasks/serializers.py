@@ -1,16 +1,15 @@
-from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404
+from collections.abc import Mapping
+
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import ErrorDetail
+from rest_framework.fields import empty
 
 from accounts.models import User
-from accounts.personal_tokens import within_limit
 from accounts.serializers import UserSummarySerializer
+from core.numbers import MAX_BIGINT
 from core.serializers import ReplaceOnPutMixin
-from projects.models import Membership, Project
+from projects.models import Project
 from projects.selectors import memberships_for
-from projects.services import project_inbox_for
 from tasks.dates import DateField
 from tasks.models import Status, Task
 from tasks.render import task_to_dict
@@ -25,23 +24,40 @@ def whole_number_id() -> serializers.IntegerField:
     return serializers.IntegerField()
 
 
-INBOX_OUT_OF_REACH = (
-    "This personal access token is limited to projects other than your Inbox: give project_id."
-)
+class RelatedIdField(serializers.PrimaryKeyRelatedField):
+    """A related row's id, parsed but not looked up: the write looks the row up in the
+    statement that locks it (tasks.services), instead of a lookup here and another there.
+
+    An id no row can have is refused at once with the answer a missing row gets (`missing`).
+    When other fields are wrong the write does not run, so the serializer looks the ids up
+    then (`lookup_error`), and the 400 lists every field's problem as it always has.
+    """
+
+    missing = "does_not_exist"
+
+    def to_internal_value(self, data):
+        pk = self.pk_field.to_internal_value(data)
+        if not 0 < pk <= MAX_BIGINT:
+            self.fail(self.missing, pk_value=data)
+        return pk
+
+    def lookup_error(self, value) -> list | None:
+        """The error of this value, looked up now, or None."""
+        try:
+            pk = self.run_validation(value)
+            if pk is not None and not self.get_queryset().filter(pk=pk).exists():
+                self.fail(self.missing, pk_value=pk)
+        except serializers.ValidationError as error:
+            return error.detail
+        return None
 
 
-class AssigneeIdField(serializers.PrimaryKeyRelatedField):
+class AssigneeIdField(RelatedIdField):
     """A user id. One that names no user gets the very answer of one that names a user outside
     the project (`not_a_member`): otherwise the two answers would tell which ids exist."""
 
     default_error_messages = {"not_a_member": NOT_A_MEMBER}
-
-    def to_internal_value(self, data):
-        pk = self.pk_field.to_internal_value(data)
-        try:
-            return self.get_queryset().get(pk=pk)
-        except ObjectDoesNotExist:
-            self.fail("not_a_member")
+    missing = "not_a_member"
 
 
 TASK_EXAMPLE = {
@@ -79,8 +95,7 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
 
     # `today` (the caller's date) in the serializer context gives `is_overdue` (tasks/render.py).
     # A foreign project and a missing one get the very same message: existence is not leaked.
-    project_id = serializers.PrimaryKeyRelatedField(
-        source="project",
+    project_id = RelatedIdField(
         queryset=Project.objects.none(),
         required=False,
         pk_field=whole_number_id(),
@@ -91,7 +106,6 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     due_date = DateField(allow_null=True, required=False)
     assignee_id = AssigneeIdField(
-        source="assignee",
         queryset=User.objects.all(),
         allow_null=True,
         required=False,
@@ -125,7 +139,7 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
             "description": "",
             "status": Status.PENDING,
             "due_date": None,
-            "assignee": None,
+            "assignee_id": None,
         }
 
     def __init__(self, *args, **kwargs):
@@ -138,29 +152,23 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
     def to_representation(self, task: Task) -> dict:
         return task_to_dict(task, today=self.context.get("today"))
 
-    def _current_project(self) -> Project:
+    def to_internal_value(self, data):
         try:
-            return self.instance.project
-        except Project.DoesNotExist:  # deleted, with the task, since the view looked it up
-            raise Http404 from None
+            return super().to_internal_value(data)
+        except serializers.ValidationError as invalid:
+            if not isinstance(data, Mapping) or not isinstance(invalid.detail, Mapping):
+                raise
+            errors = self._with_lookup_errors(invalid.detail, data)
+            raise serializers.ValidationError(errors) from invalid
 
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
-        project = attrs.get("project") or (self._current_project() if self.instance else None)
-        if project is None:  # created without project_id: the caller's Inbox
-            user = self.context["request"].user
-            project = project_inbox_for(owner=user)
-            if not within_limit(user, project.pk):
-                raise serializers.ValidationError(
-                    {"project_id": [ErrorDetail(INBOX_OUT_OF_REACH, code="required")]}
-                )
-            attrs["project"] = project
-        assignee = attrs.get("assignee", self.instance.assignee if self.instance else None)
-        if (
-            assignee is not None
-            and not Membership.objects.filter(project=project, user=assignee).exists()
-        ):
-            raise serializers.ValidationError(
-                {"assignee_id": [ErrorDetail(NOT_A_MEMBER, code="not_a_member")]}
-            )
-        return attrs
+    def _with_lookup_errors(self, errors: Mapping, data: Mapping) -> dict:
+        """`errors` with those of the ids the write would have looked up, in field order."""
+        found = dict(errors)
+        for field in self.fields.values():
+            if isinstance(field, RelatedIdField) and field.field_name not in found:
+                value = field.get_value(data)
+                error = None if value is empty else field.lookup_error(value)
+                if error is not None:
+                    found[field.field_name] = error
+        ordered = {name: found.pop(name) for name in self.fields if name in found}
+        return {**ordered, **found}

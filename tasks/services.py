@@ -4,11 +4,15 @@ Each write records its activity entry in the same transaction and publishes its 
 event after commit; both describe the change with the same field names.
 """
 
+import copy
+
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import User
-from core.exceptions import Invalid, NotFound, PreconditionFailed
+from accounts.personal_tokens import within_limit
+from core.exceptions import FieldError, Invalid, NotFound, PreconditionFailed
 from core.render import ExpectedVersion
 from core.services import model_update
 from projects import activity
@@ -18,15 +22,29 @@ from tasks.models import Status, Task
 from tasks.render import task_etag
 from tasks.selectors import today_for
 
-# Model field -> the name clients know it by, in activity `changes` and event `changes`.
+# Model attribute -> the name clients know it by, in activity `changes` and event `changes`.
+# Services take `data` by these attributes (`by_attribute` turns the admin's related objects
+# into ids): the API sends ids, which the writes check under their locks.
 TRACKED_FIELDS = {
-    "project": "project_id",
+    "project_id": "project_id",
     "title": "title",
     "description": "description",
     "status": "status",
     "due_date": "due_date",
-    "assignee": "assignee_id",
+    "assignee_id": "assignee_id",
 }
+RELATED_FIELDS = {"project": "project_id", "assignee": "assignee_id"}
+
+
+def by_attribute(data: dict) -> dict:
+    """`data` with related objects (`project`, `assignee`: the admin's form) as their ids
+    (`project_id`, `assignee_id`: the API's), in the same order."""
+    return {
+        RELATED_FIELDS.get(name, name): getattr(value, "pk", value)
+        if name in RELATED_FIELDS
+        else value
+        for name, value in data.items()
+    }
 
 
 def version_matches(expected: ExpectedVersion | None, task: Task, *, caller: User) -> bool:
@@ -35,11 +53,15 @@ def version_matches(expected: ExpectedVersion | None, task: Task, *, caller: Use
     return expected is None or expected.matches(task_etag(task, today=today_for(caller)))
 
 
+def _completed_at(task: Task, status: str, previous_status: str | None):
+    """When a task with this status was completed: now if it has just been, None if not."""
+    if status == Status.COMPLETED and previous_status != Status.COMPLETED:
+        return timezone.now()
+    return task.completed_at if status == Status.COMPLETED else None
+
+
 def _sync_completed_at(task: Task, previous_status: str | None) -> None:
-    if task.status == Status.COMPLETED and previous_status != Status.COMPLETED:
-        task.completed_at = timezone.now()
-    elif task.status != Status.COMPLETED:
-        task.completed_at = None
+    task.completed_at = _completed_at(task, task.status, previous_status)
 
 
 NOT_A_MEMBER = "The assignee must be a member of the task's project."
@@ -56,15 +78,26 @@ def assignee_is_member(*, project_id: int, user_id: int | None) -> bool:
 
 
 NO_SUCH_PROJECT = "You have no project with this id."
+INBOX_OUT_OF_REACH = (
+    "This personal access token is limited to projects other than your Inbox: give project_id."
+)
 
 
-def _no_such_project() -> Invalid:
-    return Invalid(NO_SUCH_PROJECT, code="does_not_exist", attr="project_id")
+def _no_such_project(assignee_id: int | None = None) -> Invalid:
+    """The refusal of a project that is not the caller's (or is gone). The API's form answers
+    every field at once, so an `assignee_id` that names no user is refused beside it, as the
+    form would have (an existing non-member is only refused once the project is right)."""
+    errors = [FieldError(NO_SUCH_PROJECT, "does_not_exist", attr="project_id")]
+    if assignee_id is not None and not User.objects.filter(pk=assignee_id).exists():
+        errors.append(FieldError(NOT_A_MEMBER, "not_a_member", attr="assignee_id"))
+    return Invalid.of(errors)
 
 
-def _lock_projects(project_ids: set[int]) -> set[int]:
+def _lock_projects(project_ids: set[int], *, member: User | None = None) -> dict[int, bool]:
     """Hold the rows of the projects a task write touches until commit, in id order, before
-    any task row; returns the ids of those that exist.
+    any task row; returns the ids of those that exist, each mapped to whether it is one of
+    `member`'s projects (memberships_for's: within their token's limit), read in the same
+    statement. Without a member, every existing one maps to False.
 
     FOR KEY SHARE, the lock PostgreSQL's own foreign-key check takes, taken up front: a
     project's deletion (FOR UPDATE) waits for it, while other task writes in the project (and
@@ -75,17 +108,30 @@ def _lock_projects(project_ids: set[int]) -> set[int]:
     one writing transaction at a time, so a plain read is enough there.
     """
     ids = sorted(project_ids)
-    if connection.vendor != "postgresql":
-        return set(Project.objects.filter(pk__in=ids).values_list("pk", flat=True))
-    with connection.cursor() as cursor:
-        cursor.execute(_LOCK_PROJECTS_SQL, [ids])
-        return {row[0] for row in cursor.fetchall()}
+    member_id = None if member is None else member.pk
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCK_PROJECTS_SQL, [member_id, ids])
+            rows = cursor.fetchall()
+    else:
+        membership = Membership.objects.filter(project=OuterRef("pk"), user_id=member_id)
+        rows = (
+            Project.objects.filter(pk__in=ids)
+            .annotate(is_member=Exists(membership))
+            .values_list("pk", "is_member")
+        )
+    return {
+        project_id: is_member and within_limit(member, project_id) for project_id, is_member in rows
+    }
 
 
+_PROJECT, _MEMBERSHIP = Project._meta, Membership._meta
 _LOCK_PROJECTS_SQL = (
-    f"SELECT {Project._meta.pk.column} FROM {Project._meta.db_table} "  # noqa: S608 (names)
-    f"WHERE {Project._meta.pk.column} = ANY(%s) ORDER BY {Project._meta.pk.column} "
-    "FOR KEY SHARE"
+    f"SELECT p.{_PROJECT.pk.column}, EXISTS (SELECT 1 FROM {_MEMBERSHIP.db_table} m "  # noqa: S608 (names)
+    f"WHERE m.{_MEMBERSHIP.get_field('project').column} = p.{_PROJECT.pk.column} "
+    f"AND m.{_MEMBERSHIP.get_field('user').column} = %s) "
+    f"FROM {_PROJECT.db_table} p WHERE p.{_PROJECT.pk.column} = ANY(%s) "
+    f"ORDER BY p.{_PROJECT.pk.column} FOR KEY SHARE OF p"
 )
 
 
@@ -102,19 +148,22 @@ def _lock_task(pk: int) -> Task:
 
 
 def _ensure_assignee_stays_member(task: Task) -> None:
-    """Lock the assignee's membership row until commit, so a concurrent removal either runs
-    first (this write is then refused, as the serializer would have) or waits and unassigns
-    the task; never a task assigned to a non-member."""
+    """Check that the assignee belongs to the task's project and lock their membership row
+    until commit, so a concurrent removal either runs first (this write is then refused) or
+    waits and unassigns the task; never a task assigned to a non-member. The same statement
+    reads what the task's representation shows of the assignee (`task.assignee`)."""
     if task.assignee_id is None:
         return
     membership = (
-        Membership.objects.select_for_update(no_key=True)
+        Membership.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("user")
+        .only("user__id", "user__email", "user__name")
         .filter(project_id=task.project_id, user_id=task.assignee_id)
-        .values_list("id", flat=True)
         .first()
     )
     if membership is None:
         raise Invalid(NOT_A_MEMBER, code="not_a_member", attr="assignee_id")
+    task.assignee = membership.user
 
 
 def _field_values(task: Task) -> dict:
@@ -123,10 +172,27 @@ def _field_values(task: Task) -> dict:
 
 
 @transaction.atomic
-def task_create(*, actor: User, data: dict) -> Task:
+def task_create(*, actor: User, data: dict, among_actor_projects: bool = False) -> Task:
+    """A new task by `actor`, in the project `data` names or else in the actor's Inbox.
+
+    With `among_actor_projects` (the API) the project must be one of the actor's (within
+    their token's limit), as the actor sees them when the project is locked; the admin's
+    operator may write into any project. The returned task carries everything its
+    representation shows, so it is rendered without reading it back.
+    """
+    # Imported here: projects.services imports this module (task_unassign_member).
+    from projects.services import project_inbox_for  # noqa: PLC0415
+
+    data = by_attribute(data)
+    if data.get("project_id") is None:
+        inbox = project_inbox_for(owner=actor)
+        if not within_limit(actor, inbox.pk):
+            raise Invalid(INBOX_OUT_OF_REACH, code="required", attr="project_id")
+        data = {**data, "project_id": inbox.pk}
     task = Task(created_by=actor, **data)
-    if not _lock_projects({task.project_id}):  # deleted since the request was validated
-        raise _no_such_project()
+    locked = _lock_projects({task.project_id}, member=actor if among_actor_projects else None)
+    if task.project_id not in locked or (among_actor_projects and not locked[task.project_id]):
+        raise _no_such_project(task.assignee_id)
     _ensure_assignee_stays_member(task)
     _sync_completed_at(task, previous_status=None)
     task.save()
@@ -145,30 +211,34 @@ def task_create(*, actor: User, data: dict) -> Task:
     return task
 
 
+def _changes(before: Task, after: Task, changed: list[str]) -> dict:
+    """`{api_name: {"from", "to"}}` for the changed fields, as activity and events name them."""
+    old, new = _field_values(before), _field_values(after)
+    return {
+        TRACKED_FIELDS[field]: {
+            "from": old[TRACKED_FIELDS[field]],
+            "to": new[TRACKED_FIELDS[field]],
+        }
+        for field in changed
+    }
+
+
 def _change(locked: Task, data: dict) -> dict:
     """Apply `data` to the locked task; `{api_name: {"from", "to"}}` for what really changed.
 
     Only the changed fields are written, so concurrent PATCHes of different fields do not
     overwrite each other.
     """
-    before = _field_values(locked)
-    previous_status = locked.status
+    before = copy.copy(locked)
 
     def before_save(changed: list[str]) -> None:
-        if "assignee" in changed or "project" in changed:
+        if "assignee_id" in changed or "project_id" in changed:
             _ensure_assignee_stays_member(locked)
-        _sync_completed_at(locked, previous_status)
+        _sync_completed_at(locked, before.status)
 
     tracked = {field: value for field, value in data.items() if field in TRACKED_FIELDS}
     changed = model_update(locked, tracked, also_save=["completed_at"], before_save=before_save)
-    after = _field_values(locked)
-    return {
-        TRACKED_FIELDS[field]: {
-            "from": before[TRACKED_FIELDS[field]],
-            "to": after[TRACKED_FIELDS[field]],
-        }
-        for field in changed
-    }
+    return _changes(before, locked, changed)
 
 
 def _record_updated(task: Task, *, actor: User, changes: dict, project_id: int, mirror=False):
@@ -188,15 +258,21 @@ def _lock_checked(
     actor: User,
     *,
     target_project_id: int | None = None,
+    among_actor_projects: bool = False,
+    assignee_id: int | None = None,
 ) -> Task:
     """The task's row, locked after its project's (and a move's target's), after checking the
-    expected version against that same row (as the actor sees it, as the ETag they read was)."""
-    wanted = (
-        {task.project_id} if target_project_id is None else {task.project_id, target_project_id}
-    )
-    existing = _lock_projects(wanted)
-    if target_project_id not in (None, task.project_id) and target_project_id not in existing:
-        raise _no_such_project()  # deleted since the request was validated
+    expected version against that same row (as the actor sees it, as the ETag they read was).
+    With `among_actor_projects`, a move's target must be one of the actor's projects (else the
+    refusal names `assignee_id` too if it names no user: `_no_such_project`)."""
+    moving = target_project_id not in (None, task.project_id)
+    wanted = {task.project_id, target_project_id} if moving else {task.project_id}
+    existing = _lock_projects(wanted, member=actor if among_actor_projects else None)
+    if moving and (
+        target_project_id not in existing
+        or (among_actor_projects and not existing[target_project_id])
+    ):
+        raise _no_such_project(assignee_id)
     if task.project_id not in existing:
         raise NotFound()  # the task went with its project
     locked = _lock_task(task.pk)
@@ -209,22 +285,96 @@ def _lock_checked(
 
 @transaction.atomic
 def task_edit(
-    *, task: Task, actor: User, data: dict, expected: ExpectedVersion | None = None
+    *,
+    task: Task,
+    actor: User,
+    data: dict,
+    expected: ExpectedVersion | None = None,
+    among_actor_projects: bool = False,
 ) -> Task:
-    """Change a task: a move when `data["project"]` is another project than the task's (as
-    locked now), else an update within its project. The API's PUT/PATCH and the admin's change
-    form both write through here, so the choice is made in one place."""
-    target = data.get("project")
+    """Change a task: a move when `data` names another project than the task's (as locked
+    now), else an update within its project. The API's PUT/PATCH and the admin's change form
+    both write through here, so the choice is made in one place. `task` is the version the
+    caller read (with its users, as the selectors give it); with `among_actor_projects` (the
+    API) a move's target must be one of the actor's projects. The returned task carries
+    everything its representation shows.
+
+    An update of a task still as read is written in one statement (`_update_as_read`); any
+    other edit locks the row and reads it again first.
+    """
+    data = by_attribute(data)
+    target = data.get("project_id")
+    if target in (None, task.project_id) and version_matches(expected, task, caller=actor):
+        if task.project_id not in _lock_projects({task.project_id}):
+            raise NotFound()  # the task went with its project
+        updated = _update_as_read(task, actor=actor, data=data)
+        if updated is not None:
+            return updated
     locked = _lock_checked(
-        task, expected, actor, target_project_id=None if target is None else target.pk
+        task,
+        expected,
+        actor,
+        target_project_id=target,
+        among_actor_projects=among_actor_projects,
+        assignee_id=data.get("assignee_id"),
     )
-    if target is None or target.pk == locked.project_id:
+    if target in (None, locked.project_id):
         return _update(locked, actor=actor, data=data)
     return _move(locked, actor=actor, data=data)
 
 
+def _update_as_read(task: Task, *, actor: User, data: dict) -> Task | None:
+    """The update of `task` within its (locked) project, written only if its row is still the
+    version the caller read: `UPDATE ... WHERE updated_at = <as read>`, which also locks the
+    row. Every write of a task's fields moves `updated_at`; a user's deletion empties
+    `assignee_id` or `created_by_id` without it, so those are compared too. A row that
+    matches is the one the expected version was checked against, so no SELECT ... FOR UPDATE
+    is needed. None, with nothing written, when the row has changed since (or when nothing
+    would change): the caller then takes the locked path, which reads it again.
+
+    The users the task shows are the ones read with it: a rename committed in between shows
+    in the next read, as a rename committed just after this write would.
+    """
+    changed = [
+        field
+        for field, value in data.items()
+        if field in TRACKED_FIELDS and field != "project_id" and getattr(task, field) != value
+    ]
+    if not changed:
+        return None
+    updated = copy.copy(task)  # `task` stays as read if the row has changed since
+    for field in changed:
+        setattr(updated, field, data[field])
+    if "assignee_id" in changed:
+        try:
+            _ensure_assignee_stays_member(updated)
+        except Invalid:  # refused on the locked path, against the project the task is in now
+            return None
+    updated.completed_at = _completed_at(task, updated.status, task.status)
+    updated.updated_at = timezone.now()
+    written = Task.objects.filter(
+        pk=task.pk,
+        updated_at=task.updated_at,
+        assignee_id=task.assignee_id,
+        created_by_id=task.created_by_id,
+    ).update(
+        **{field: getattr(updated, field) for field in changed},
+        completed_at=updated.completed_at,
+        updated_at=updated.updated_at,
+    )
+    if not written:
+        return None
+    counts.bump([updated.project_id])  # an UPDATE statement sends no post_save (tasks.apps)
+    changes = _changes(task, updated, changed)
+    _record_updated(updated, actor=actor, changes=changes, project_id=updated.project_id)
+    events.task_updated(task=updated, actor_id=actor.pk, changes=list(changes))
+    return updated
+
+
 def _update(locked: Task, *, actor: User, data: dict) -> Task:
-    changes = _change(locked, {field: value for field, value in data.items() if field != "project"})
+    changes = _change(
+        locked, {field: value for field, value in data.items() if field != "project_id"}
+    )
     if changes:
         _record_updated(locked, actor=actor, changes=changes, project_id=locked.project_id)
         events.task_updated(task=locked, actor_id=actor.pk, changes=list(changes))

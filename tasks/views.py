@@ -31,6 +31,12 @@ def none_match_hits(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in {tag.removeprefix("W/") for tag in tags}
 
 
+def etag_header(data: dict) -> dict:
+    """The ETag header of a task's representation (tasks.render.task_etag), computed from the
+    body being sent, so the task is rendered once."""
+    return {"ETag": representation_etag(data)}
+
+
 @task_schema
 class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.ModelViewSet):
     serializer_class = TaskSerializer
@@ -68,15 +74,6 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
             context["today"] = selectors.today_for(self.request.user)
         return context
 
-    def _render(self, task_id: int, status_code=status.HTTP_200_OK) -> Response:
-        task = selectors.tasks_for(self.request.user).filter(pk=task_id).first()
-        if task is None:  # written, then deleted with its project before it could be read back
-            raise Http404
-        data = self.get_serializer(task).data
-        response = Response(data, status=status_code)
-        response["ETag"] = representation_etag(data)  # tasks.render.task_etag, rendered once
-        return response
-
     def list(self, request, *args, **kwargs):
         """Sort and page the narrow task ids first, then join just that page to its users, in
         one statement (tasks.selectors.page_rows): sorting whole rows joined to their users
@@ -113,30 +110,34 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
     def retrieve(self, request, *args, **kwargs):
         task = self.get_object()
         data = self.get_serializer(task).data
-        etag = representation_etag(data)  # tasks.render.task_etag, rendered once
-        if none_match_hits(request.headers.get("If-None-Match"), etag):
-            response = Response(status=status.HTTP_304_NOT_MODIFIED)
-        else:
-            response = Response(data)
-        response["ETag"] = etag
-        return response
+        headers = etag_header(data)
+        if none_match_hits(request.headers.get("If-None-Match"), headers["ETag"]):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        return Response(data, headers=headers)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        task = services.task_create(actor=request.user, data=serializer.validated_data)
-        return self._render(task.pk, status.HTTP_201_CREATED)
+        task = services.task_create(
+            actor=request.user, data=serializer.validated_data, among_actor_projects=True
+        )
+        data = self.get_serializer(task).data  # as the service returned it: nothing is read back
+        return Response(data, status=status.HTTP_201_CREATED, headers=etag_header(data))
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         task = self.get_object()
         serializer = self.get_serializer(task, data=request_body(request), partial=partial)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        services.task_edit(
-            task=task, actor=request.user, data=data, expected=expected_version(request)
+        task = services.task_edit(
+            task=task,
+            actor=request.user,
+            data=serializer.validated_data,
+            expected=expected_version(request),
+            among_actor_projects=True,
         )
-        return self._render(task.pk)
+        data = self.get_serializer(task).data
+        return Response(data, headers=etag_header(data))
 
     def destroy(self, request, *args, **kwargs):
         task = self.get_object()

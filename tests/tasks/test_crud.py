@@ -339,6 +339,52 @@ def test_a_project_that_is_not_yours_is_refused_in_plain_words(member_client, te
     ]
 
 
+NO_PROJECT = {
+    "code": "does_not_exist",
+    "detail": "You have no project with this id.",
+    "attr": "project_id",
+}
+NOT_A_MEMBER = {
+    "code": "not_a_member",
+    "detail": "The assignee must be a member of the task's project.",
+    "attr": "assignee_id",
+}
+
+
+@pytest.mark.parametrize("title", ["", "T"])
+def test_a_foreign_project_and_a_missing_assignee_are_both_refused(member_client, team, title):
+    """Every field is answered at once, in field order, whether or not another field is wrong."""
+    missing_id = User.objects.order_by("-id").first().id + 1000
+    body = {"title": title, "project_id": ProjectFactory().id, "assignee_id": missing_id}
+
+    response = member_client.post(TASKS, body)
+
+    assert response.status_code == 400, response.content
+    blank = [{"code": "blank", "detail": "This field may not be blank.", "attr": "title"}]
+    assert response.json()["errors"] == [NO_PROJECT, *(blank if not title else []), NOT_A_MEMBER]
+    assert not Task.objects.exists()
+
+
+def test_a_foreign_project_hides_whether_an_existing_user_is_a_member(member_client, team):
+    """An assignee who exists is checked against the project only once the project is right."""
+    body = {"title": "T", "project_id": ProjectFactory().id, "assignee_id": team.stranger.id}
+
+    response = member_client.post(TASKS, body)
+
+    assert response.json()["errors"] == [NO_PROJECT]
+
+
+def test_a_wrong_field_and_a_missing_assignee_are_both_refused_on_update(member_client, team):
+    task = make_task(project=team.project, created_by=team.member)
+    missing_id = User.objects.order_by("-id").first().id + 1000
+
+    response = member_client.patch(task_url(task.id), {"status": "done", "assignee_id": missing_id})
+
+    assert response.status_code == 400, response.content
+    assert [error["attr"] for error in response.json()["errors"]] == ["status", "assignee_id"]
+    assert response.json()["errors"][1] == NOT_A_MEMBER
+
+
 def test_a_member_of_the_project_can_be_assigned_and_unassigned(member_client, team):
     task = make_task(project=team.project, created_by=team.member)
 

@@ -124,13 +124,13 @@ def test_task_list_costs_four_queries(client_for, team, projects, django_assert_
     assert len(response.json()["results"]) == 50
 
 
-def test_task_detail_costs_three_queries(client_for, team, projects, django_assert_num_queries):
-    """The caller, their projects (and roles), the task with its users."""
+def test_task_detail_costs_two_queries(client_for, team, projects, django_assert_num_queries):
+    """The caller, then the task with its users and the caller's role in its project."""
     add_tasks(projects, 3)
     client = client_for(team.member)
     task_id = client.get(TASKS).json()["results"][0]["id"]
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         client.get(task_url(task_id))
 
 
@@ -138,7 +138,7 @@ def test_a_personal_token_costs_no_more_queries_than_a_jwt(
     client_for, team, projects, django_assert_num_queries
 ):
     """The token is read joined to its user, in place of the JWT's user query: the same
-    queries for the list and three for a task. Writing its `last_used_at` (at most once a
+    queries for the list and two for a task. Writing its `last_used_at` (at most once a
     minute) is the one extra query, on a token's first use."""
     add_tasks(projects, 50)
     client = token_client(team.member)
@@ -146,7 +146,7 @@ def test_a_personal_token_costs_no_more_queries_than_a_jwt(
 
     with django_assert_num_queries(LIST_QUERIES):
         response = client.get(TASKS, {"page_size": 50})
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         client.get(task_url(response.json()["results"][0]["id"]))
 
     url = f"{TASKS}?page_size=50"
@@ -164,5 +164,5 @@ def test_a_project_limited_token_costs_the_same_queries(team, projects, django_a
         response = client.get(TASKS, {"page_size": 50})
     results = response.json()["results"]
     assert {task["project_id"] for task in results} == {p.id for p in projects[:2]}
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         client.get(task_url(results[0]["id"]))

@@ -79,3 +79,30 @@ def test_edit_naming_the_same_project_is_an_update(team, task, monkeypatch):
     services.task_edit(task=task, actor=team.member, data={"project": team.project, "title": "X"})
 
     assert Task.objects.get(pk=task.pk).title == "X"
+
+
+def test_an_edit_of_a_task_changed_since_it_was_read_keeps_that_change(team, task):
+    """The one-statement update writes only a row still as the caller read it; otherwise the
+    locked path reads it again: the other change stays, and the task returned shows both."""
+    services.task_edit(
+        task=Task.objects.get(pk=task.pk), actor=team.owner, data={"description": "Meanwhile."}
+    )
+
+    saved = services.task_edit(task=task, actor=team.member, data={"title": "New"})
+
+    assert (saved.title, saved.description) == ("New", "Meanwhile.")
+    stored = Task.objects.get(pk=task.pk)
+    assert (stored.title, stored.description) == ("New", "Meanwhile.")
+
+
+def test_an_edit_after_the_assignee_was_deleted_shows_the_task_unassigned(team):
+    """Deleting a user empties `assignee_id` (on_delete=SET_NULL) without moving `updated_at`:
+    the edit still notices that the row is no longer as read."""
+    task = make_task(project=team.project, created_by=team.member, assignee=team.other_member)
+    read = Task.objects.select_related("assignee", "created_by").get(pk=task.pk)
+    Task.objects.filter(pk=task.pk).update(assignee=None)  # what the deletion's collector runs
+
+    saved = services.task_edit(task=read, actor=team.member, data={"title": "New"})
+
+    assert saved.assignee is None
+    assert Task.objects.get(pk=task.pk).assignee_id is None

@@ -1,0 +1,90 @@
+"""A task create and a task PATCH each cost at most six SQL statements, counted as the server
+runs them; their responses stay what a read of the task gives, ETag included.
+
+The tests run in real transactions (`django_db(transaction=True)`), so no test SAVEPOINT is
+counted; the write's own BEGIN and COMMIT are left out of the count (they carry no data).
+Six: the caller; the project, locked and checked against the caller's membership; for an
+assignee, their membership, locked and read with their name; the INSERT or UPDATE; the
+activity entry; the project's webhooks (none here). A PATCH reads the task with the caller's
+role in one statement and writes it with one UPDATE instead of locking and reading it again;
+neither write reads the task back for its response.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tasks.models import Task
+from tests.support.tasks import make_task
+from tests.support.urls import TASKS, task_url
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MOST_STATEMENTS = 6
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def statements(client, method: str, url: str, body: dict | None = None, **headers):
+    """The response and the SQL statements the request ran (transaction control left out)."""
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(url, body, format="json", **headers)
+    sql = [query["sql"] for query in queries.captured_queries]
+    return response, [text for text in sql if not text.startswith(TRANSACTION_CONTROL)]
+
+
+def assert_at_most_six(response, sql: list[str], status: int) -> None:
+    assert response.status_code == status, response.content
+    assert len(sql) <= MOST_STATEMENTS, "\n".join(sql)
+
+
+def assert_answers_as_a_read(client, response) -> None:
+    """The write's body and ETag are byte for byte those of a GET of the task now."""
+    read = client.get(task_url(response.json()["id"]))
+    assert response.content == read.content
+    assert response["ETag"] == read["ETag"]
+
+
+def test_a_create_costs_at_most_six_statements(client_for, team):
+    client = client_for(team.member)
+
+    response, sql = statements(
+        client, "post", TASKS, {"project_id": team.project.id, "title": "Ship it"}
+    )
+
+    assert_at_most_six(response, sql, 201)
+    assert_answers_as_a_read(client, response)
+
+
+def test_a_create_with_an_assignee_costs_at_most_six_statements(client_for, team):
+    """Six once the webhook outbox reads the project's webhooks once per write (today it
+    reads them for `task.created` and again for `task.assigned`)."""
+    client = client_for(team.member)
+    body = {"project_id": team.project.id, "title": "Ship it", "assignee_id": team.admin.id}
+
+    response, sql = statements(client, "post", TASKS, body)
+
+    assert_at_most_six(response, sql, 201)
+    assert response.json()["assignee"]["email"] == team.admin.email
+    assert_answers_as_a_read(client, response)
+
+
+def test_a_create_in_the_inbox_costs_at_most_six_statements(client_for, team):
+    client = client_for(team.member)
+
+    response, sql = statements(client, "post", TASKS, {"title": "Renew passport"})
+
+    assert_at_most_six(response, sql, 201)
+    assert_answers_as_a_read(client, response)
+
+
+@pytest.mark.parametrize("if_match", [False, True])
+def test_a_patch_of_the_title_costs_at_most_six_statements(client_for, team, if_match):
+    client = client_for(team.member)
+    task = make_task(project=team.project, created_by=team.owner, assignee=team.member)
+    headers = {"HTTP_IF_MATCH": client.get(task_url(task.id))["ETag"]} if if_match else {}
+
+    response, sql = statements(client, "patch", task_url(task.id), {"title": "New"}, **headers)
+
+    assert_at_most_six(response, sql, 200)
+    assert Task.objects.get(pk=task.id).title == "New"
+    assert_answers_as_a_read(client, response)
