@@ -366,9 +366,7 @@ PROJECTS = Folder(
         Case(
             "Get the project",
             "GET /api/v1/projects/{{projectId}}/",
-            tests="""
-                pm.test("my role", () => pm.expect(pm.response.json().role).to.eql("owner"));
-            """,
+            tests='pm.test("my role", () => pm.expect(pm.response.json().role).to.eql("owner"));',
         ),
         Case("Get a project that does not exist (404)", "GET /api/v1/projects/{{missingId}}/"),
         Case(
@@ -519,9 +517,7 @@ MEMBERS = Folder(
         Case(
             "List members",
             "GET /api/v1/projects/{{projectId}}/members/",
-            tests="""
-                pm.test("three members", () => pm.expect(pm.response.json().count).to.eql(3));
-            """,
+            tests='pm.test("three members", () => pm.expect(pm.response.json().count).to.eql(3));',
         ),
         Case(
             "List the members of a project that does not exist (404)",
@@ -531,18 +527,14 @@ MEMBERS = Folder(
             "Promote a member to admin",
             "PATCH /api/v1/projects/{{projectId}}/members/{{carolId}}/",
             body={"role": "admin"},
-            tests="""
-                pm.test("admin", () => pm.expect(pm.response.json().role).to.eql("admin"));
-            """,
+            tests='pm.test("admin", () => pm.expect(pm.response.json().role).to.eql("admin"));',
         ),
         Case(
             "Make the member a plain member again",
             "PATCH /api/v1/projects/{{projectId}}/members/{{memberId}}/",
             body={"role": "member"},
             description="The transfer back left the member an admin.",
-            tests="""
-                pm.test("member", () => pm.expect(pm.response.json().role).to.eql("member"));
-            """,
+            tests='pm.test("member", () => pm.expect(pm.response.json().role).to.eql("member"));',
         ),
         Case(
             "Change the owner's role (409)",
@@ -665,9 +657,7 @@ TASKS = Folder(
         Case(
             "Search tasks",
             "GET /api/v1/tasks/?search=LAUNCH%20post",
-            tests="""
-                pm.test("one match", () => pm.expect(pm.response.json().count).to.eql(1));
-            """,
+            tests='pm.test("one match", () => pm.expect(pm.response.json().count).to.eql(1));',
         ),
         Case(
             "Unknown ordering field (400)", "GET /api/v1/tasks/?ordering=priority", names="ordering"
@@ -686,9 +676,7 @@ TASKS = Folder(
             "Get it again with If-None-Match (304)",
             "GET /api/v1/tasks/{{taskId}}/",
             headers={"If-None-Match": "{{etag}}"},
-            tests="""
-                pm.test("no body", () => pm.expect(pm.response.text()).to.eql(""));
-            """,
+            tests='pm.test("no body", () => pm.expect(pm.response.text()).to.eql(""));',
         ),
         Case("Get a task that does not exist (404)", "GET /api/v1/tasks/{{missingId}}/"),
         Case(
