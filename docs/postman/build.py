@@ -213,17 +213,15 @@ def item_id(name: str) -> str:
     return str(uuid.uuid5(NAMESPACE, name))
 
 
-def json_body(raw: str) -> dict:
-    is_json = True
-    try:
-        json.loads(raw)
-    except ValueError:
-        is_json = False
-    return {
-        "mode": "raw",
-        "raw": raw,
-        "options": {"raw": {"language": "json" if is_json else "text"}},
-    }
+def raw_body(raw: str, language: str = "") -> dict:
+    """A raw body; its language, unless given, is json where it parses as JSON."""
+    if not language:
+        try:
+            json.loads(raw)
+            language = "json"
+        except ValueError:
+            language = "text"
+    return {"mode": "raw", "raw": raw, "options": {"raw": {"language": language}}}
 
 
 def request_of(case: Case) -> dict:
@@ -237,8 +235,7 @@ def request_of(case: Case) -> dict:
     request: dict = {"method": case.method, "header": headers, "url": url(case.path)}
     if case.body is not None:
         raw = json.dumps(case.body, indent=2, ensure_ascii=False)
-        request["body"] = json_body(re.sub(r'"@number:(\w+)"', r"{{\1}}", raw))
-        request["body"]["options"]["raw"]["language"] = "json"
+        request["body"] = raw_body(re.sub(r'"@number:(\w+)"', r"{{\1}}", raw), "json")
     if case.auth is NO_AUTH:
         request["auth"] = {"type": "noauth"}
     elif case.auth != OWNER:
@@ -334,7 +331,7 @@ def example_of(case: Case, execution: dict) -> dict:
     path += "?" + "&".join(f"{q['key']}={q.get('value') or ''}" for q in query) if query else ""
     original = {"method": sent["method"], "header": headers, "url": url(path)}
     if sent.get("body", {}).get("raw"):
-        original["body"] = json_body(pretty(sent["body"]["raw"]))
+        original["body"] = raw_body(pretty(sent["body"]["raw"]))
     stream = answer.get("stream") or {}
     response_headers = [
         {"key": h["key"], "value": h["value"]}
