@@ -1,5 +1,9 @@
 """Tasks as the API shows them, for the list, the detail and the real-time events alike.
 
+TASK_FIELDS is the task's one field list, in the order a body shows it: the serializer
+declares it (tasks.serializers.TaskSerializer, and so the OpenAPI component), and
+tests/core/test_representations.py checks that task_to_dict and the schema say the same.
+
 Rendering a page of tasks through DRF's fields cost more than all of its SQL; a plain
 function over the rows the page already loaded does not.
 """
@@ -9,6 +13,22 @@ from datetime import date
 from accounts.render import user_summary
 from core.render import representation_etag, utc_timestamp
 from tasks.models import Status, Task
+
+TASK_FIELDS = (
+    "id",
+    "project_id",
+    "title",
+    "description",
+    "status",
+    "due_date",
+    "assignee_id",
+    "assignee",  # accounts.render.user_summary
+    "created_by",  # accounts.render.user_summary
+    "created_at",
+    "updated_at",
+    "completed_at",
+    "is_overdue",  # computed for the caller (their today); never stored
+)
 
 
 def task_to_dict(task: Task, *, today: date | None = None) -> dict:
