@@ -1,13 +1,14 @@
-"""The list renders its pages from plain rows (tasks.render.task_row_to_dict); the detail and
+"""The list renders its pages from plain rows (tasks.listing.task_row_to_dict); the detail and
 the events from model instances (task_to_dict). Both must say the same about every task."""
 
 from datetime import timedelta
 
 import pytest
 
-from tasks import selectors
+from tasks import listing, selectors
+from tasks.listing import task_row_to_dict
 from tasks.models import Status, Task
-from tasks.render import task_row_to_dict, task_to_dict
+from tasks.render import task_to_dict
 from tests.factories import ProjectFactory
 from tests.support.tasks import TODAY_UTC, make_task
 
@@ -25,7 +26,7 @@ def test_a_row_renders_as_its_task_does(team):
     Task.objects.filter(pk=tasks[-1].pk).update(created_by=None)  # its creator was deleted
     ids = [task.id for task in reversed(tasks)]
 
-    rows = selectors.task_rows_by_id(ids)
+    rows = listing.task_rows_by_id(ids)
 
     expected = [
         task_to_dict(task, today=TODAY_UTC)
@@ -40,7 +41,7 @@ def test_a_row_renders_as_its_task_does(team):
 
 
 def test_a_page_renders_as_its_tasks_do(team):
-    """The list's page statement (tasks.selectors.page_rows: on PostgreSQL one hand-written
+    """The list's page statement (tasks.listing.page_rows: on PostgreSQL one hand-written
     query with its timestamps written by the database) says what the detail says."""
     yesterday, other = TODAY_UTC - timedelta(days=1), ProjectFactory()
     tasks = [
@@ -56,7 +57,7 @@ def test_a_page_renders_as_its_tasks_do(team):
     project_ids = [team.project.id, other.id]
     ordered = selectors.tasks_in(project_ids).order_by("-created_at", "id")
 
-    rows = selectors.page_rows(ordered, project_ids=project_ids, start=1, stop=4)
+    rows = listing.page_rows(ordered, project_ids=project_ids, start=1, stop=4)
 
     expected = [task_to_dict(task, today=TODAY_UTC) for task in ordered[1:4]]
     assert [task_row_to_dict(row, today=TODAY_UTC) for row in rows] == expected
