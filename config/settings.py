@@ -242,6 +242,26 @@ TEMPLATES = [
     },
 ]
 
+# --- Side effects of a write ----------------------------------------------------------------
+
+# Every side effect of a write, in one place. A service that changes data calls
+# core.events.publish(*events) inside its transaction; publish hands the events to each sink
+# below, in this order, still inside that transaction.
+EVENT_SINKS = [
+    # The webhook outbox: a pending delivery per subscribed webhook, in the same transaction.
+    "webhooks.outbox.record",
+    # The task-list count versions (tasks/counts.py): expired now and again after commit.
+    "tasks.counts.expire",
+    # The socket groups: each event sent to the channel layer after commit.
+    "core.realtime.send",
+]
+# Safety nets for rows changed outside the services (the admin's cascades, the shell,
+# `manage.py changepassword`), the only signal receivers that do work:
+# - projects/socket_access.py: a user or membership changed by any path rechecks, moves or
+#   closes that user's open sockets;
+# - tasks/counts.py (connected in tasks/apps.py): a task or project saved by any path
+#   expires its project's task counts.
+
 # --- Database -------------------------------------------------------------------------------
 # SQLite by default so `make run` works on a bare machine; DATABASE_URL switches to PostgreSQL.
 DATABASES = {
