@@ -1,9 +1,10 @@
 """Tasklane settings: the one place that reads the environment.
 
-Every variable is listed with its default in `.env.example`. Production behaviour is switched
-on by environment variables (DJANGO_DEBUG off, a real secret, explicit hosts), never by a
-separate settings module. A `.env` file beside manage.py (git-ignored; `make run` writes one
-for development) fills in what the environment leaves unset; the environment always wins.
+Every variable is described in docs/operations.md ("Settings") and shown with its default in
+`.env.example`. Production behaviour is switched on by environment variables (DJANGO_DEBUG
+off, a real secret, explicit hosts), never by a separate settings module. A `.env` file beside
+manage.py (git-ignored; `make run` writes one for development) fills in what the environment
+leaves unset; the environment always wins.
 """
 
 import logging
@@ -350,7 +351,7 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # In-memory: a single server process only (see README).
+    # In-memory: a single server process only (docs/operations.md, Scaling out).
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 # The task list's count is kept in the cache until a task of the caller's projects changes
 # (tasks/counts.py). Off: every list request counts (the benchmark's cold figures).

@@ -808,7 +808,8 @@ WEBHOOKS = Folder(
             """,
         ),
         # A URL refused whatever the development settings say: WEBHOOKS_ALLOW_PRIVATE and
-        # WEBHOOKS_ALLOW_INSECURE (README) accept loopback and plain http, never credentials.
+        # WEBHOOKS_ALLOW_INSECURE (docs/webhooks.md) accept loopback and plain http, never
+        # credentials.
         Case(
             "Create a webhook whose URL holds a password (400)",
             "POST /api/v1/projects/{{projectId}}/webhooks/",
