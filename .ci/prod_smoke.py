@@ -7,8 +7,8 @@
 2. Release and start: an empty database and a private Redis; the Procfile's `release` line,
    then its `web` line exactly as written (run by bash, as the platforms do, with `$PORT`
    set) and its `worker` line when there is one. The settings are the documented production
-   ones (README, "Deploy"): DEBUG off, a generated secret, SECURE_SSL_REDIRECT=1, the proxy
-   trusted through FORWARDED_ALLOW_IPS; requests carry `X-Forwarded-Proto: https` as the
+   ones (docs/operations.md, "Deploy"): DEBUG off, a generated secret, SECURE_SSL_REDIRECT=1,
+   the proxy trusted through FORWARDED_ALLOW_IPS; requests carry `X-Forwarded-Proto: https` as the
    platform's router sends them.
 3. Checks: readiness; plain HTTP redirected and HSTS on HTTPS; `check --deploy` clean; the
    admin login page's stylesheets served hashed, compressed and cached for ever; register,
@@ -452,7 +452,7 @@ def main() -> int:
             "HOME": os.environ.get("HOME", "/tmp"),
             "LANG": "C.UTF-8",
             "PYTHONUNBUFFERED": "1",
-            # README, "Deploy": the documented production settings.
+            # docs/operations.md, "Deploy": the documented production settings.
             "DJANGO_DEBUG": "0",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "127.0.0.1",

@@ -3,7 +3,7 @@
 Starts `make run` (DEBUG off, PostgreSQL and Redis from the environment), then checks the
 docs pages and every script and stylesheet they load, the health checks, an account's first
 steps, the JSON 404, runs the Postman collection with newman (when NEWMAN names it; again in
-the webhook session, under the README's webhook development settings), drives
+the webhook session, under the webhook development settings of docs/webhooks.md), drives
 Swagger UI and then the admin in headless Chromium (when PLAYWRIGHT_NODE_PATH is set: an
 operator edits a task and removes a member, and the API shows the rules applied and the
 operator as the actor), and checks that SIGTERM stops the server promptly.
@@ -333,7 +333,7 @@ def webhook_session(env: dict) -> None:
         )
         check(status == 200, "the webhook session logs in")
         webhook_delivered(json.loads(body)["access"])
-        # The README's development flags change what a webhook may target; the collection
+        # The development flags (docs/webhooks.md) change what a webhook may target; the collection
         # must pass under them too.
         postman_collection_passes("with WEBHOOKS_ALLOW_PRIVATE=1 WEBHOOKS_ALLOW_INSECURE=1")
     finally:

@@ -1,8 +1,25 @@
 """Users as the API shows them. Serializers parse input and describe the schema; responses
-and events are rendered here, straight from the rows."""
+and events are rendered here, straight from the rows.
+
+Each *_FIELDS tuple is its resource's one field list, in the order a body shows it: the
+serializer declares it as its `Meta.fields`, and tests/core/test_representations.py checks
+that the render function beside it and the OpenAPI component say the same.
+"""
 
 from accounts.models import PersonalAccessToken, User
 from core.render import utc_timestamp
+
+USER_SUMMARY_FIELDS = ("id", "email", "name")
+USER_FIELDS = ("id", "email", "name", "timezone", "date_joined")
+PERSONAL_TOKEN_FIELDS = (
+    "id",
+    "name",
+    "scopes",
+    "project_ids",
+    "created_at",
+    "expires_at",
+    "last_used_at",
+)
 
 
 def user_summary(user: User | None) -> dict | None:

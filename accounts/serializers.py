@@ -9,7 +9,14 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import get_error_detail
 
 from accounts.models import EMAIL_TAKEN, PersonalAccessToken, Scope, User, normalize_email
-from accounts.render import personal_token_to_dict, user_summary, user_to_dict
+from accounts.render import (
+    PERSONAL_TOKEN_FIELDS,
+    USER_FIELDS,
+    USER_SUMMARY_FIELDS,
+    personal_token_to_dict,
+    user_summary,
+    user_to_dict,
+)
 from accounts.timezones import is_valid_timezone
 from core.numbers import MAX_BIGINT
 
@@ -21,7 +28,7 @@ class UserSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "email", "name"]
+        fields = USER_SUMMARY_FIELDS
         read_only_fields = fields
 
     def to_representation(self, user: User) -> dict:
@@ -45,7 +52,7 @@ class UserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "email", "name", "timezone", "date_joined"]
+        fields = USER_FIELDS
         read_only_fields = ["id", "date_joined"]
 
     def to_representation(self, user: User) -> dict:
@@ -258,7 +265,7 @@ class PersonalTokenSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PersonalAccessToken
-        fields = ["id", "name", "scopes", "project_ids", "created_at", "expires_at", "last_used_at"]
+        fields = PERSONAL_TOKEN_FIELDS
         read_only_fields = fields
 
     def to_representation(self, token: PersonalAccessToken) -> dict:

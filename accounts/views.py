@@ -43,13 +43,15 @@ from core.urls_helpers import ID_PATTERN
 from core.views import PermissionTableMixin
 
 
-def token_response(pair: dict[str, str]) -> Response:
+def token_response(data: dict, status_code: int = status.HTTP_200_OK) -> Response:
     """Tokens are credentials: no browser, proxy or CDN may keep a copy."""
-    response = Response(pair)
+    response = Response(data, status=status_code)
     patch_cache_control(response, no_store=True)
     return response
 
 
+# The APIViews below name their serializer: a `get_serializer` would add an `actions` block to
+# their OPTIONS answers. Otherwise they read as the viewsets do (core/views.py).
 class PublicAuthView(FirstRefusalThrottlesMixin, APIView):
     """Register, login, refresh and logout: no access token, an address throttle."""
 
@@ -90,7 +92,8 @@ class LoginView(PublicAuthView):
                 "No active account found with the given email and password.",
                 code="invalid_credentials",
             )
-        return token_response(tokens.issue_token_pair(user))
+        pair = tokens.issue_token_pair(user)
+        return token_response(pair)
 
 
 class RefreshView(PublicAuthView):
@@ -98,7 +101,8 @@ class RefreshView(PublicAuthView):
     def post(self, request):
         serializer = RefreshTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return token_response(tokens.refresh_rotate(raw_token=serializer.validated_data["refresh"]))
+        pair = tokens.refresh_rotate(raw_token=serializer.validated_data["refresh"])
+        return token_response(pair)
 
 
 class LogoutView(PublicAuthView):
@@ -154,6 +158,7 @@ class PersonalTokenViewSet(
     """The caller's own tokens; anyone else's do not exist (404)."""
 
     serializer_class = PersonalTokenSerializer
+    serializer_classes_by_action = {"create": PersonalTokenCreateSerializer}
     lookup_value_regex = ID_PATTERN
     permission_classes_by_action = {
         "list": [NotWithPersonalToken],
@@ -167,16 +172,15 @@ class PersonalTokenViewSet(
         return selectors.personal_tokens_of(self.request.user)
 
     def create(self, request, *args, **kwargs):
-        serializer = PersonalTokenCreateSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         token, secret = services.personal_token_create(
             user=request.user, **serializer.validated_data
         )
-        response = Response(
-            {**personal_token_to_dict(token), "token": secret}, status=status.HTTP_201_CREATED
-        )
-        patch_cache_control(response, no_store=True)
-        return response
+        created = {**personal_token_to_dict(token), "token": secret}
+        return token_response(created, status.HTTP_201_CREATED)
 
-    def perform_destroy(self, instance):
-        services.personal_token_revoke(token=instance)
+    def destroy(self, request, *args, **kwargs):
+        token = self.get_object()
+        services.personal_token_revoke(token=token)
+        return Response(status=status.HTTP_204_NO_CONTENT)

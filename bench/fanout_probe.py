@@ -1,8 +1,8 @@
 """Bench only: when each `task.created` event's transaction committed, and when its event was
 handed to the channel layer, for `ws_fanout.py`.
 
-The server's PostgreSQL connections note the clock right after each COMMIT returns, and an
-outbox (core/realtime.py's `add_outbox`, called inside the write's transaction) writes
+The server's PostgreSQL connections note the clock right after each COMMIT returns, and a
+sink of core.events.publish (`record`, added to EVENT_SINKS by fanout_settings.py) writes
 `commit <task id> <time>` to the file BENCH_COMMIT_LOG once that transaction has committed;
 `published <task id> <time>` follows when core/realtime.py's `_send_logged` has returned (the
 event is in Redis; the request handed it over before that). The clock is CLOCK_MONOTONIC
@@ -41,10 +41,13 @@ def _write(what: str, task_id: int, at: float) -> None:
         os.close(descriptor)
 
 
-def _record(*, event_id, event_type, project_id, text, to_project) -> None:
-    if event_type == "task.created":
-        task_id = json.loads(text)["data"]["id"]
-        transaction.on_commit(lambda: _write("commit", task_id, connection.bench_committed_at))
+def record(events) -> None:
+    for event in events:
+        if event.type == "task.created":
+            task_id = json.loads(event.text)["data"]["id"]
+            transaction.on_commit(
+                lambda task_id=task_id: _write("commit", task_id, connection.bench_committed_at)
+            )
 
 
 def _note_publish_time(realtime) -> None:
@@ -69,7 +72,6 @@ class FanoutProbeConfig(AppConfig):
 
         _note_commit_time()
         _note_publish_time(realtime)
-        realtime.add_outbox(_record)
         if os.environ.get("BENCH_CHANNELS_DISPATCH") == "1":
             from channels.consumer import AsyncConsumer
 

@@ -9,10 +9,10 @@ import os
 
 if os.environ.get("BENCH_CHANNEL_LAYER") == "pubsub":
     from bench.pubsub_settings import *  # noqa: F403
-    from bench.pubsub_settings import INSTALLED_APPS
+    from bench.pubsub_settings import EVENT_SINKS, INSTALLED_APPS
 else:
     from config.settings import *  # noqa: F403
-    from config.settings import CHANNEL_LAYERS, INSTALLED_APPS
+    from config.settings import CHANNEL_LAYERS, EVENT_SINKS, INSTALLED_APPS
 
     if os.environ.get("BENCH_CHANNEL_LAYER") == "channels-redis":
         CHANNEL_LAYERS = {
@@ -23,3 +23,4 @@ else:
         }
 
 INSTALLED_APPS = [*INSTALLED_APPS, "bench.fanout_probe.FanoutProbeConfig"]
+EVENT_SINKS = [*EVENT_SINKS, "bench.fanout_probe.record"]

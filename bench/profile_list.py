@@ -66,7 +66,7 @@ STEPS = [
     ("    caller's projects (query)", "tasks.selectors", "roles_for"),
     ("    filters and ordering parsed", "tasks.views:TaskViewSet", "filter_queryset"),
     ("    count (cache lookup, or the query)", "tasks.counts", "cached_count"),
-    ("    the page: ids merged, rows and users joined (query)", "tasks.selectors", "page_rows"),
+    ("    the page: ids merged, rows and users joined (query)", "tasks.listing", "page_rows"),
     ("    rows to dicts", "tasks.views", "task_row_to_dict"),
     ("    JSON encoding", "core.renderers:JSONRenderer", "render"),
     ("across: SQL, sent and answered", None, None),

@@ -1,9 +1,10 @@
 """Tasklane settings: the one place that reads the environment.
 
-Every variable is listed with its default in `.env.example`. Production behaviour is switched
-on by environment variables (DJANGO_DEBUG off, a real secret, explicit hosts), never by a
-separate settings module. A `.env` file beside manage.py (git-ignored; `make run` writes one
-for development) fills in what the environment leaves unset; the environment always wins.
+Every variable is described in docs/operations.md ("Settings") and shown with its default in
+`.env.example`. Production behaviour is switched on by environment variables (DJANGO_DEBUG
+off, a real secret, explicit hosts), never by a separate settings module. A `.env` file beside
+manage.py (git-ignored; `make run` writes one for development) fills in what the environment
+leaves unset; the environment always wins.
 """
 
 import logging
@@ -241,6 +242,26 @@ TEMPLATES = [
     },
 ]
 
+# --- Side effects of a write ----------------------------------------------------------------
+
+# Every side effect of a write, in one place. A service that changes data calls
+# core.events.publish(*events) inside its transaction; publish hands the events to each sink
+# below, in this order, still inside that transaction.
+EVENT_SINKS = [
+    # The webhook outbox: a pending delivery per subscribed webhook, in the same transaction.
+    "webhooks.outbox.record",
+    # The task-list count versions (tasks/counts.py): expired now and again after commit.
+    "tasks.counts.expire",
+    # The socket groups: each event sent to the channel layer after commit.
+    "core.realtime.send",
+]
+# Safety nets for rows changed outside the services (the admin's cascades, the shell,
+# `manage.py changepassword`), the only signal receivers that do work:
+# - projects/socket_access.py: a user or membership changed by any path rechecks, moves or
+#   closes that user's open sockets;
+# - tasks/counts.py (connected in tasks/apps.py): a task or project saved by any path
+#   expires its project's task counts.
+
 # --- Database -------------------------------------------------------------------------------
 # SQLite by default so `make run` works on a bare machine; DATABASE_URL switches to PostgreSQL.
 DATABASES = {
@@ -330,7 +351,7 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # In-memory: a single server process only (see README).
+    # In-memory: a single server process only (docs/operations.md, Scaling out).
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 # The task list's count is kept in the cache until a task of the caller's projects changes
 # (tasks/counts.py). Off: every list request counts (the benchmark's cold figures).

@@ -1,9 +1,10 @@
-"""The real-time transport: events built by the services, sent to the channel layer after
-commit.
+"""The real-time transport: the events a write published (core/events.py), sent to the
+channel layer after commit.
 
-Each event is rendered once and sent to groups: `project.<id>` (every member's sockets) and
-`user.<id>` (one user's sockets: their own membership changes, tasks assigned to them, and
-revocation). A socket that is in two groups receiving one event sees it once (`event_id`).
+Each event goes, as the one text it was rendered to, to groups: `project.<id>` (every
+member's sockets) and `user.<id>` (one user's sockets: their own membership changes, tasks
+assigned to them, and revocation). A socket that is in two groups receiving one event sees
+it once (`event_id`).
 
 Sending happens in `transaction.on_commit`, so a rolled-back write sends nothing, and a
 channel layer that is down is logged and never fails the HTTP request. In the server, events
@@ -12,26 +13,18 @@ connections already are, and the request does not wait for them: one sender ther
 in commit order, and drops (with a log line) what cannot be sent within SEND_TIMEOUT or does
 not fit its queue. Elsewhere (Celery, commands, tests) they are sent from a short-lived loop
 before the write returns, within SEND_TIMEOUT.
-
-Other transports register an *outbox* (`add_outbox`): it is called inside the write's
-transaction with every event, so what it stores commits or rolls back with the change
-(webhooks keep their deliveries that way).
 """
 
 import asyncio
-import json
 import logging
 import threading
-import uuid
 import weakref
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
-from django.utils import timezone
 
 from core.breaker import RedisUnavailable
-from core.render import utc_timestamp
 
 logger = logging.getLogger("tasklane.events")
 
@@ -44,27 +37,12 @@ MEMBERSHIP_REVOKED = "membership.revoked"
 MEMBERSHIP_CHANGED = "membership.changed"
 
 
-_outboxes: list = []
-
-
-def add_outbox(record) -> None:
-    """`record(event_id=, event_type=, project_id=, text=, to_project=)` is called inside the
-    transaction of every write that publishes an event; `to_project` tells an event for the
-    project's sockets from one for a single user (`task.assigned`)."""
-    if record not in _outboxes:
-        _outboxes.append(record)
-
-
 def project_group(project_id: int) -> str:
     return f"project.{project_id}"
 
 
 def user_group(user_id: int) -> str:
     return f"user.{user_id}"
-
-
-def timestamp() -> str:
-    return utc_timestamp(timezone.now())
 
 
 SEND_TIMEOUT = 5  # seconds one write's events may take to reach the channel layer
@@ -182,53 +160,28 @@ def _on_commit(messages: list[tuple[str, dict]]) -> None:
     transaction.on_commit(lambda: _send_now(messages))
 
 
-def broadcast(
-    *, event_type: str, project_id: int, actor_id: int | None, data: dict, groups: list[str]
-) -> None:
-    """Send one event to `groups` once the current transaction commits.
-
-    The event is encoded to its JSON frame once, here: every socket that forwards it sends
-    that text as it is, however many sockets there are. `route` carries what a socket needs
-    to decide (the event's type and project, and the member it concerns).
-    """
-    event = {
-        "type": event_type,
-        "project_id": project_id,
-        "actor_id": actor_id,
-        "occurred_at": timestamp(),
-        "data": data,
-    }
-    user = data.get("user") if isinstance(data, dict) else None
-    event_id = uuid.uuid4().hex
-    text = json.dumps(event, separators=(",", ":"))
-    message = {
-        "type": FORWARD,
-        "event_id": event_id,
-        "route": {
-            "type": event_type,
-            "project_id": project_id,
-            "user_id": user.get("id") if isinstance(user, dict) else None,
-        },
-        "text": text,
-    }
-    for record in _outboxes:
-        record(
-            event_id=event_id,
-            event_type=event_type,
-            project_id=project_id,
-            text=text,
-            to_project=project_group(project_id) in groups,
-        )
-    _on_commit([(group, message) for group in groups])
-
-
-def to_project(*, event_type: str, project_id: int, actor_id: int | None, data: dict) -> None:
-    broadcast(
-        event_type=event_type,
-        project_id=project_id,
-        actor_id=actor_id,
-        data=data,
-        groups=[project_group(project_id)],
+def send(events) -> None:
+    """The sink of core.events.publish for sockets: each event to its groups once the
+    transaction commits, as the one JSON text it was rendered to. `route` carries what a
+    socket needs to decide (the event's type and project, and the member it concerns)."""
+    _on_commit(
+        [
+            (
+                group,
+                {
+                    "type": FORWARD,
+                    "event_id": event.id,
+                    "route": {
+                        "type": event.type,
+                        "project_id": event.project_id,
+                        "user_id": event.user_id,
+                    },
+                    "text": event.text,
+                },
+            )
+            for event in events
+            for group in event.groups
+        ]
     )
 
 

@@ -1,4 +1,10 @@
-"""One way for every viewset to say who may do what, in the contract's order.
+"""One way for every view to answer a request, in the contract's order.
+
+Each action reads top to bottom: the object it acts on (`get_object()`, or `authorize()` for a
+parent), the body through its serializer (`get_serializer(...)`, `is_valid(raise_exception=
+True)`), one service call (`services.<verb>(actor=request.user, ...)`), and the result's
+representation in a `Response`. Viewsets override create/update/destroy whole: no
+`perform_*` hooks, and no service called from a serializer (tests/test_layout.py checks).
 
 The contract answers a request in a fixed order: 401 (authentication) → 404 (the object is not
 the caller's) → 403 (the caller's role does not allow the action) → 409/412 (the state of the
@@ -18,10 +24,15 @@ class PermissionTableMixin:
     #: action → permission classes (composed with & and |), on top of the defaults
     #: (DEFAULT_PERMISSION_CLASSES: authenticated, and within the credential's scope).
     permission_classes_by_action: dict = {}
+    #: action → the serializer that reads its body, where that is not `serializer_class`.
+    serializer_classes_by_action: dict = {}
 
     def get_permissions(self):
         extra = self.permission_classes_by_action.get(self.action, ())
         return [*super().get_permissions(), *(permission() for permission in extra)]
+
+    def get_serializer_class(self):
+        return self.serializer_classes_by_action.get(self.action) or super().get_serializer_class()
 
     def get_object(self):
         """DRF's lookup (404) and object permissions (403), then the preconditions."""

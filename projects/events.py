@@ -1,61 +1,52 @@
-"""The project and membership events the services publish (core.realtime sends them)."""
+"""The project and membership events a write publishes (core.events.publish)."""
 
-from core.realtime import broadcast, project_group, to_project, user_group
+from core.events import Event, event
+from core.realtime import project_group, user_group
 from projects.render import member_to_dict, project_to_dict
 from projects.selectors import project_with_member_count
 
 
-def project_data(project_id: int) -> dict:
-    return project_to_dict(project_with_member_count(project_id), with_role=False)
-
-
-def member_data(membership) -> dict:
-    return member_to_dict(membership)
-
-
-def project_updated(*, project_id: int, actor_id: int, changes: list[str]) -> None:
-    to_project(
-        event_type="project.updated",
+def project_updated(*, project_id: int, actor_id: int, changes: list[str]) -> Event:
+    data = project_to_dict(project_with_member_count(project_id), with_role=False)
+    return event(
+        "project.updated",
         project_id=project_id,
         actor_id=actor_id,
-        data={**project_data(project_id), "changes": changes},
+        data={**data, "changes": changes},
     )
 
 
-def project_deleted(*, project_id: int, actor_id: int) -> None:
-    to_project(
-        event_type="project.deleted",
-        project_id=project_id,
-        actor_id=actor_id,
-        data={"id": project_id},
+def project_deleted(*, project_id: int, actor_id: int) -> Event:
+    return event(
+        "project.deleted", project_id=project_id, actor_id=actor_id, data={"id": project_id}
     )
 
 
-def member_added(*, membership, actor_id: int) -> None:
+def member_added(*, membership, actor_id: int) -> Event:
     """To the project, and to the added user, whose sockets then join the project's group."""
-    broadcast(
-        event_type="member.added",
+    return event(
+        "member.added",
         project_id=membership.project_id,
         actor_id=actor_id,
-        data=member_data(membership),
-        groups=[user_group(membership.user_id), project_group(membership.project_id)],
+        data=member_to_dict(membership),
+        groups=(user_group(membership.user_id), project_group(membership.project_id)),
     )
 
 
-def member_updated(*, membership, actor_id: int) -> None:
-    to_project(
-        event_type="member.updated",
+def member_updated(*, membership, actor_id: int) -> Event:
+    return event(
+        "member.updated",
         project_id=membership.project_id,
         actor_id=actor_id,
-        data=member_data(membership),
+        data=member_to_dict(membership),
     )
 
 
-def member_removed(*, membership, actor_id: int, unassigned_task_ids: list[int]) -> None:
+def member_removed(*, membership, actor_id: int, unassigned_task_ids: list[int]) -> Event:
     """To the project and the removed user, whose sockets leave the group right after it."""
-    data = member_data(membership)
-    broadcast(
-        event_type="member.removed",
+    data = member_to_dict(membership)
+    return event(
+        "member.removed",
         project_id=membership.project_id,
         actor_id=actor_id,
         data={
@@ -63,5 +54,5 @@ def member_removed(*, membership, actor_id: int, unassigned_task_ids: list[int])
             "role": data["role"],
             "unassigned_task_ids": unassigned_task_ids,
         },
-        groups=[project_group(membership.project_id), user_group(membership.user_id)],
+        groups=(project_group(membership.project_id), user_group(membership.user_id)),
     )

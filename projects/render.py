@@ -1,8 +1,27 @@
-"""Projects, members and activity entries as the API shows them, for responses and events."""
+"""Projects, members and activity entries as the API shows them, for responses and events.
+
+Each *_FIELDS tuple is its resource's one field list, in the order a body shows it: the
+serializer declares it as its `Meta.fields`, and tests/core/test_representations.py checks
+that the render function beside it and the OpenAPI component say the same.
+"""
 
 from accounts.render import user_summary
 from core.render import utc_timestamp
 from projects.models import Activity, Membership, Project
+
+PROJECT_FIELDS = (
+    "id",
+    "name",
+    "description",
+    "owner",  # accounts.render.user_summary
+    "role",  # the caller's; events leave it out
+    "is_inbox",
+    "member_count",
+    "created_at",
+    "updated_at",
+)
+MEMBER_FIELDS = ("user", "role", "joined_at")
+ACTIVITY_FIELDS = ("id", "actor", "verb", "task_id", "changes", "created_at")
 
 
 def project_to_dict(project: Project, *, with_role: bool = True) -> dict:

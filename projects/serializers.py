@@ -6,7 +6,14 @@ from accounts.serializers import UserSummarySerializer
 from core.numbers import MAX_BIGINT
 from core.serializers import ReplaceOnPutMixin
 from projects.models import Activity, Membership, Project, Role
-from projects.render import activity_to_dict, member_to_dict, project_to_dict
+from projects.render import (
+    ACTIVITY_FIELDS,
+    MEMBER_FIELDS,
+    PROJECT_FIELDS,
+    activity_to_dict,
+    member_to_dict,
+    project_to_dict,
+)
 
 MEMBER_ROLES = [Role.ADMIN.value, Role.MEMBER.value]
 
@@ -46,17 +53,7 @@ class ProjectSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Project
-        fields = [
-            "id",
-            "name",
-            "description",
-            "owner",
-            "role",
-            "is_inbox",
-            "member_count",
-            "created_at",
-            "updated_at",
-        ]
+        fields = PROJECT_FIELDS
         read_only_fields = ["id", "is_inbox", "created_at", "updated_at"]
         put_defaults = {"description": ""}
 
@@ -79,7 +76,7 @@ class MemberSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["user", "role", "joined_at"]
+        fields = MEMBER_FIELDS
         read_only_fields = fields
 
     def to_representation(self, membership: Membership) -> dict:
@@ -143,7 +140,7 @@ class ActivitySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Activity
-        fields = ["id", "actor", "verb", "task_id", "changes", "created_at"]
+        fields = ACTIVITY_FIELDS
         read_only_fields = fields
 
     def to_representation(self, entry: Activity) -> dict:

@@ -11,6 +11,7 @@ leaves the foreign-key checks of concurrent inserts (tasks, activity) unblocked.
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from core.events import publish
 from core.exceptions import Conflict, Invalid, NotFound, PermissionDenied
 from core.services import model_update
 from projects import activity, events
@@ -116,7 +117,9 @@ def project_update(*, project: Project, actor: User, data: dict) -> dict:
         activity.record(
             project_id=locked.pk, actor=actor, verb=Verb.PROJECT_UPDATED, changes=changes
         )
-        events.project_updated(project_id=locked.pk, actor_id=actor.pk, changes=list(changes))
+        publish(
+            events.project_updated(project_id=locked.pk, actor_id=actor.pk, changes=list(changes))
+        )
     return changes
 
 
@@ -132,7 +135,7 @@ def project_delete(*, project: Project, actor: User) -> None:
         locked = Project.objects.select_for_update().get(pk=project.pk)
     except Project.DoesNotExist:
         raise NotFound() from None
-    events.project_deleted(project_id=locked.pk, actor_id=actor.pk)
+    publish(events.project_deleted(project_id=locked.pk, actor_id=actor.pk))
     locked.delete()
 
 
@@ -173,10 +176,14 @@ def project_transfer(*, project: Project, new_owner: User, actor: User) -> None:
         verb=Verb.OWNERSHIP_TRANSFERRED,
         changes={"owner": activity.change(old_owner_id, new_owner.pk)},
     )
-    events.project_updated(project_id=locked.pk, actor_id=actor.pk, changes=["owner"])
-    for user_id in (old_owner_id, new_owner.pk):
-        membership = Membership.objects.select_related("user").get(project=locked, user_id=user_id)
-        events.member_updated(membership=membership, actor_id=actor.pk)
+    members = Membership.objects.select_related("user").filter(project=locked)
+    publish(
+        events.project_updated(project_id=locked.pk, actor_id=actor.pk, changes=["owner"]),
+        *(
+            events.member_updated(membership=members.get(user_id=user_id), actor_id=actor.pk)
+            for user_id in (old_owner_id, new_owner.pk)
+        ),
+    )
 
 
 @transaction.atomic
@@ -198,7 +205,7 @@ def member_add(*, project: Project, user: User, role: str, actor: User) -> Membe
         verb=Verb.MEMBER_ADDED,
         changes={"user_id": activity.change(None, user.pk), "role": activity.change(None, role)},
     )
-    events.member_added(membership=membership, actor_id=actor.pk)
+    publish(events.member_added(membership=membership, actor_id=actor.pk))
     return membership
 
 
@@ -223,7 +230,7 @@ def member_change_role(*, membership: Membership, role: str, actor: User) -> Mem
         )
         locked.role = role
         locked.save(update_fields=["role"])
-        events.member_updated(membership=locked, actor_id=actor.pk)
+        publish(events.member_updated(membership=locked, actor_id=actor.pk))
     return locked
 
 
@@ -246,6 +253,8 @@ def member_remove(*, membership: Membership, actor: User) -> list[int]:
             "unassigned_task_ids": activity.change(unassigned, []),
         },
     )
-    events.member_removed(membership=locked, actor_id=actor.pk, unassigned_task_ids=unassigned)
+    publish(
+        events.member_removed(membership=locked, actor_id=actor.pk, unassigned_task_ids=unassigned)
+    )
     locked.delete()
     return unassigned

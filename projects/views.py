@@ -31,6 +31,7 @@ class ProjectViewSet(PermissionTableMixin, viewsets.ModelViewSet):
     """Projects the caller belongs to; everyone else's do not exist (404)."""
 
     serializer_class = ProjectSerializer
+    serializer_classes_by_action = {"transfer": TransferSerializer}
     lookup_value_regex = ID_PATTERN
     permission_classes_by_action = {
         "create": [NotProjectLimited],
@@ -53,30 +54,41 @@ class ProjectViewSet(PermissionTableMixin, viewsets.ModelViewSet):
             return Project.objects.none()
         return selectors.projects_for(self.request.user)
 
-    def _fresh(self, project_id: int):
+    def _fresh(self, project_id: int) -> Project:
+        """The project as the caller now sees it (role, member count), after a write."""
         return self.get_queryset().get(pk=project_id)
 
-    def perform_create(self, serializer):
-        project = services.project_create(owner=self.request.user, **serializer.validated_data)
-        serializer.instance = self._fresh(project.pk)
-
-    def perform_update(self, serializer):
-        services.project_update(
-            project=serializer.instance, actor=self.request.user, data=serializer.validated_data
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        project = services.project_create(
+            actor=request.user, owner=request.user, **serializer.validated_data
         )
-        serializer.instance = self._fresh(serializer.instance.pk)
+        return Response(
+            ProjectSerializer(self._fresh(project.pk)).data, status=status.HTTP_201_CREATED
+        )
 
-    def perform_destroy(self, instance):
-        services.project_delete(project=instance, actor=self.request.user)
+    def update(self, request, *args, **kwargs):
+        project = self.get_object()
+        partial = kwargs.pop("partial", False)
+        serializer = self.get_serializer(project, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        services.project_update(actor=request.user, project=project, data=serializer.validated_data)
+        return Response(ProjectSerializer(self._fresh(project.pk)).data)
+
+    def destroy(self, request, *args, **kwargs):
+        project = self.get_object()
+        services.project_delete(actor=request.user, project=project)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @project_transfer_schema
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
         project = self.get_object()
-        serializer = TransferSerializer(data=request.data, context={"project": project})
+        serializer = self.get_serializer(data=request.data, context={"project": project})
         serializer.is_valid(raise_exception=True)
         services.project_transfer(
-            project=project, new_owner=serializer.validated_data["user_id"], actor=request.user
+            actor=request.user, project=project, new_owner=serializer.validated_data["user_id"]
         )
         return Response(ProjectSerializer(self._fresh(project.pk)).data)
 
@@ -109,6 +121,10 @@ class MemberViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = MemberSerializer
+    serializer_classes_by_action = {
+        "create": MemberAddSerializer,
+        "partial_update": MemberRoleSerializer,
+    }
     lookup_field = "user_id"
     lookup_value_regex = ID_PATTERN
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -135,26 +151,26 @@ class MemberViewSet(
 
     def create(self, request, *args, **kwargs):
         project = self.authorize(self.get_project())
-        serializer = MemberAddSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         membership = services.member_add(
+            actor=request.user,
             project=project,
             user=serializer.validated_data["email"],
             role=serializer.validated_data["role"],
-            actor=request.user,
         )
         return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         membership = self.get_object()
-        serializer = MemberRoleSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = services.member_change_role(
-            membership=membership, role=serializer.validated_data["role"], actor=request.user
+        changed = services.member_change_role(
+            actor=request.user, membership=membership, role=serializer.validated_data["role"]
         )
-        return Response(MemberSerializer(membership).data)
+        return Response(MemberSerializer(changed).data)
 
     def destroy(self, request, *args, **kwargs):
         membership = self.get_object()
-        services.member_remove(membership=membership, actor=request.user)
+        services.member_remove(actor=request.user, membership=membership)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -41,11 +41,22 @@ def bump(project_ids: Iterable[int]) -> None:
         transaction.on_commit(lambda: _replace_versions(keys))
 
 
+def expire(events) -> None:
+    """The sink of core.events.publish for counts: every project a write published an event
+    in may have changed its tasks (created, edited, moved, deleted, unassigned)."""
+    bump(event.project_id for event in events)
+
+
 def task_saved(sender, instance, **kwargs) -> None:
+    """Safety net (settings.EVENT_SINKS): a task saved outside the services (a factory, the
+    shell) expires its project's counts too."""
     bump([instance.project_id])
 
 
 def project_saved(sender, instance, created, **kwargs) -> None:
+    """Safety net: a new project starts with a new version, so an id used before (a database
+    restored or recreated while the cache kept its keys) never brings back another list's
+    count."""
     if created:
         bump([instance.pk])
 

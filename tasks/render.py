@@ -1,14 +1,32 @@
-"""Tasks as the API shows them, for the list, the detail and the real-time events alike.
+"""Tasks as the API shows them, for the detail, the writes and the real-time events alike.
 
-Rendering a page of tasks through DRF's fields cost more than all of its SQL; a plain
-function over the rows the page already loaded does not.
+TASK_FIELDS is the task's one field list, in the order a body shows it: the serializer
+declares it (tasks.serializers.TaskSerializer, and so the OpenAPI component), the list's rows
+are read from it (tasks.listing, whose task_row_to_dict renders the same dict from a row), and
+tests/core/test_representations.py checks that task_to_dict and the schema say the same.
 """
 
 from datetime import date
 
 from accounts.render import user_summary
 from core.render import representation_etag, utc_timestamp
-from tasks.models import Status, Task
+from tasks.models import Task
+
+TASK_FIELDS = (
+    "id",
+    "project_id",
+    "title",
+    "description",
+    "status",
+    "due_date",
+    "assignee_id",
+    "assignee",  # accounts.render.user_summary
+    "created_by",  # accounts.render.user_summary
+    "created_at",
+    "updated_at",
+    "completed_at",
+    "is_overdue",  # computed for the caller (their today); never stored
+)
 
 
 def task_to_dict(task: Task, *, today: date | None = None) -> dict:
@@ -37,35 +55,3 @@ def task_etag(task: Task, *, today: date) -> str:
     """The ETag of the task as this caller sees it (its `today` gives `is_overdue`): the one
     validator for the detail's 304 and for `If-Match` on writes."""
     return representation_etag(task_to_dict(task, today=today))
-
-
-def task_row_to_dict(row: dict, *, today: date) -> dict:
-    """`task_to_dict(task, today=today)` from a row of tasks.selectors.task_rows_by_id (its
-    timestamps already written as the API writes them): the list renders its pages from
-    plain rows, without model instances."""
-    due_date = row["due_date"]
-    return {
-        "id": row["id"],
-        "project_id": row["project_id"],
-        "title": row["title"],
-        "description": row["description"],
-        "status": row["status"],
-        "due_date": due_date.isoformat() if due_date else None,
-        "assignee_id": row["assignee_id"],
-        "assignee": _user(row, "assignee"),
-        "created_by": _user(row, "created_by"),
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "completed_at": row["completed_at"],
-        "is_overdue": (
-            due_date is not None and due_date < today and row["status"] != Status.COMPLETED
-        ),
-    }
-
-
-def _user(row: dict, name: str) -> dict | None:
-    """accounts.render.user_summary of a user joined into the row."""
-    user_id = row[f"{name}_id"]
-    if user_id is None:
-        return None
-    return {"id": user_id, "email": row[f"{name}__email"], "name": row[f"{name}__name"]}

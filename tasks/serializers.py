@@ -12,7 +12,7 @@ from projects.models import Project
 from projects.selectors import memberships_for
 from tasks.dates import DateField
 from tasks.models import Status, Task
-from tasks.render import task_to_dict
+from tasks.render import TASK_FIELDS, task_to_dict
 from tasks.services import (  # one message each for the form and the locked write
     NO_SUCH_PROJECT,
     NOT_A_MEMBER,
@@ -119,21 +119,7 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Task
-        fields = [
-            "id",
-            "project_id",
-            "title",
-            "description",
-            "status",
-            "due_date",
-            "assignee_id",
-            "assignee",
-            "created_by",
-            "created_at",
-            "updated_at",
-            "completed_at",
-            "is_overdue",
-        ]
+        fields = TASK_FIELDS
         read_only_fields = ["id", "created_at", "updated_at", "completed_at"]
         put_defaults = {
             "description": "",

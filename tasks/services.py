@@ -1,7 +1,8 @@
 """Every write to tasks, each in one transaction; views have already checked 404 and 403.
 
-Each write records its activity entry in the same transaction and publishes its real-time
-event after commit; both describe the change with the same field names.
+Each write records its activity entry and publishes its events (core.events.publish, which
+reaches every sink that settings.EVENT_SINKS lists) in the same transaction; both describe the
+change with the same field names.
 """
 
 import copy
@@ -12,12 +13,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.personal_tokens import within_limit
+from core.events import publish
 from core.exceptions import FieldError, Invalid, NotFound, PreconditionFailed
 from core.render import ExpectedVersion
 from core.services import model_update
 from projects import activity
 from projects.models import Membership, Project, Verb
-from tasks import counts, events
+from tasks import events
 from tasks.models import Status, Task
 from tasks.render import task_etag
 from tasks.selectors import today_for
@@ -203,10 +205,12 @@ def task_create(*, actor: User, data: dict, among_actor_projects: bool = False) 
         task_id=task.pk,
         changes={name: {"from": None, "to": value} for name, value in _field_values(task).items()},
     )
-    events.task_created(
-        task=task,
-        actor_id=actor.pk,
-        fields_set=[TRACKED_FIELDS[f] for f in data if f in TRACKED_FIELDS],
+    publish(
+        *events.task_created(
+            task=task,
+            actor_id=actor.pk,
+            fields_set=[TRACKED_FIELDS[f] for f in data if f in TRACKED_FIELDS],
+        )
     )
     return task
 
@@ -364,10 +368,9 @@ def _update_as_read(task: Task, *, actor: User, data: dict) -> Task | None:
     )
     if not written:
         return None
-    counts.bump([updated.project_id])  # an UPDATE statement sends no post_save (tasks.apps)
     changes = _changes(task, updated, changed)
     _record_updated(updated, actor=actor, changes=changes, project_id=updated.project_id)
-    events.task_updated(task=updated, actor_id=actor.pk, changes=list(changes))
+    publish(*events.task_updated(task=updated, actor_id=actor.pk, changes=list(changes)))
     return updated
 
 
@@ -377,7 +380,7 @@ def _update(locked: Task, *, actor: User, data: dict) -> Task:
     )
     if changes:
         _record_updated(locked, actor=actor, changes=changes, project_id=locked.project_id)
-        events.task_updated(task=locked, actor_id=actor.pk, changes=list(changes))
+        publish(*events.task_updated(task=locked, actor_id=actor.pk, changes=list(changes)))
     return locked
 
 
@@ -389,9 +392,10 @@ def _move(locked: Task, *, actor: User, data: dict) -> Task:
     _record_updated(locked, actor=actor, changes=changes, project_id=locked.project_id)
     # The source project's feed keeps the move too; the task's own feed lists it once.
     _record_updated(locked, actor=actor, changes=changes, project_id=from_project_id, mirror=True)
-    counts.bump([from_project_id])  # the target's is bumped by the save (tasks.apps)
-    events.task_moved(
-        task=locked, from_project_id=from_project_id, actor_id=actor.pk, changes=list(changes)
+    publish(
+        *events.task_moved(
+            task=locked, from_project_id=from_project_id, actor_id=actor.pk, changes=list(changes)
+        )
     )
     return locked
 
@@ -408,8 +412,9 @@ def task_delete(*, task: Task, actor: User, expected: ExpectedVersion | None = N
             name: {"from": value, "to": None} for name, value in _field_values(locked).items()
         },
     )
-    counts.bump([locked.project_id])
-    events.task_deleted(task_id=locked.pk, project_id=locked.project_id, actor_id=actor.pk)
+    publish(
+        *events.task_deleted(task_id=locked.pk, project_id=locked.project_id, actor_id=actor.pk)
+    )
     locked.delete()
 
 
@@ -423,7 +428,6 @@ def task_unassign_member(*, project: Project, user: User) -> list[int]:
         .order_by("id")
         .values_list("id", flat=True)
     )
-    if task_ids:
+    if task_ids:  # the caller publishes `member.removed`, which expires the project's counts
         Task.objects.filter(id__in=task_ids).update(assignee=None, updated_at=timezone.now())
-        counts.bump([project.pk])
     return task_ids

@@ -13,11 +13,11 @@ from core.views import (
     request_body,
 )
 from projects.feeds import feed_response
-from tasks import counts, selectors, services
+from tasks import counts, listing, selectors, services
 from tasks.filters import TaskFilterBackend, TaskFilterSet, TaskOrdering
+from tasks.listing import task_row_to_dict
 from tasks.models import Task
 from tasks.permissions import CanDeleteTask, CanMoveTask
-from tasks.render import task_row_to_dict
 from tasks.schema import task_activity_schema, task_schema
 from tasks.serializers import TaskSerializer
 
@@ -76,13 +76,13 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
 
     def list(self, request, *args, **kwargs):
         """Sort and page the narrow task ids first, then join just that page to its users, in
-        one statement (tasks.selectors.page_rows): sorting whole rows joined to their users
+        one statement (tasks.listing.page_rows): sorting whole rows joined to their users
         costs far more (bench/README.md). The count comes from tasks.counts while no project
         of the caller's changed. Fixed queries whatever the page size: the caller's projects,
         the count (when not cached), the page."""
         project_ids = list(selectors.roles_for(request.user))
         # The filters and the order over every project; the count and the page each keep to
-        # the caller's projects (tasks.selectors.page_rows says why it does so by itself).
+        # the caller's projects (tasks.listing.page_rows says why it does so by itself).
         ordered = self.filter_queryset(Task.objects.all())
         scoped = ordered.filter(project_id__in=project_ids)
         today = selectors.today_for(request.user)
@@ -100,7 +100,7 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
             count=lambda: counts.cached_count(
                 project_ids=project_ids, scope=scope, count=scoped.count
             ),
-            page=lambda start, stop: selectors.page_rows(
+            page=lambda start, stop: listing.page_rows(
                 ordered, project_ids=project_ids, start=start, stop=stop
             ),
         )

@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.db.models import Exists, Max, Min, OuterRef
 
 from accounts.models import User
-from bench.scale_seed import bench_email, main, users_without_an_inbox
+from bench.scale_seed import TASK_COLUMNS, bench_email, main, users_without_an_inbox
 from projects.models import Activity, Membership, Project, Role, Verb
 from tasks import selectors
 from tasks.models import Task
@@ -34,6 +34,13 @@ def test_seeds_the_counts_asked_for():
     assert Task.objects.count() == TASKS
     assert User.objects.count() == USERS + len(BENCH)
     assert Project.objects.filter(is_inbox=False).count() == PROJECTS
+
+
+def test_seeds_every_stored_task_column():
+    """A column added to the task model and not to the seeder fails here, not in the bench."""
+    stored = [field.column for field in Task._meta.concrete_fields if not field.primary_key]
+
+    assert sorted(TASK_COLUMNS) == sorted(stored)
 
 
 def test_every_seeded_user_has_exactly_one_inbox_they_own():

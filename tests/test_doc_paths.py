@@ -8,8 +8,8 @@ names:
 
 - a path that starts with one of the repository's top-level folders (`core/throttling.py`,
   `core/request_body`, `docs/postman/build.py`): a file or folder, with or without `.py`,
-  or `module.name` naming something in that module (`core/realtime.add_outbox`);
-- a dotted name that starts with one of the project's packages (`core.realtime.broadcast`,
+  or `module.name` naming something in that module (`core/events.publish`);
+- a dotted name that starts with one of the project's packages (`core.events.publish`,
   `tasks.models.Status`): a module, then names defined in it, read from its source (or,
   for what a class inherits, from the imported module); `accounts.User` is an app's model.
 """
@@ -191,7 +191,7 @@ def path_exists(name: str) -> bool:
     target = ROOT / name
     if target.exists() or target.with_name(target.name + ".py").exists() or git_ignores(name):
         return True
-    # `core/realtime.add_outbox`: a module's file, then a name in it.
+    # `core/events.publish`: a module's file, then a name in it.
     stem, _, attribute = name.rpartition(".")
     module = ROOT / f"{stem}.py"
     return bool(stem) and module.is_file() and attribute in defined_names(module)
@@ -212,8 +212,8 @@ def missing_names(where: str, text: str) -> list[str]:
 
 
 def test_the_checker_tells_real_names_from_missing_ones():
-    assert missing_names("x", "see core/request_body.py and core.realtime.broadcast") == []
-    assert missing_names("x", "`core/realtime.add_outbox`, tasks.models.Status.choices") == []
+    assert missing_names("x", "see core/request_body.py and core.events.publish") == []
+    assert missing_names("x", "`core/events.publish`, tasks.models.Status.choices") == []
     assert missing_names("x", "accounts.User, bench/README.md, .ci/run, GET /api/v1/tasks/1/") == []
     assert missing_names("x", "`tests/accounts/test_personal_token*.py`, `.ci/node`") == []
     assert missing_names("x", "tests/accounts/test_personal_toke*.txt") == [

@@ -127,3 +127,19 @@ def test_the_environment_defines_every_variable_the_collection_uses():
 
     assert "baseUrl" in defined
     assert used <= defined, used - defined
+
+
+NAMED_STATUS = re.compile(r"(\d{3})\)$")
+
+
+@pytest.mark.parametrize(
+    "item",
+    [item for item in requests() if NAMED_STATUS.search(item["name"])],
+    ids=lambda item: item["name"],
+)
+def test_a_request_whose_name_ends_with_a_status_asserts_that_status(item):
+    """`build.py` takes a request's status from the end of its name (`... (404)`)."""
+    status = NAMED_STATUS.search(item["name"]).group(1)
+    tests = next(e["script"]["exec"] for e in item["event"] if e["listen"] == "test")
+
+    assert f"pm.response.to.have.status({status})" in "\n".join(tests)

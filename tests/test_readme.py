@@ -1,8 +1,9 @@
-"""The README and the API reference stand on their own and stay runnable.
+"""The README and the docs stand on their own and stay runnable.
 
-A reader has only the repository: every link must resolve inside it, the first session must
-work on the day it is run (no fixed date that passes), and every `make` target it names must
-exist.
+A reader has only the repository: every relative link of every doc must resolve inside it, to
+a file that exists and, when it names one, a heading of that file (GitHub's anchors); the
+first session must work on the day it is run (no fixed date that passes), and every `make`
+target the README names must exist.
 """
 
 import re
@@ -14,18 +15,59 @@ from tests.support.readme import SHELL_BLOCK, section
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-DOCS = sorted((ROOT / "docs").glob("*.md"))
-LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+PAGES = sorted(
+    {
+        README,
+        ROOT / "CONTRIBUTING.md",
+        *ROOT.glob("docs/**/*.md"),
+        *ROOT.glob("bench/*.md"),
+    }
+)
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+FENCE = re.compile(r"^```.*?^```", re.S | re.M)
+HEADING = re.compile(r"^#{1,6} (.+?)\s*#*$", re.M)
 
 
-@pytest.mark.parametrize("page", [README, *DOCS], ids=lambda path: path.name)
+def anchors(page: Path) -> set[str]:
+    """The anchors GitHub gives a page's headings (fenced code left out)."""
+    found: set[str] = set()
+    for heading in HEADING.findall(FENCE.sub("", page.read_text())):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        candidate, number = slug, 0
+        while candidate in found:
+            number += 1
+            candidate = f"{slug}-{number}"
+        found.add(candidate)
+    return found
+
+
+def test_anchors_are_made_as_github_makes_them(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "# Title\n## A request's path\n## `make bench`\n```sh\n# not a heading\n```\n"
+        "### The serving layer (2 December 2026, 17:50-18:20)\n## Title\n"
+    )
+
+    assert anchors(page) == {
+        "title",
+        "a-requests-path",
+        "make-bench",
+        "the-serving-layer-2-december-2026-1750-1820",
+        "title-1",
+    }
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda path: str(path.relative_to(ROOT)))
 def test_every_relative_link_resolves_inside_the_repository(page):
-    for target in LINK.findall(page.read_text()):
-        if re.match(r"[a-z]+://", target):
+    for link in LINK.findall(FENCE.sub("", page.read_text())):
+        if re.match(r"[a-z]+:", link):
             continue
-        resolved = (page.parent / target).resolve()
-        assert resolved.is_relative_to(ROOT), f"{page.name} links outside: {target}"
-        assert resolved.exists(), f"{page.name} links to a missing file: {target}"
+        target, _, anchor = link.partition("#")
+        resolved = (page.parent / target).resolve() if target else page
+        assert resolved.is_relative_to(ROOT), f"{page.name} links outside: {link}"
+        assert resolved.exists(), f"{page.name} links to a missing file: {link}"
+        if anchor and resolved.suffix == ".md":
+            assert anchor in anchors(resolved), f"{page.name} links to a missing heading: {link}"
 
 
 def test_the_readme_links_the_api_reference():

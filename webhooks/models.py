@@ -30,7 +30,7 @@ class Webhook(models.Model):
     description = models.CharField(max_length=500, blank=True)
     is_active = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=500, blank=True)
-    # Signing needs the secret itself (HMAC), so it is stored as is: see README, Webhooks.
+    # Signing needs the secret itself (HMAC), so it is stored as is (docs/architecture.md).
     secret = models.CharField(max_length=100)
     # The secret before the last rotation, which still signs until `previous_secret_until`,
     # so that receivers can switch to the new one without missing a delivery.

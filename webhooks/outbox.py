@@ -1,9 +1,9 @@
 """Events into the outbox, in the transaction of the write that made them.
 
-`record_event` is registered with core.realtime: for each event, the project's active webhooks
-that want it get one pending `Delivery`. After commit the worker is woken for them; if that
-wake-up is lost (the process stopped right after the commit, the broker was down), the
-worker's periodic sweep finds the deliveries anyway.
+`record` is one of the sinks of core.events.publish (settings.EVENT_SINKS): for each event,
+the project's active webhooks that want it get one pending `Delivery`. After commit the worker
+is woken for them; if that wake-up is lost (the process stopped right after the commit, the
+broker was down), the worker's periodic sweep finds the deliveries anyway.
 
 The wake-up is handed to a thread of its own and the request goes on at once: a broker that
 is slow, hangs or refuses never holds a write. While the broker's Redis is known to be down
@@ -28,21 +28,29 @@ logger = logging.getLogger("tasklane.webhooks")
 waker = Lane("webhook-waker", 1000)
 
 
-def record_event(*, event_id: str, event_type: str, project_id: int, text: str, to_project: bool):
-    hooks = [
-        hook
-        for hook in Webhook.objects.filter(project_id=project_id, is_active=True).only(
-            "id", "events"
-        )
-        if hook.wants(event_type, to_project=to_project)
-    ]
-    if event_type == PROJECT_DELETED:
-        hooks = project_deleted(project_id, hooks)
-    if hooks:
-        event = WebhookEvent.objects.create(
-            id=event_id, project_id=project_id, type=event_type, body=text
-        )
-        enqueue(event, hooks)
+def record(events) -> None:
+    """The sink of core.events.publish for webhooks: each event becomes one pending
+    `Delivery` per active webhook of its project that wants it, in the write's transaction.
+    One query finds the webhooks of every project the write's events concern."""
+    project_ids = {event.project_id for event in events}
+    hooks_of: dict[int, list[Webhook]] = {project_id: [] for project_id in project_ids}
+    for hook in Webhook.objects.filter(project_id__in=project_ids, is_active=True).only(
+        "id", "project_id", "events"
+    ):
+        hooks_of[hook.project_id].append(hook)
+    for event in events:
+        hooks = [
+            hook
+            for hook in hooks_of[event.project_id]
+            if hook.wants(event.type, to_project=event.to_project)
+        ]
+        if event.type == PROJECT_DELETED:
+            hooks = project_deleted(event.project_id, hooks)
+        if hooks:
+            stored = WebhookEvent.objects.create(
+                id=event.id, project_id=event.project_id, type=event.type, body=event.text
+            )
+            enqueue(stored, hooks)
 
 
 def project_deleted(project_id: int, hooks: list[Webhook]) -> list[Webhook]:

@@ -1,15 +1,12 @@
 """Webhook writes. The project's owner or an admin makes them (the views check)."""
 
-import json
-import uuid
-
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core.events import event
 from core.exceptions import Invalid, NotFound
-from core.realtime import timestamp
 from core.services import model_update
 from projects.models import Project
 from webhooks import outbox, sender
@@ -70,18 +67,15 @@ def webhook_rotate_secret(*, webhook: Webhook) -> Webhook:
 @transaction.atomic(durable=True)
 def webhook_ping(*, webhook: Webhook, actor) -> Delivery:
     """A `ping` event for this webhook alone, queued behind its other deliveries."""
-    event = {
-        "type": PING,
-        "project_id": webhook.project_id,
-        "actor_id": actor.pk,
-        "occurred_at": timestamp(),
-        "data": {"webhook_id": webhook.pk},
-    }
-    stored = WebhookEvent.objects.create(
-        id=uuid.uuid4().hex,
+    ping = event(
+        PING,
         project_id=webhook.project_id,
-        type=PING,
-        body=json.dumps(event, separators=(",", ":")),
+        actor_id=actor.pk,
+        data={"webhook_id": webhook.pk},
+        groups=(),  # for this webhook, not for sockets
+    )
+    stored = WebhookEvent.objects.create(
+        id=ping.id, project_id=ping.project_id, type=PING, body=ping.text
     )
     (delivery,) = outbox.enqueue(stored, [webhook])
     return delivery

@@ -71,31 +71,39 @@ class WebhookViewSet(
         )
 
     def create(self, request, *args, **kwargs):
+        project = self.get_project()  # authorized by check_scope
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         webhook = services.webhook_create(
-            project=self.get_project(), actor=request.user, data=serializer.validated_data
+            actor=request.user, project=project, data=serializer.validated_data
         )
         return Response(WebhookWithSecretSerializer(webhook).data, status=status.HTTP_201_CREATED)
 
-    def perform_update(self, serializer):
-        serializer.instance = services.webhook_update(
-            webhook=serializer.instance, data=serializer.validated_data
-        )
+    def update(self, request, *args, **kwargs):  # reached through PATCH only: no PUT here
+        webhook = self.get_object()
+        partial = kwargs.pop("partial", False)
+        serializer = self.get_serializer(webhook, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        updated = services.webhook_update(webhook=webhook, data=serializer.validated_data)
+        return Response(WebhookSerializer(updated).data)
 
-    def perform_destroy(self, instance):
-        services.webhook_delete(webhook=instance)
+    def destroy(self, request, *args, **kwargs):
+        webhook = self.get_object()
+        services.webhook_delete(webhook=webhook)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @webhook_rotate_secret_schema
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, *args, **kwargs):
-        webhook = services.webhook_rotate_secret(webhook=self.get_object())
-        return Response(WebhookWithSecretSerializer(webhook).data)
+        webhook = self.get_object()
+        rotated = services.webhook_rotate_secret(webhook=webhook)
+        return Response(WebhookWithSecretSerializer(rotated).data)
 
     @webhook_ping_schema
     @action(detail=True, methods=["post"])
     def ping(self, request, *args, **kwargs):
-        delivery = services.webhook_ping(webhook=self.get_object(), actor=request.user)
+        webhook = self.get_object()
+        delivery = services.webhook_ping(actor=request.user, webhook=webhook)
         return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -127,5 +135,6 @@ class DeliveryViewSet(ProjectAdminScopeMixin, mixins.ListModelMixin, viewsets.Ge
     @delivery_redeliver_schema
     @action(detail=True, methods=["post"])
     def redeliver(self, request, *args, **kwargs):
-        again = services.delivery_redeliver(delivery=self.get_object())
+        delivery = self.get_object()
+        again = services.delivery_redeliver(delivery=delivery)
         return Response(DeliverySerializer(again).data, status=status.HTTP_202_ACCEPTED)

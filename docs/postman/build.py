@@ -3,10 +3,10 @@
     .venv/bin/python docs/postman/build.py
 
 1. Starts a local server (`run.local_server`, as `make postman` does) and reads the OpenAPI
-   schema it serves. Every operation must have a case in `recipes.py`: one without stops the
-   build, naming the operation and a case to start from; so does a case whose URL is not in
-   the schema (unless marked `off_schema`). An operation that needs a token and has no 401
-   case gets one: its first success request again, without a token.
+   schema it serves. Each case of `recipes.py` gets its operation, its status and its
+   credentials from it. An operation without a case stops the build, and so does a case
+   whose URL is not in the schema (unless marked `off_schema`). An operation that needs a
+   token and has no 401 case gets one: its first success request again, without a token.
 2. Writes the collection without examples, runs it with newman, and stops if one assertion
    fails: every example comes from a request the collection itself asserts.
 3. Saves each real response, with the request that produced it (the real token replaced by a
@@ -29,7 +29,7 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
-from recipes import FOLDERS, INITIAL_VALUES, NO_AUTH, OWNER, TOKEN_PLACEHOLDERS, Case
+from recipes import FOLDERS, FROM_SCHEMA, INITIAL_VALUES, NO_AUTH, OWNER, TOKEN_PLACEHOLDERS, Case
 from run import COLLECTION, ENVIRONMENT, local_server, newman, run_collection
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -41,17 +41,9 @@ SHOWN_REQUEST_HEADERS = {"authorization", "content-type"}
 # Response headers left out of examples: transport details, the time and request id of the
 # capture, and the security headers every response carries alike.
 HIDDEN_RESPONSE_HEADERS = {
-    "connection",
-    "content-length",
-    "cross-origin-opener-policy",
-    "date",
-    "referrer-policy",
-    "strict-transport-security",
-    "transfer-encoding",
-    "vary",
-    "x-content-type-options",
-    "x-frame-options",
-    "x-request-id",
+    *("connection", "content-length", "date", "transfer-encoding", "vary", "x-request-id"),
+    *("cross-origin-opener-policy", "referrer-policy", "strict-transport-security"),
+    *("x-content-type-options", "x-frame-options"),
 }
 
 SAVE_HELPER = (
@@ -67,13 +59,13 @@ pm.test("error envelope", () => {
   pm.expect(body.errors[0]).to.have.keys("code", "detail", "attr");
 });
 """
+NAMES_TEST = """
+pm.test("names {0}", () => pm.expect(pm.response.json().errors[0].attr).to.eql("{0}"));
+"""
 SAMPLE_HEADER = (
     "The header as you would write it yourself; not sent (unchecked): the collection's "
     "bearer auth sends {{accessToken}}."
 )
-NAMES_TEST = """
-pm.test("names {0}", () => pm.expect(pm.response.json().errors[0].attr).to.eql("{0}"));
-"""
 DESCRIPTION = """\
 Every operation of Tasklane's API v1, grouped by resource, with saved example responses: \
 the success and the main errors of each operation, captured from a running server by \
@@ -97,111 +89,29 @@ def path_pattern(template: str) -> re.Pattern:
     return re.compile("[^/]+".join(re.escape(part) for part in parts))
 
 
-def schema_operations(schema: dict) -> list[tuple[str, str, dict]]:
-    return [
-        (method.upper(), path, operation)
-        for path, operations in schema["paths"].items()
-        for method, operation in operations.items()
-        if method in METHODS
-    ]
+def resolve(case: Case, operations: list[tuple]) -> tuple[Case, tuple | None, str | None]:
+    """The case with its status and credentials, its operation, and what is wrong with it.
 
-
-def case_path(case: Case) -> str:
-    return case.path.split("?", 1)[0]
-
-
-def plan(operations: list[tuple[str, str, dict]]) -> dict[str, tuple]:
-    """Each case's operation, and which case carries the operation's examples."""
-    cases = [case for folder in FOLDERS for case in folder.cases]
-    names = [case.name for case in cases]
-    problems = [
-        f"two cases are named {name!r}" for name in sorted({n for n in names if names.count(n) > 1})
-    ]
-    patterns = [
-        (method, path, path_pattern(path), operation) for method, path, operation in operations
-    ]
-    operation_of: dict[str, tuple[str, str, dict] | None] = {}
-    for case in cases:
-        found = [
-            (method, path, operation)
-            for method, path, pattern, operation in patterns
-            if method == case.method and pattern.fullmatch(case_path(case))
-        ]
-        if case.off_schema:
-            if found:
-                problems.append(f"{case.name!r} is marked off_schema but matches {found[0][:2]}")
-            operation_of[case.name] = None
-        elif len(found) != 1:
-            problems.append(
-                f"{case.name!r} ({case.method} {case.path}) matches {len(found)} schema "
-                "operations instead of one"
-            )
-        else:
-            operation_of[case.name] = found[0]
-
-    covered = {op[:2] for op in operation_of.values() if op}
-    missing = [
-        (method, path, op) for method, path, op in operations if (method, path) not in covered
-    ]
-    for method, path, operation in missing:
-        example_path = re.sub(r"\{([^/{}]+)\}", r"{{\1}}", path)
-        problems.append(
-            f"no recipe for {method} {path} ({operation.get('operationId')}: "
-            f"{operation.get('summary', '')}). Add a case to a folder in "
-            f"docs/postman/recipes.py, for example\n"
-            f'        Case("{operation.get("summary") or "..."}", "{method}", '
-            f'"{example_path}", 200),\n'
-            "    with its body, the variables it needs and the errors it can answer."
-        )
-
-    primaries: dict[tuple[str, str], Case] = {}
-    for case in cases:
-        operation = operation_of.get(case.name)
-        if not operation:
-            continue
-        key = operation[:2]
-        if case.primary:
-            if primaries.get(key) and primaries[key].primary:
-                problems.append(f"{key} has two primary cases")
-            primaries[key] = case
-        elif key not in primaries and 200 <= case.status < 300:
-            primaries[key] = case
-    for key in covered - set(primaries):
-        problems.append(f"{key[0]} {key[1]} has no success case")
-    if problems:
-        raise BuildError("\n".join(f"  - {problem}" for problem in problems))
-
-    # An operation that needs a token, without a 401 case of its own, gets one: its primary
-    # request again, sent without a token, right after it.
-    answered_401 = {
-        operation_of[c.name][:2] for c in cases if c.status == 401 and operation_of[c.name]
-    }
-    folders = []
-    for folder in FOLDERS:
-        folder_cases = []
-        for case in folder.cases:
-            folder_cases.append(case)
-            operation = operation_of[case.name]
-            if not operation or primaries[operation[:2]] is not case:
-                continue
-            if operation[:2] in answered_401 or not needs_token(operation[2]):
-                continue
-            without = replace(
-                case,
-                name=f"{case.name}, without a token (401)",
-                status=401,
-                auth=NO_AUTH,
-                headers={},
-                sample_headers={},
-                tests="",
-                prerequest="",
-                description="",
-                primary=False,
-            )
-            folder_cases.append(without)
-            operation_of[without.name] = operation
-        folders.append((folder, folder_cases))
-    return {"folders": folders, "operation_of": operation_of, "primaries": primaries}
+    The status is the one the name ends with (`... (404)`), else the operation's first 2xx;
+    the credentials are the owner's unless the operation accepts none (`{}`)."""
+    path = case.path.split("?", 1)[0]
+    found = [op for op in operations if op[0] == case.method and op[3].fullmatch(path)]
+    operation = found[0][:3] if len(found) == 1 and not case.off_schema else None
+    problem = None
+    if case.off_schema and found:
+        problem = f"{case.name!r} is marked off_schema but matches {found[0][:2]}"
+    elif not case.off_schema and len(found) != 1:
+        problem = f"{case.name!r} ({case.request}) matches {len(found)} schema operations"
+    named = re.search(r"(\d{3})\)$", case.name)
+    details = operation[2] if operation else {}
+    successes = sorted(int(code) for code in details.get("responses", {}) if code[0] == "2")
+    status = int(named.group(1)) if named else (successes or [0])[0]
+    if not status:
+        problem = f"{case.name!r} has no status: end its name with one, as in `(404)`"
+    auth = case.auth
+    if auth == FROM_SCHEMA:
+        auth = OWNER if operation is None or needs_token(details) else NO_AUTH
+    return replace(case, status=status, auth=auth), operation, problem
 
 
 def needs_token(operation: dict) -> bool:
@@ -209,25 +119,81 @@ def needs_token(operation: dict) -> bool:
     return bool(operation.get("security")) and {} not in operation["security"]
 
 
+def plan(schema: dict) -> dict:
+    """The folders with their cases in running order, each case's operation, and the case
+    that carries each operation's examples (its primary)."""
+    operations = [
+        (method.upper(), path, operation, path_pattern(path))
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+        if method in METHODS
+    ]
+    problems, folders, operation_of, primaries = [], [], {}, {}
+    for folder in FOLDERS:
+        cases = []
+        for case in folder.cases:
+            case, operation, problem = resolve(case, operations)
+            problems += [problem] if problem else []
+            if case.name in operation_of:
+                problems.append(f"two cases are named {case.name!r}")
+            operation_of[case.name] = operation
+            cases.append(case)
+            key = operation and operation[:2]
+            if key and case.primary:
+                if key in primaries and primaries[key].primary:
+                    problems.append(f"{key} has two primary cases")
+                primaries[key] = case
+            elif key and key not in primaries and 200 <= case.status < 300:
+                primaries[key] = case
+        folders.append((folder, cases))
+    for method, path, operation, _ in operations:
+        if not any(op and op[:2] == (method, path) for op in operation_of.values()):
+            request = re.sub(r"\{([^/{}]+)\}", r"{{\1}}", f"{method} {path}")
+            problems.append(
+                f"no recipe for {method} {path} ({operation.get('summary', '')}): add a case "
+                f'to a folder in docs/postman/recipes.py, for example Case("...", "{request}")'
+            )
+        elif (method, path) not in primaries:
+            problems.append(f"{method} {path} has no success case")
+    if problems:
+        raise BuildError("\n".join(f"  - {problem}" for problem in problems))
+
+    # An operation that needs a token, without a 401 case of its own, gets one: its primary
+    # request again, sent without a token, right after it.
+    answered_401 = {
+        operation_of[c.name][:2]
+        for _, cs in folders
+        for c in cs
+        if c.status == 401 and operation_of[c.name]
+    }
+    for _, cases in folders:
+        for case in list(cases):
+            operation = operation_of[case.name]
+            key = operation and operation[:2]
+            if (
+                key
+                and primaries[key] is case
+                and key not in answered_401
+                and needs_token(operation[2])
+            ):
+                without = Case(
+                    f"{case.name}, without a token (401)", case.request, case.body, NO_AUTH
+                )
+                cases.insert(cases.index(case) + 1, replace(without, status=401))
+                operation_of[without.name] = operation
+    return {"folders": folders, "operation_of": operation_of, "primaries": primaries}
+
+
 def script(source: str) -> list[str]:
     lines = [line for line in textwrap.dedent(source).strip().splitlines() if line.strip()]
-    if any("save(" in line for line in lines):
-        lines.insert(0, SAVE_HELPER)
-    return lines
+    return [SAVE_HELPER, *lines] if any("save(" in line for line in lines) else lines
 
 
 def test_script(case: Case) -> list[str]:
     source = STATUS_TEST.format(case.status)
-    if case.status >= 400:
-        source += ENVELOPE_TEST
-    if case.names:
-        source += NAMES_TEST.format(case.names)
+    source += ENVELOPE_TEST if case.status >= 400 else ""
+    source += NAMES_TEST.format(case.names) if case.names else ""
     return script(source + "\n" + textwrap.dedent(case.tests))
-
-
-def raw_body(body: dict) -> str:
-    text = json.dumps(body, indent=2, ensure_ascii=False)
-    return re.sub(r'"@number:(\w+)"', r"{{\1}}", text)
 
 
 def url(path: str) -> dict:
@@ -238,10 +204,8 @@ def url(path: str) -> dict:
         "path": path.lstrip("/").split("/"),
     }
     if query:
-        result["query"] = [
-            {"key": key, "value": value}
-            for key, _, value in (pair.partition("=") for pair in query.split("&"))
-        ]
+        pairs = (pair.partition("=") for pair in query.split("&"))
+        result["query"] = [{"key": key, "value": value} for key, _, value in pairs]
     return result
 
 
@@ -249,10 +213,20 @@ def item_id(name: str) -> str:
     return str(uuid.uuid5(NAMESPACE, name))
 
 
+def raw_body(raw: str, language: str = "") -> dict:
+    """A raw body; its language, unless given, is json where it parses as JSON."""
+    if not language:
+        try:
+            json.loads(raw)
+            language = "json"
+        except ValueError:
+            language = "text"
+    return {"mode": "raw", "raw": raw, "options": {"raw": {"language": language}}}
+
+
 def request_of(case: Case) -> dict:
-    headers = []
-    if case.body is not None:
-        headers.append({"key": "Content-Type", "value": "application/json"})
+    json_type = {"key": "Content-Type", "value": "application/json"}
+    headers = [json_type] if case.body is not None else []
     headers += [{"key": key, "value": value} for key, value in case.headers.items()]
     headers += [
         {"key": key, "value": value, "disabled": True, "description": SAMPLE_HEADER}
@@ -260,67 +234,33 @@ def request_of(case: Case) -> dict:
     ]
     request: dict = {"method": case.method, "header": headers, "url": url(case.path)}
     if case.body is not None:
-        request["body"] = {
-            "mode": "raw",
-            "raw": raw_body(case.body),
-            "options": {"raw": {"language": "json"}},
-        }
+        raw = json.dumps(case.body, indent=2, ensure_ascii=False)
+        request["body"] = raw_body(re.sub(r'"@number:(\w+)"', r"{{\1}}", raw), "json")
     if case.auth is NO_AUTH:
         request["auth"] = {"type": "noauth"}
     elif case.auth != OWNER:
-        request["auth"] = {
-            "type": "bearer",
-            "bearer": [{"key": "token", "value": f"{{{{{case.auth}}}}}", "type": "string"}],
-        }
+        token = {"key": "token", "value": f"{{{{{case.auth}}}}}", "type": "string"}
+        request["auth"] = {"type": "bearer", "bearer": [token]}
     return request
 
 
-def description_of(case: Case, operation: tuple | None, primary: bool) -> str:
+def item_of(case: Case, operation: tuple | None, primary: bool) -> dict:
+    events = [{"listen": "test", "script": {"type": "text/javascript", "exec": test_script(case)}}]
+    if case.prerequest:
+        prerequest = {"type": "text/javascript", "exec": script(case.prerequest)}
+        events.insert(0, {"listen": "prerequest", "script": prerequest})
+    item = {"id": item_id(case.name), "name": case.name, "event": events}
+    item["request"] = request_of(case)
     parts = []
     if operation and primary:
         method, path, details = operation
         parts.append(f"**{details.get('summary', '')}** (`{method} {path}`)")
-        if details.get("description"):
-            parts.append(details["description"])
-    if case.description:
-        parts.append(case.description)
-    return "\n\n".join(parts)
-
-
-def item_of(case: Case, operation: tuple | None, primary: bool) -> dict:
-    events = []
-    if case.prerequest:
-        events.append(
-            {
-                "listen": "prerequest",
-                "script": {"type": "text/javascript", "exec": script(case.prerequest)},
-            }
-        )
-    events.append(
-        {"listen": "test", "script": {"type": "text/javascript", "exec": test_script(case)}}
-    )
-    item = {
-        "id": item_id(case.name),
-        "name": case.name,
-        "event": events,
-        "request": request_of(case),
-    }
-    description = description_of(case, operation, primary)
-    if description:
-        item["request"]["description"] = description
+        parts += [details["description"]] if details.get("description") else []
+    parts += [case.description] if case.description else []
+    if parts:
+        item["request"]["description"] = "\n\n".join(parts)
     item["response"] = []
     return item
-
-
-def collection_variables(collection: dict) -> list[str]:
-    """Every variable the collection reads or saves, in order of first use."""
-    text = json.dumps(collection)
-    names = list(INITIAL_VALUES)
-    for name in re.findall(r"\{\{(\w+)\}\}|save\(\\\"(\w+)\\\"", text):
-        for found in name:
-            if found and found not in names:
-                names.append(found)
-    return names
 
 
 def skeleton(layout: dict) -> dict:
@@ -332,6 +272,7 @@ def skeleton(layout: dict) -> dict:
             primary = bool(operation) and layout["primaries"][operation[:2]] is case
             items.append(item_of(case, operation, primary))
         folders.append({"name": folder.name, "description": folder.description, "item": items})
+    bearer = [{"key": "token", "value": "{{accessToken}}", "type": "string"}]
     collection = {
         "info": {
             "_postman_id": COLLECTION_ID,
@@ -339,15 +280,15 @@ def skeleton(layout: dict) -> dict:
             "description": DESCRIPTION,
             "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json",
         },
-        "auth": {
-            "type": "bearer",
-            "bearer": [{"key": "token", "value": "{{accessToken}}", "type": "string"}],
-        },
+        "auth": {"type": "bearer", "bearer": bearer},
         "item": folders,
     }
+    # Every variable the collection reads or saves, in order of first use.
+    names = list(INITIAL_VALUES)
+    for found in re.findall(r"\{\{(\w+)\}\}|save\(\\\"(\w+)\\\"", json.dumps(collection)):
+        names += [name for name in found if name and name not in names]
     collection["variable"] = [
-        {"key": name, "value": INITIAL_VALUES.get(name, "")}
-        for name in collection_variables(collection)
+        {"key": name, "value": INITIAL_VALUES.get(name, "")} for name in names
     ]
     return collection
 
@@ -367,14 +308,6 @@ def environment_of(collection: dict) -> dict:
     }
 
 
-def is_json(text: str) -> bool:
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
-
-
 def pretty(text: str) -> str:
     try:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
@@ -384,76 +317,51 @@ def pretty(text: str) -> str:
 
 def example_of(case: Case, execution: dict) -> dict:
     sent, answer = execution["request"], execution["response"]
-    declared = {key.lower() for key in case.headers} | SHOWN_REQUEST_HEADERS
+    shown = {key.lower() for key in case.headers} | SHOWN_REQUEST_HEADERS
     placeholder = TOKEN_PLACEHOLDERS.get(case.auth or "", "<access token>")
-    headers = []
-    for header in sent.get("header", []):
-        if header.get("disabled") or header["key"].lower() not in declared:
-            continue
-        value = header["value"]
-        if header["key"].lower() == "authorization":
-            value = f"Bearer {placeholder}"
-        headers.append({"key": header["key"], "value": value})
+    headers = [
+        {"key": h["key"], "value": h["value"]}
+        if h["key"].lower() != "authorization"
+        else {"key": h["key"], "value": f"Bearer {placeholder}"}
+        for h in sent.get("header", [])
+        if not h.get("disabled") and h["key"].lower() in shown
+    ]
     query = [q for q in sent["url"].get("query", []) if not q.get("disabled")]
-    raw_url = "{{baseUrl}}/" + "/".join(sent["url"]["path"])
-    if query:
-        raw_url += "?" + "&".join(f"{q['key']}={q.get('value') or ''}" for q in query)
-    original = {
-        "method": sent["method"],
-        "header": headers,
-        "url": url(raw_url[len("{{baseUrl}}") :]),
-    }
+    path = "/" + "/".join(sent["url"]["path"])
+    path += "?" + "&".join(f"{q['key']}={q.get('value') or ''}" for q in query) if query else ""
+    original = {"method": sent["method"], "header": headers, "url": url(path)}
     if sent.get("body", {}).get("raw"):
-        raw = sent["body"]["raw"]
-        original["body"] = {
-            "mode": "raw",
-            "raw": pretty(raw),
-            "options": {"raw": {"language": "json" if is_json(raw) else "text"}},
-        }
+        original["body"] = raw_body(pretty(sent["body"]["raw"]))
     stream = answer.get("stream") or {}
-    body = bytes(stream.get("data", [])).decode("utf-8")
     response_headers = [
         {"key": h["key"], "value": h["value"]}
         for h in answer.get("header", [])
         if h["key"].lower() not in HIDDEN_RESPONSE_HEADERS
     ]
-    content_type = next(
-        (h["value"] for h in response_headers if h["key"].lower() == "content-type"), ""
-    )
+    content_type = [h["value"] for h in response_headers if h["key"].lower() == "content-type"]
     return {
         "id": item_id(f"{case.name} / example"),
         "name": case.name,
         "originalRequest": original,
         "status": answer["status"],
         "code": answer["code"],
-        "_postman_previewlanguage": "json" if "json" in content_type else "text",
+        "_postman_previewlanguage": "json" if "json" in "".join(content_type) else "text",
         "header": response_headers,
         "cookie": [],
-        "body": pretty(body),
+        "body": pretty(bytes(stream.get("data", [])).decode("utf-8")),
     }
 
 
-def capture(collection: dict, environment: dict, base: str, layout: dict) -> dict:
-    """Runs the collection with newman; each case's name → its real request and response."""
+def capture(collection: dict, environment: dict, base: str) -> dict:
+    """Runs the collection with newman; each request's name → its real request and response."""
     with tempfile.TemporaryDirectory(prefix="tasklane-postman-build-") as scratch:
-        draft = Path(scratch) / "collection.json"
-        report = Path(scratch) / "report.json"
-        variables = Path(scratch) / "environment.json"
+        draft, report, variables = (Path(scratch) / name for name in ("c.json", "r.json", "e.json"))
         draft.write_text(json.dumps(collection))
         variables.write_text(json.dumps(environment))
-        status = run_collection(
-            draft,
-            base,
-            "--reporters",
-            "json",
-            "--reporter-json-export",
-            str(report),
-            environment=variables,
-        )
+        reporter = ("--reporters", "json", "--reporter-json-export", str(report))
+        status = run_collection(draft, base, *reporter, environment=variables)
         run = json.loads(report.read_text())["run"] if report.exists() else {}
-    executions = run.get("executions", [])
-    names = {item_id(case.name): case.name for _, cases in layout["folders"] for case in cases}
-    for execution in executions:
+    for execution in run.get("executions", []):
         answer = execution.get("response") or {}
         failed = [a for a in execution.get("assertions", []) if a.get("error")]
         mark = "FAIL" if failed or not answer else "ok  "
@@ -462,7 +370,7 @@ def capture(collection: dict, environment: dict, base: str, layout: dict) -> dic
             print(f"       {assertion['assertion']}: {assertion['error'].get('message')}")
     if status != 0 or run.get("failures"):
         raise BuildError(f"newman failed (exit {status}); nothing written")
-    return {names[e["item"]["id"]]: e for e in executions}
+    return {e["item"]["name"]: e for e in run["executions"]}
 
 
 def attach_examples(collection: dict, layout: dict, executions: dict) -> None:
@@ -472,14 +380,13 @@ def attach_examples(collection: dict, layout: dict, executions: dict) -> None:
     for name, operation in layout["operation_of"].items():
         if operation:
             by_operation.setdefault(operation[:2], []).append(name)
-    for folder in collection["item"]:
-        for item in folder["item"]:
-            operation = layout["operation_of"][item["name"]]
-            own = [item["name"]]
-            if operation and layout["primaries"][operation[:2]].name == item["name"]:
-                others = [n for n in by_operation[operation[:2]] if n != item["name"]]
-                own += sorted(others, key=lambda name: examples[name]["code"])
-            item["response"] = [examples[name] for name in own]
+    for item in (item for folder in collection["item"] for item in folder["item"]):
+        operation = layout["operation_of"][item["name"]]
+        own = [item["name"]]
+        if operation and layout["primaries"][operation[:2]].name == item["name"]:
+            others = [n for n in by_operation[operation[:2]] if n != item["name"]]
+            own += sorted(others, key=lambda name: examples[name]["code"])
+        item["response"] = [examples[name] for name in own]
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -491,18 +398,13 @@ def main() -> int:
     with local_server() as base:
         with urllib.request.urlopen(base + "/api/schema/?format=json", timeout=30) as answer:
             schema = json.load(answer)
-        operations = schema_operations(schema)
         try:
-            layout = plan(operations)
+            layout = plan(schema)
+            collection = skeleton(layout)
+            environment = environment_of(collection)
+            executions = capture(collection, environment, base)
         except BuildError as error:
             print(f"The collection cannot be built:\n{error}", file=sys.stderr)
-            return 1
-        collection = skeleton(layout)
-        environment = environment_of(collection)
-        try:
-            executions = capture(collection, environment, base, layout)
-        except BuildError as error:
-            print(error, file=sys.stderr)
             return 1
     attach_examples(collection, layout, executions)
     write_json(COLLECTION, collection)
@@ -510,8 +412,7 @@ def main() -> int:
     requests = sum(len(folder["item"]) for folder in collection["item"])
     examples = sum(len(item["response"]) for f in collection["item"] for item in f["item"])
     print(
-        f"Wrote {COLLECTION.name} ({len(operations)} operations, {requests} requests, "
-        f"{examples} saved examples) and {ENVIRONMENT.name}."
+        f"Wrote {COLLECTION.name} ({requests} requests, {examples} examples), {ENVIRONMENT.name}."
     )
     return 0
 

@@ -1,5 +1,5 @@
 """Indexes for `ordering=status` and `ordering=-due_date`: each project's first rows in the
-page's order (tasks.selectors.page_rows) without sorting every visible task. For a user who
+page's order (tasks.listing.page_rows) without sorting every visible task. For a user who
 sees 100,000 tasks, 255 ms -> 0.8 ms and 231 ms -> 1.1 ms per page (bench/README.md).
 
 The due-date index is raw SQL on PostgreSQL only, with no model state (as in 0003): SQLite

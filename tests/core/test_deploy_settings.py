@@ -1,5 +1,5 @@
 """Production defaults: HSTS on every HTTPS response, a clean `check --deploy` with the
-settings the README documents, and a development key that no other checkout shares."""
+settings docs/operations.md documents, and a development key that no other checkout shares."""
 
 import stat
 

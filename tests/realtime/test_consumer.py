@@ -7,10 +7,12 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.tokens import issue_token_pair
 from core import realtime
+from core.events import event, publish
 from projects.models import Project
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -624,14 +626,22 @@ async def test_an_event_sent_to_two_groups_of_a_socket_arrives_once(team, open_s
     member = await open_socket(team.member.access)
     owner = await open_socket(team.owner.access)
 
-    await call(
-        realtime.broadcast,
-        event_type="member.updated",
-        project_id=team.project.pk,
-        actor_id=team.owner.id,
-        data={"user": summary(team.member.user), "role": "member", "joined_at": None},
-        groups=[realtime.user_group(team.member.id), realtime.project_group(team.project.pk)],
-    )
+    @transaction.atomic
+    def publish_to_both_groups():
+        publish(
+            event(
+                "member.updated",
+                project_id=team.project.pk,
+                actor_id=team.owner.id,
+                data={"user": summary(team.member.user), "role": "member", "joined_at": None},
+                groups=(
+                    realtime.user_group(team.member.id),
+                    realtime.project_group(team.project.pk),
+                ),
+            )
+        )
+
+    await call(publish_to_both_groups)
 
     first = await member.receive_event("member.updated")
     assert await owner.receive() == first

@@ -20,27 +20,20 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from config.asgi import application
+from projects.render import MEMBER_FIELDS, PROJECT_FIELDS
+from tasks.render import TASK_FIELDS
 from tests.support.auth import login
-from tests.support.tasks import TASK_FIELDS
 
 EVENTS_PATH = "/ws/v1/events/"
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_MANY_MESSAGES = 4429
 
 EVENT_KEYS = {"type", "project_id", "actor_id", "occurred_at", "data"}
-# Events carry the REST task representation without `is_overdue` (docs/realtime.md).
-TASK_DATA_KEYS = TASK_FIELDS - {"is_overdue"}
-PROJECT_DATA_KEYS = {
-    "id",
-    "name",
-    "description",
-    "owner",
-    "is_inbox",
-    "member_count",
-    "created_at",
-    "updated_at",
-}
-MEMBER_DATA_KEYS = {"user", "role", "joined_at"}
+# Events carry the REST representations without what depends on the caller (docs/realtime.md):
+# a task's `is_overdue`, a project's `role`.
+TASK_DATA_KEYS = set(TASK_FIELDS) - {"is_overdue"}
+PROJECT_DATA_KEYS = set(PROJECT_FIELDS) - {"role"}
+MEMBER_DATA_KEYS = set(MEMBER_FIELDS)
 
 # Long enough for a consumer to forward anything already queued for it; every event a write
 # causes is in the channel layer before the write's API call returns.

@@ -1,4 +1,4 @@
-"""A frozen clock, task fields and a database snapshot shared by the task tests."""
+"""A frozen clock, task helpers and a database snapshot shared by the task tests."""
 
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -14,22 +14,6 @@ from tests.support.urls import TASKS
 # in Etc/GMT+12 (UTC-12).
 NOW = datetime(2026, 3, 10, 11, 0, tzinfo=UTC)
 TODAY_UTC = date(2026, 3, 10)
-
-TASK_FIELDS = {
-    "id",
-    "project_id",
-    "title",
-    "description",
-    "status",
-    "due_date",
-    "assignee_id",
-    "assignee",
-    "created_by",
-    "created_at",
-    "updated_at",
-    "completed_at",
-    "is_overdue",
-}
 
 
 def make_task(**fields) -> Task:
@@ -80,21 +64,8 @@ def without_ids(text: str) -> str:
 def task_rows() -> list[tuple]:
     """Every stored task column, to prove a refused write changed nothing (`updated_at`
     included, so even a no-op save would show)."""
-    return list(
-        Task.objects.order_by("id").values_list(
-            "id",
-            "project_id",
-            "title",
-            "description",
-            "status",
-            "due_date",
-            "assignee_id",
-            "created_by_id",
-            "created_at",
-            "updated_at",
-            "completed_at",
-        )
-    )
+    columns = [field.attname for field in Task._meta.concrete_fields]
+    return list(Task.objects.order_by("id").values_list(*columns))
 
 
 def db_state() -> dict:

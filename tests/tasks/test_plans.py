@@ -225,7 +225,7 @@ def test_list_plan_reads_only_the_callers_projects(table, query):
 def test_list_plan_for_a_broad_caller_reads_only_their_projects(table, query):
     """A caller who sees 40% of the table, all of it older than the rest: a walk of the global
     created_at index would find their page only after every other project's task; each of
-    their projects' own first rows, merged (tasks.selectors.page_rows), never reads those."""
+    their projects' own first rows, merged (tasks.listing.page_rows), never reads those."""
     assert_plans_stay_in_the_callers_projects(
         logged_in(table.broad_caller), query, table.visible_to(table.broad_caller)
     )

@@ -114,7 +114,7 @@ LIST_QUERIES = 4 if connection.vendor == "postgresql" else 5
 
 
 def test_task_list_costs_four_queries(client_for, team, projects, django_assert_num_queries):
-    """The caller, their projects, the count and the page (README, Performance)."""
+    """The caller, their projects, the count and the page (docs/architecture.md, the task list)."""
     add_tasks(projects, 50)
     client = client_for(team.member)
 
