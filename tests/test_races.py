@@ -72,6 +72,29 @@ def test_parallel_patches_with_one_if_match_let_exactly_one_through():
         assert task.title == winner.json()["title"]
 
 
+def test_parallel_patches_of_different_fields_keep_every_change():
+    """No If-Match: each PATCH writes its own field, whether it wrote the task still as read
+    or found it changed and took the locked path; none overwrites another's field."""
+    project = ProjectFactory()
+    client = client_of(project.owner)
+    bodies = [
+        {"title": "New title"},
+        {"description": "New description"},
+        {"status": "in-progress"},
+        {"due_date": "2030-01-01"},
+        {"assignee_id": project.owner.id},
+    ]
+    for round_ in range(ROUNDS):
+        task = TaskFactory(project=project, title="Original", assignee=None)
+
+        responses = run_together([call(client, "patch", task_url(task.id), b) for b in bodies])
+
+        assert [response.status_code for response in responses] == [200] * len(bodies), round_
+        final = client.get(task_url(task.id)).json()
+        for body in bodies:
+            assert {name: final[name] for name in body} == body, (round_, final)
+
+
 def test_parallel_registrations_of_one_email_create_exactly_one_user():
     for round_ in range(ROUNDS):
         email = f"race{round_}@example.com"
@@ -226,7 +249,7 @@ def project_with_owner_and_member():
     return project, client_of(project.owner), client_of(member)
 
 
-def test_task_creates_racing_their_projects_deletion_are_400_or_404_never_500():
+def test_task_creates_racing_their_projects_deletion_are_201_or_400_never_500():
     """The create locks its project's row: the deletion goes first (the create then finds no
     such project, as its validation would have: 400) or waits and deletes the new task with
     it (the create answered 201 with the task it made, which is then gone)."""
