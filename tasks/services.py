@@ -85,14 +85,29 @@ INBOX_OUT_OF_REACH = (
 )
 
 
+# The API's form refuses an `assignee_id` that names no user with its other field errors, and
+# an existing non-member only once the project is settled: the refusals of the project below
+# keep those answers (error paths only, so the lookup costs a valid write nothing).
+
+
+def _names_no_user(user_id: int | None) -> bool:
+    return user_id is not None and not User.objects.filter(pk=user_id).exists()
+
+
 def _no_such_project(assignee_id: int | None = None) -> Invalid:
-    """The refusal of a project that is not the caller's (or is gone). The API's form answers
-    every field at once, so an `assignee_id` that names no user is refused beside it, as the
-    form would have (an existing non-member is only refused once the project is right)."""
+    """A project that is not the caller's (or is gone), with a missing assignee beside it."""
     errors = [FieldError(NO_SUCH_PROJECT, "does_not_exist", attr="project_id")]
-    if assignee_id is not None and not User.objects.filter(pk=assignee_id).exists():
+    if _names_no_user(assignee_id):
         errors.append(FieldError(NOT_A_MEMBER, "not_a_member", attr="assignee_id"))
     return Invalid.of(errors)
+
+
+def _inbox_out_of_reach(assignee_id: int | None) -> Invalid:
+    """The Inbox is outside the token's projects: a missing assignee is refused instead, as the
+    form refused it before it ever chose the Inbox."""
+    if _names_no_user(assignee_id):
+        return Invalid(NOT_A_MEMBER, code="not_a_member", attr="assignee_id")
+    return Invalid(INBOX_OUT_OF_REACH, code="required", attr="project_id")
 
 
 def _lock_projects(project_ids: set[int], *, member: User | None = None) -> dict[int, bool]:
@@ -189,7 +204,7 @@ def task_create(*, actor: User, data: dict, among_actor_projects: bool = False) 
     if data.get("project_id") is None:
         inbox = project_inbox_for(owner=actor)
         if not within_limit(actor, inbox.pk):
-            raise Invalid(INBOX_OUT_OF_REACH, code="required", attr="project_id")
+            raise _inbox_out_of_reach(data.get("assignee_id"))
         data = {**data, "project_id": inbox.pk}
     task = Task(created_by=actor, **data)
     locked = _lock_projects({task.project_id}, member=actor if among_actor_projects else None)

@@ -10,6 +10,7 @@ from tasks.models import Status, Task
 from tasks.render import TASK_FIELDS
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 from tests.support.envelope import assert_error
+from tests.support.personal_tokens import token_client
 from tests.support.tasks import NOW, make_task, parse_timestamp, task_rows, without_ids
 from tests.support.urls import TASKS, task_url
 
@@ -373,6 +374,21 @@ def test_a_foreign_project_hides_whether_an_existing_user_is_a_member(member_cli
     response = member_client.post(TASKS, body)
 
     assert response.json()["errors"] == [NO_PROJECT]
+
+
+def test_a_token_without_the_inbox_refuses_a_missing_assignee_first(team):
+    """A project-limited token cannot default to the Inbox; an assignee naming no user is
+    still the answer when there is one, as the form gives it before choosing the Inbox."""
+    client = token_client(team.member, project_ids=[team.project.id])
+    missing_id = User.objects.order_by("-id").first().id + 1000
+
+    no_project = client.post(TASKS, {"title": "T"})
+    both = client.post(TASKS, {"title": "T", "assignee_id": missing_id})
+
+    assert [error["attr"] for error in no_project.json()["errors"]] == ["project_id"]
+    assert no_project.json()["errors"][0]["code"] == "required"
+    assert both.json()["errors"] == [NOT_A_MEMBER]
+    assert not Task.objects.exists()
 
 
 def test_a_wrong_field_and_a_missing_assignee_are_both_refused_on_update(member_client, team):
