@@ -26,6 +26,7 @@ from django.db.models.expressions import OrderBy, RawSQL
 from accounts.models import User
 from accounts.render import USER_SUMMARY_FIELDS
 from core.render import utc_timestamp
+from tasks import counts
 from tasks.models import Status, Task
 from tasks.render import TASK_FIELDS
 
@@ -186,3 +187,34 @@ def task_rows_by_id(task_ids: list[int]) -> list[dict]:
             row[name] = utc_timestamp(row[name])
         rows[row["id"]] = row
     return [rows[task_id] for task_id in task_ids if task_id in rows]
+
+
+class TaskList:
+    """The list for Django's paginator: `count()` from the count cache (tasks.counts), pages
+    from `page_rows`.
+
+    `ordered` carries the filters and the order over every project; the count and the page
+    each keep to `project_ids` (the caller's). `scope` is everything else the count depends on
+    (the filters, the caller for `assignee=me`, the caller's today for the due buckets).
+    """
+
+    def __init__(self, ordered: QuerySet[Task], *, project_ids: list[int], scope: dict):
+        self.queryset = ordered  # not `ordered`: Django's paginator reads that name
+        self.project_ids = project_ids
+        self.scope = scope
+
+    def count(self) -> int:
+        scoped = self.queryset.filter(project_id__in=self.project_ids)
+        return counts.cached_count(
+            project_ids=self.project_ids, scope=self.scope, count=scoped.count
+        )
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice) or index.step is not None:
+            raise TypeError("The task list is read a page at a time.")
+        return page_rows(
+            self.queryset, project_ids=self.project_ids, start=index.start or 0, stop=index.stop
+        )

@@ -13,7 +13,7 @@ from core.views import (
     request_body,
 )
 from projects.feeds import feed_response
-from tasks import counts, listing, selectors, services
+from tasks import listing, selectors, services
 from tasks.filters import TaskFilterBackend, TaskFilterSet, TaskOrdering
 from tasks.listing import task_row_to_dict
 from tasks.models import Task
@@ -75,16 +75,12 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
         return context
 
     def list(self, request, *args, **kwargs):
-        """Sort and page the narrow task ids first, then join just that page to its users, in
-        one statement (tasks.listing.page_rows): sorting whole rows joined to their users
-        costs far more (bench/README.md). The count comes from tasks.counts while no project
-        of the caller's changed. Fixed queries whatever the page size: the caller's projects,
-        the count (when not cached), the page."""
+        """The list's fast path (tasks/listing.py says why): fixed queries whatever the page
+        size: the caller's projects, the count (when not cached), the page."""
         project_ids = list(selectors.roles_for(request.user))
         # The filters and the order over every project; the count and the page each keep to
         # the caller's projects (tasks.listing.page_rows says why it does so by itself).
         ordered = self.filter_queryset(Task.objects.all())
-        scoped = ordered.filter(project_id__in=project_ids)
         today = selectors.today_for(request.user)
         scope = {
             "filters": sorted(
@@ -95,16 +91,8 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
             "user": request.user.pk,  # assignee=me
             "today": today.isoformat(),  # the due buckets
         }
-        counted = CountedQuery(
-            scoped,
-            count=lambda: counts.cached_count(
-                project_ids=project_ids, scope=scope, count=scoped.count
-            ),
-            page=lambda start, stop: listing.page_rows(
-                ordered, project_ids=project_ids, start=start, stop=stop
-            ),
-        )
-        rows = self.paginate_queryset(counted)
+        listed = listing.TaskList(ordered, project_ids=project_ids, scope=scope)
+        rows = self.paginate_queryset(listed)
         return self.get_paginated_response([task_row_to_dict(row, today=today) for row in rows])
 
     def retrieve(self, request, *args, **kwargs):
@@ -149,23 +137,3 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
     def activity(self, request, pk=None):
         task = self.get_object()
         return feed_response(self, selectors.task_activity(request.user, task.pk))
-
-
-class CountedQuery:
-    """The list's ids for Django's paginator: `count()` and pages come from elsewhere."""
-
-    def __init__(self, queryset, *, count, page):
-        self.queryset = queryset
-        self.counter = count
-        self.page = page
-
-    def count(self) -> int:
-        return self.counter()
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, index):
-        if isinstance(index, slice) and index.step is None:
-            return self.page(index.start or 0, index.stop)
-        return self.queryset[index]
