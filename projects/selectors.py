@@ -10,6 +10,7 @@ personal access token limited to some projects reaches only those, through them.
 
 from django.db import connection
 from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 
 from accounts.models import User
 from accounts.personal_tokens import project_limit
@@ -39,6 +40,24 @@ def member_roles(user: User) -> dict[int, str]:
     if limit is not None:
         roles = {project_id: role for project_id, role in roles.items() if project_id in limit}
     return roles
+
+
+def caller_role(user: User, *, project_column: str) -> RawSQL:
+    """The user's role in the project whose id is in `project_column` (`table.column` of
+    another model's query), as a column of that query: NULL for a non-member. The role lookup
+    of member_roles, inside another statement; the caller applies project_limit as
+    member_roles does. Plain SQL, as member_roles: building the ORM subquery on every request
+    cost more than the statement (bench/README.md)."""
+    sql = _ROLE_IN_SQL.format(project_column=project_column)  # names, never input
+    return RawSQL(sql, [user.pk])  # noqa: S611
+
+
+_ROLE_IN_SQL = (
+    f"SELECT m.{Membership._meta.get_field('role').column} "  # noqa: S608 (names, no input)
+    f"FROM {Membership._meta.db_table} m "
+    f"WHERE m.{Membership._meta.get_field('project').column} = {{project_column}} "
+    f"AND m.{Membership._meta.get_field('user').column} = %s"
+)
 
 
 _ROLES_SQL = (

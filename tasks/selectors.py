@@ -4,13 +4,12 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.personal_tokens import project_limit
-from projects.models import Activity, Membership
-from projects.selectors import member_roles
+from projects.models import Activity
+from projects.selectors import caller_role, member_roles
 from tasks.models import Task
 
 
@@ -41,15 +40,7 @@ def tasks_for(user: User) -> QuerySet[Task]:
     return tasks_in(roles_for(user))
 
 
-# The caller's role in the task's project, as a column of the task's own statement. Plain SQL:
-# building the equivalent ORM subquery on every request costs more than the statement does.
-_CALLER_ROLE_SQL = (
-    f"SELECT m.{Membership._meta.get_field('role').column} "  # noqa: S608 (names, no input)
-    f"FROM {Membership._meta.db_table} m "
-    f"WHERE m.{Membership._meta.get_field('project').column} = "
-    f"{Task._meta.db_table}.{Task._meta.get_field('project').column} "
-    f"AND m.{Membership._meta.get_field('user').column} = %s"
-)
+_TASK_PROJECT_COLUMN = f"{Task._meta.db_table}.{Task._meta.get_field('project').column}"
 
 
 def task_for(user: User, task_id: int) -> Task:
@@ -60,7 +51,7 @@ def task_for(user: User, task_id: int) -> Task:
     """
     task = (
         Task.objects.select_related("assignee", "created_by")
-        .annotate(caller_role=RawSQL(_CALLER_ROLE_SQL, [user.pk]))  # noqa: S611 (a constant)
+        .annotate(caller_role=caller_role(user, project_column=_TASK_PROJECT_COLUMN))
         .get(pk=task_id)
     )
     limit = project_limit(user)
