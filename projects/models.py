@@ -9,6 +9,7 @@ class Role(models.TextChoices):
     OWNER = "owner", "Owner"
     ADMIN = "admin", "Admin"
     MEMBER = "member", "Member"
+    VIEWER = "viewer", "Viewer"
 
 
 class Project(models.Model):
@@ -61,7 +62,7 @@ class Membership(models.Model):
                 name="projects_membership_one_owner",
             ),
             models.CheckConstraint(
-                condition=Q(role__in=["owner", "admin", "member"]),
+                condition=Q(role__in=[role.value for role in Role]),
                 name="projects_membership_role_valid",
             ),
         ]
@@ -81,6 +82,9 @@ class Verb(models.TextChoices):
     MEMBER_ADDED = "member_added"
     ROLE_CHANGED = "role_changed"
     MEMBER_REMOVED = "member_removed"
+    LABEL_CREATED = "label_created"
+    LABEL_UPDATED = "label_updated"
+    LABEL_DELETED = "label_deleted"
 
 
 class Activity(models.Model):

@@ -28,12 +28,15 @@ from accounts.render import USER_SUMMARY_FIELDS
 from core.render import utc_timestamp
 from tasks import counts
 from tasks.models import Status, Task
-from tasks.render import TASK_FIELDS
+from tasks.render import LABELS_SQL, TASK_FIELDS, label_order, label_summary
+from tasks.selectors import renderable
 
 # The users a task embeds, each read as its id column and, through a join, the other fields
 # of its summary; `is_overdue` is not read but computed for the caller.
 EMBEDDED_USERS = ("assignee", "created_by")
-COMPUTED_FIELDS = ("is_overdue",)
+COMPUTED_FIELDS = ("is_overdue", "label_ids")  # label_ids: the ids of `labels`
+# Read by a subquery of their own in the row's statement (_SUBQUERY_COLUMNS).
+AGGREGATED_FIELDS = ("labels", "subtask_count", "completed_subtask_count")
 
 
 def _row_fields() -> tuple[str, ...]:
@@ -65,9 +68,16 @@ def task_row_to_dict(row: dict, *, today: date) -> dict:
         "title": row["title"],
         "description": row["description"],
         "status": row["status"],
+        "priority": row["priority"],
         "due_date": due_date.isoformat() if due_date else None,
         "assignee_id": row["assignee_id"],
         "assignee": _user(row, "assignee"),
+        "label_ids": [label["id"] for label in row["labels"]],
+        "labels": row["labels"],
+        "parent_id": row["parent_id"],
+        "subtask_count": row["subtask_count"],
+        "completed_subtask_count": row["completed_subtask_count"],
+        "position": row["position"],
         "created_by": _user(row, "created_by"),
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
@@ -147,6 +157,22 @@ def page_rows(ordered: QuerySet[Task], *, project_ids: list[int], start: int, st
         return [dict(zip(TASK_ROW_FIELDS, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _subquery_columns() -> dict[str, str]:
+    """PostgreSQL's SQL for the AGGREGATED_FIELDS of the row's task (`task.id`): its labels
+    as task_to_dict shows them (tasks.render.LABELS_SQL) and the counts of its direct
+    subtasks."""
+    task = Task._meta
+    subtasks = f"SELECT count(*) FROM {task.db_table} s WHERE s.parent_id = task.id"  # noqa: S608
+    return {
+        "labels": LABELS_SQL.format(task="task"),
+        "subtask_count": subtasks,
+        "completed_subtask_count": f"{subtasks} AND s.status = '{Status.COMPLETED.value}'",
+    }
+
+
+_SUBQUERY_COLUMNS = _subquery_columns()
+
+
 def _row_sql() -> tuple[str, str]:
     """The columns of TASK_ROW_FIELDS, and the joins they need, for `page_rows`."""
     task, user = Task._meta, User._meta
@@ -156,7 +182,9 @@ def _row_sql() -> tuple[str, str]:
     columns, joins = [], [f"CROSS JOIN LATERAL ({row}) AS task"]
     for name in TASK_ROW_FIELDS:
         relation, _, field = name.partition("__")
-        if field:
+        if name in AGGREGATED_FIELDS:
+            columns.append(f"({_SUBQUERY_COLUMNS[name]})")
+        elif field:
             columns.append(f"{relation}.{user.get_field(field).column}")
         elif name in TIMESTAMP_FIELDS:
             # As core.render.utc_timestamp writes it: parsing 150 timestamps into datetimes
@@ -182,10 +210,16 @@ def task_rows_by_id(task_ids: list[int]) -> list[dict]:
     column of both users included) cost more than the page's SQL (bench/README.md).
     """
     rows = {}
-    for row in Task.objects.filter(pk__in=task_ids).values(*TASK_ROW_FIELDS):
+    plain = [name for name in TASK_ROW_FIELDS if name not in AGGREGATED_FIELDS]
+    tasks = renderable(Task.objects.filter(pk__in=task_ids)).prefetch_related(None)
+    for row in tasks.values(*plain, "subtask_count", "completed_subtask_count"):
         for name in TIMESTAMP_FIELDS:
             row[name] = utc_timestamp(row[name])
+        row["labels"] = []
         rows[row["id"]] = row
+    carried = Task.labels.through.objects.filter(task_id__in=task_ids).select_related("label")
+    for link in sorted(carried, key=lambda link: label_order(link.label)):
+        rows[link.task_id]["labels"].append(label_summary(link.label))
     return [rows[task_id] for task_id in task_ids if task_id in rows]
 
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 
 from projects.models import Project
 
@@ -20,11 +21,57 @@ STATUS_ORDER = models.Case(
 )
 
 
+class Priority(models.TextChoices):
+    NONE = "none", "None"
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+# Urgency order for `ordering=priority`: none < low < medium < high < urgent.
+PRIORITY_RANK = {priority.value: rank for rank, priority in enumerate(Priority)}
+PRIORITY_ORDER = models.Case(
+    *(
+        models.When(priority=priority, then=models.Value(rank))
+        for priority, rank in PRIORITY_RANK.items()
+    ),
+    output_field=models.IntegerField(),
+)
+
+# The deepest chain of subtasks: a task, its subtask, theirs and theirs.
+MAX_DEPTH = 4
+MAX_LABELS_PER_TASK = 20
+MAX_LABELS_PER_PROJECT = 200
+DEFAULT_LABEL_COLOR = "#6b7280"
+
+
+class Label(models.Model):
+    """A project's label; tasks of the project carry it (Task.labels)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=50)
+    color = models.CharField(max_length=7, default=DEFAULT_LABEL_COLOR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = [Lower("name"), "id"]
+        constraints = [
+            # Unique ignoring case, in the database: two concurrent creates cannot both pass.
+            models.UniqueConstraint(Lower("name"), "project", name="tasks_label_name_unique"),
+            models.CheckConstraint(condition=~Q(name=""), name="tasks_label_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Task(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, max_length=10_000)
     status = models.CharField(max_length=11, choices=Status.choices, default=Status.PENDING)
+    priority = models.CharField(max_length=6, choices=Priority.choices, default=Priority.NONE)
     due_date = models.DateField(null=True, blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -39,6 +86,13 @@ class Task(models.Model):
         null=True,
         related_name="created_tasks",
     )
+    labels = models.ManyToManyField(Label, related_name="tasks", blank=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="subtasks"
+    )
+    # The manual order within the project: a fractional-index key (tasks.ordering), compared
+    # by code point (the column's collation is "C" on PostgreSQL: migration 0005).
+    position = models.CharField(max_length=255, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -50,6 +104,12 @@ class Task(models.Model):
                 condition=Q(status__in=[s.value for s in Status]), name="tasks_task_status_valid"
             ),
             models.CheckConstraint(condition=~Q(title=""), name="tasks_task_title_not_empty"),
+            models.CheckConstraint(
+                condition=Q(priority__in=[p.value for p in Priority]),
+                name="tasks_task_priority_valid",
+            ),
+            models.CheckConstraint(condition=~Q(position=""), name="tasks_task_position_set"),
+            models.CheckConstraint(condition=~Q(parent=F("id")), name="tasks_task_not_own_parent"),
             models.CheckConstraint(
                 condition=Q(status=Status.COMPLETED, completed_at__isnull=False)
                 | (~Q(status=Status.COMPLETED) & Q(completed_at__isnull=True)),
@@ -70,6 +130,9 @@ class Task(models.Model):
             # that order, without sorting them all. (`ordering=-due_date` has one too, on
             # PostgreSQL only: migration 0004.)
             models.Index(F("project"), STATUS_ORDER, F("id"), name="tasks_project_status_rank"),
+            # `ordering=priority` and `ordering=position`, each project's slice in that order.
+            models.Index(F("project"), PRIORITY_ORDER, F("id"), name="tasks_project_priority_rank"),
+            models.Index(fields=["project", "position", "id"], name="tasks_project_position"),
         ]
 
     def __str__(self) -> str:

@@ -10,7 +10,7 @@ from datetime import date
 
 from accounts.render import user_summary
 from core.render import representation_etag, utc_timestamp
-from tasks.models import Task
+from tasks.models import Label, Status, Task
 
 TASK_FIELDS = (
     "id",
@@ -18,9 +18,16 @@ TASK_FIELDS = (
     "title",
     "description",
     "status",
+    "priority",
     "due_date",
     "assignee_id",
     "assignee",  # accounts.render.user_summary
+    "label_ids",  # the ids of `labels`, in their order
+    "labels",  # label_summary of each, by name ignoring case, then id
+    "parent_id",
+    "subtask_count",  # direct subtasks
+    "completed_subtask_count",
+    "position",
     "created_by",  # accounts.render.user_summary
     "created_at",
     "updated_at",
@@ -29,18 +36,82 @@ TASK_FIELDS = (
 )
 
 
+LABEL_SUMMARY_FIELDS = ("id", "name", "color")
+
+
+def label_summary(label: Label) -> dict:
+    """How a label appears inside a task."""
+    return {"id": label.id, "name": label.name, "color": label.color}
+
+
+def label_order(label) -> tuple:
+    """A task's labels in the order the API lists them: by name ignoring case, then id."""
+    return (label.name.lower(), label.id)
+
+
+def _labels_sql() -> str:
+    """PostgreSQL's SQL for the labels of the task in `{task}.id`, as a JSON list of
+    label_summary's objects in their order (by name ignoring case, then id)."""
+    label, through = Label._meta, Task.labels.through._meta
+    summary = ", ".join(
+        f"'{name}', l.{label.get_field(name).column}" for name in LABEL_SUMMARY_FIELDS
+    )
+    return (
+        f"SELECT coalesce(json_agg(json_build_object({summary}) "  # noqa: S608 (names)
+        f"ORDER BY lower(l.{label.get_field('name').column}), l.id), '[]') "
+        f"FROM {through.db_table} tl JOIN {label.db_table} l ON l.id = tl.label_id "
+        "WHERE tl.task_id = {task}.id"
+    )
+
+
+# The labels column of a task read on PostgreSQL (tasks.selectors, tasks.listing).
+LABELS_SQL = _labels_sql()
+
+
+def task_label_summaries(task: Task) -> list[dict]:
+    """The task's labels as it shows them, in their order: `task.label_json` or
+    `task.label_list` where the read that loaded the task (tasks.selectors.renderable) or the
+    write that set them left them, else read now."""
+    if hasattr(task, "label_json"):
+        return task.label_json
+    labels = getattr(task, "label_list", None)
+    if labels is None:
+        labels = [] if task.pk is None else task.labels.all()
+    return [label_summary(label) for label in sorted(labels, key=label_order)]
+
+
+def subtask_counts(task: Task) -> tuple[int, int]:
+    """(direct subtasks, completed ones): annotated by the read that loaded the task
+    (tasks.selectors) or set by the write that knows them, else counted now."""
+    if hasattr(task, "subtask_count"):
+        return task.subtask_count, task.completed_subtask_count
+    if task.pk is None:
+        return 0, 0
+    statuses = list(Task.objects.filter(parent_id=task.pk).values_list("status", flat=True))
+    return len(statuses), statuses.count(Status.COMPLETED)
+
+
 def task_to_dict(task: Task, *, today: date | None = None) -> dict:
     """`is_overdue` needs the caller's today; events leave it out (each client computes it in
     its own time zone)."""
+    labels = task_label_summaries(task)
+    subtasks, completed_subtasks = subtask_counts(task)
     data = {
         "id": task.id,
         "project_id": task.project_id,
         "title": task.title,
         "description": task.description,
         "status": task.status,
+        "priority": task.priority,
         "due_date": task.due_date.isoformat() if task.due_date else None,
         "assignee_id": task.assignee_id,
         "assignee": user_summary(task.assignee),
+        "label_ids": [label["id"] for label in labels],
+        "labels": labels,
+        "parent_id": task.parent_id,
+        "subtask_count": subtasks,
+        "completed_subtask_count": completed_subtasks,
+        "position": task.position,
         "created_by": user_summary(task.created_by),
         "created_at": utc_timestamp(task.created_at),
         "updated_at": utc_timestamp(task.updated_at),

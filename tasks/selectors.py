@@ -3,14 +3,18 @@
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.personal_tokens import project_limit
 from projects.models import Activity
 from projects.selectors import caller_role, member_roles
-from tasks.models import Task
+from tasks.models import Label, Status, Task
+from tasks.render import LABELS_SQL
 
 
 def today_for(user: User) -> date:
@@ -35,6 +39,34 @@ def tasks_in(project_ids) -> QuerySet[Task]:
     )
 
 
+def _subtask_count(condition: Q) -> Coalesce:
+    subtasks = (
+        Task.objects.filter(condition, parent=OuterRef("pk"))
+        .order_by()
+        .values("parent")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(subtasks, output_field=IntegerField()), 0)
+
+
+def renderable(tasks: QuerySet[Task]) -> QuerySet[Task]:
+    """Tasks with everything their representation shows (tasks.render.task_to_dict), in one
+    statement: their two users, their subtask counts and, on PostgreSQL, their labels as the
+    list shows them (`label_json`); elsewhere the labels come in one more (`label_list`)."""
+    tasks = tasks.select_related("assignee", "created_by").annotate(
+        subtask_count=_subtask_count(Q()),
+        completed_subtask_count=_subtask_count(Q(status=Status.COMPLETED)),
+    )
+    if connection.vendor == "postgresql":
+        labels = LABELS_SQL.format(task=Task._meta.db_table)
+        return tasks.annotate(label_json=RawSQL(labels, ()))  # noqa: S611 (names only)
+    labels = Prefetch(
+        "labels", queryset=Label.objects.only("id", "name", "color"), to_attr="label_list"
+    )
+    return tasks.prefetch_related(labels)
+
+
 def tasks_for(user: User) -> QuerySet[Task]:
     """Every task in every project the user belongs to."""
     return tasks_in(roles_for(user))
@@ -50,7 +82,7 @@ def task_for(user: User, task_id: int) -> Task:
     for a missing one. One statement reads the task, its two users and the caller's role.
     """
     task = (
-        Task.objects.select_related("assignee", "created_by")
+        renderable(Task.objects.all())
         .annotate(caller_role=caller_role(user, project_column=_TASK_PROJECT_COLUMN))
         .get(pk=task_id)
     )

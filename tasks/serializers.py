@@ -11,7 +11,7 @@ from core.serializers import ReplaceOnPutMixin
 from projects.models import Project
 from projects.selectors import memberships_for
 from tasks.dates import DateField
-from tasks.models import Status, Task
+from tasks.models import Priority, Status, Task
 from tasks.render import TASK_FIELDS, task_to_dict
 from tasks.services import (  # one message each for the form and the locked write
     NO_SUCH_PROJECT,
@@ -60,15 +60,33 @@ class AssigneeIdField(RelatedIdField):
     missing = "not_a_member"
 
 
+class LabelSummarySerializer(serializers.Serializer):
+    """A label as a task shows it."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    color = serializers.CharField(read_only=True)
+
+
 TASK_EXAMPLE = {
     "id": 44,
     "project_id": 12,
     "title": "Write the launch post",
     "description": "Draft, review, publish.",
     "status": "in-progress",
+    "priority": "high",
     "due_date": "2026-12-01",
     "assignee_id": 9,
     "assignee": {"id": 9, "email": "grace@example.com", "name": "Grace Hopper"},
+    "label_ids": [3, 5],
+    "labels": [
+        {"id": 3, "name": "Blog", "color": "#2563eb"},
+        {"id": 5, "name": "launch", "color": "#6b7280"},
+    ],
+    "parent_id": None,
+    "subtask_count": 2,
+    "completed_subtask_count": 1,
+    "position": "a3",
     "created_by": {"id": 7, "email": "ada@example.com", "name": "Ada Lovelace"},
     "created_at": "2026-11-02T10:15:00.000000Z",
     "updated_at": "2026-11-03T16:05:12.123456Z",
@@ -104,6 +122,7 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
     status = serializers.ChoiceField(choices=Status.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     due_date = DateField(allow_null=True, required=False)
     assignee_id = AssigneeIdField(
         queryset=User.objects.all(),
@@ -112,6 +131,17 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
         pk_field=whole_number_id(),
     )
     assignee = UserSummarySerializer(read_only=True, allow_null=True)
+    label_ids = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+    labels = LabelSummarySerializer(many=True, read_only=True)
+    parent_id = serializers.IntegerField(read_only=True, allow_null=True)
+    subtask_count = serializers.IntegerField(read_only=True, help_text="Direct subtasks.")
+    completed_subtask_count = serializers.IntegerField(
+        read_only=True, help_text="Direct subtasks that are completed."
+    )
+    position = serializers.CharField(
+        read_only=True,
+        help_text="The task's place in its project's manual order: compare by code point.",
+    )
     created_by = UserSummarySerializer(read_only=True, allow_null=True)
     is_overdue = serializers.BooleanField(
         read_only=True, help_text="Due before today (in your time zone) and not completed."
@@ -120,10 +150,19 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
     class Meta:
         model = Task
         fields = TASK_FIELDS
-        read_only_fields = ["id", "created_at", "updated_at", "completed_at"]
+        read_only_fields = [
+            "id",
+            "subtask_count",
+            "completed_subtask_count",
+            "position",
+            "created_at",
+            "updated_at",
+            "completed_at",
+        ]
         put_defaults = {
             "description": "",
             "status": Status.PENDING,
+            "priority": Priority.NONE,
             "due_date": None,
             "assignee_id": None,
         }

@@ -6,9 +6,10 @@ change with the same field names.
 """
 
 import copy
+from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import User
@@ -19,10 +20,10 @@ from core.render import ExpectedVersion
 from core.services import model_update
 from projects import activity
 from projects.models import Membership, Project, Verb
-from tasks import events
+from tasks import events, ordering
 from tasks.models import Status, Task
 from tasks.render import task_etag
-from tasks.selectors import today_for
+from tasks.selectors import renderable, today_for
 
 # Model attribute -> the name clients know it by, in activity `changes` and event `changes`.
 # Services take `data` by these attributes (`by_attribute` turns the admin's related objects
@@ -32,6 +33,7 @@ TRACKED_FIELDS = {
     "title": "title",
     "description": "description",
     "status": "status",
+    "priority": "priority",
     "due_date": "due_date",
     "assignee_id": "assignee_id",
 }
@@ -110,11 +112,18 @@ def _inbox_out_of_reach(assignee_id: int | None) -> Invalid:
     return Invalid(INBOX_OUT_OF_REACH, code="required", attr="project_id")
 
 
-def _lock_projects(project_ids: set[int], *, member: User | None = None) -> dict[int, bool]:
+class LockedProject(NamedTuple):
+    is_member: bool  # one of the member's projects (memberships_for's: within their token)
+    last_position: str | None  # the greatest task position in it (tasks.ordering)
+
+
+def _lock_projects(
+    project_ids: set[int], *, member: User | None = None
+) -> dict[int, LockedProject]:
     """Hold the rows of the projects a task write touches until commit, in id order, before
-    any task row; returns the ids of those that exist, each mapped to whether it is one of
-    `member`'s projects (memberships_for's: within their token's limit), read in the same
-    statement. Without a member, every existing one maps to False.
+    any task row; returns those that exist by id, each with whether it is one of `member`'s
+    projects and the last position of its tasks, read in the same statement. Without a
+    member, `is_member` is False.
 
     FOR KEY SHARE, the lock PostgreSQL's own foreign-key check takes, taken up front: a
     project's deletion (FOR UPDATE) waits for it, while other task writes in the project (and
@@ -132,21 +141,25 @@ def _lock_projects(project_ids: set[int], *, member: User | None = None) -> dict
             rows = cursor.fetchall()
     else:
         membership = Membership.objects.filter(project=OuterRef("pk"), user_id=member_id)
+        last = Task.objects.filter(project=OuterRef("pk")).order_by("-position")
         rows = (
             Project.objects.filter(pk__in=ids)
-            .annotate(is_member=Exists(membership))
-            .values_list("pk", "is_member")
+            .annotate(is_member=Exists(membership), last=Subquery(last.values("position")[:1]))
+            .values_list("pk", "is_member", "last")
         )
     return {
-        project_id: is_member and within_limit(member, project_id) for project_id, is_member in rows
+        project_id: LockedProject(is_member and within_limit(member, project_id), last)
+        for project_id, is_member, last in rows
     }
 
 
-_PROJECT, _MEMBERSHIP = Project._meta, Membership._meta
+_PROJECT, _MEMBERSHIP, _TASK = Project._meta, Membership._meta, Task._meta
 _LOCK_PROJECTS_SQL = (
     f"SELECT p.{_PROJECT.pk.column}, EXISTS (SELECT 1 FROM {_MEMBERSHIP.db_table} m "  # noqa: S608 (names)
     f"WHERE m.{_MEMBERSHIP.get_field('project').column} = p.{_PROJECT.pk.column} "
-    f"AND m.{_MEMBERSHIP.get_field('user').column} = %s) "
+    f"AND m.{_MEMBERSHIP.get_field('user').column} = %s), "
+    f"(SELECT max(t.{_TASK.get_field('position').column}) FROM {_TASK.db_table} t "
+    f"WHERE t.{_TASK.get_field('project').column} = p.{_PROJECT.pk.column}) "
     f"FROM {_PROJECT.db_table} p WHERE p.{_PROJECT.pk.column} = ANY(%s) "
     f"ORDER BY p.{_PROJECT.pk.column} FOR KEY SHARE OF p"
 )
@@ -155,11 +168,7 @@ _LOCK_PROJECTS_SQL = (
 def _lock_task(pk: int) -> Task:
     """The task's row, locked, with the users its representation (and so its ETag) shows."""
     try:
-        return (
-            Task.objects.select_for_update(of=("self",))
-            .select_related("assignee", "created_by")
-            .get(pk=pk)
-        )
+        return renderable(Task.objects.select_for_update(of=("self",))).get(pk=pk)
     except Task.DoesNotExist:  # deleted since the view looked it up
         raise NotFound() from None
 
@@ -207,11 +216,15 @@ def task_create(*, actor: User, data: dict, among_actor_projects: bool = False) 
             raise _inbox_out_of_reach(data.get("assignee_id"))
         data = {**data, "project_id": inbox.pk}
     task = Task(created_by=actor, **data)
+    task.label_list, task.subtask_count, task.completed_subtask_count = [], 0, 0
     locked = _lock_projects({task.project_id}, member=actor if among_actor_projects else None)
-    if task.project_id not in locked or (among_actor_projects and not locked[task.project_id]):
+    if task.project_id not in locked or (
+        among_actor_projects and not locked[task.project_id].is_member
+    ):
         raise _no_such_project(task.assignee_id)
     _ensure_assignee_stays_member(task)
     _sync_completed_at(task, previous_status=None)
+    task.position = ordering.key_after(locked[task.project_id].last_position)
     task.save()
     activity.record(
         project_id=task.project_id,
@@ -289,7 +302,7 @@ def _lock_checked(
     existing = _lock_projects(wanted, member=actor if among_actor_projects else None)
     if moving and (
         target_project_id not in existing
-        or (among_actor_projects and not existing[target_project_id])
+        or (among_actor_projects and not existing[target_project_id].is_member)
     ):
         raise _no_such_project(assignee_id)
     if task.project_id not in existing:

@@ -6,6 +6,7 @@ from factory.django import DjangoModelFactory
 from accounts.models import User
 from accounts.services import user_create
 from projects.models import Membership, Project, Role
+from tasks.ordering import position_after_last
 
 DEFAULT_PASSWORD = "a-long-test-passphrase-42"
 
@@ -60,3 +61,5 @@ class TaskFactory(DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Task {n}")
     status = "pending"
     created_by = factory.LazyAttribute(lambda task: task.project.owner)
+    # After every task of its project, as the services place a new task.
+    position = factory.LazyAttribute(lambda task: position_after_last(task.project.pk))

@@ -70,6 +70,7 @@ def add_rows(count: int) -> None:
             title=f"Scale task {i}",
             assignee=project.owner,
             created_by=users[(i + 1) % count],
+            position="a0",  # each the only task of its project
         )
         for i, project in enumerate([*inboxes, *projects])
     )

@@ -48,7 +48,7 @@ from projects.serializers import (
     MemberSerializer,
     ProjectSerializer,
 )
-from tasks.models import Status, Task
+from tasks.models import Label, Status, Task
 from tasks.render import TASK_FIELDS, task_to_dict
 from tasks.serializers import TASK_EXAMPLE, TaskSerializer
 from tests.support.openapi import schema
@@ -66,7 +66,7 @@ def a_project() -> Project:
 
 
 def a_task() -> Task:
-    return Task(
+    task = Task(
         id=44,
         project=a_project(),
         title="Write the launch post",
@@ -74,9 +74,13 @@ def a_task() -> Task:
         due_date=date(2026, 12, 1),
         assignee=GRACE,
         created_by=ADA,
+        position="a3",
         created_at=WHEN,
         updated_at=WHEN,
     )
+    task.label_list = [Label(id=3, name="Blog", color="#2563eb")]  # as a read leaves them
+    task.subtask_count, task.completed_subtask_count = 2, 1
+    return task
 
 
 @dataclass(frozen=True)

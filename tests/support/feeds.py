@@ -32,7 +32,15 @@ def created_changes(task: dict) -> dict:
     """`created` changes: every writable field, from null to its value."""
     return {
         field: change(None, task[field])
-        for field in ("project_id", "title", "description", "status", "due_date", "assignee_id")
+        for field in (
+            "project_id",
+            "title",
+            "description",
+            "status",
+            "priority",
+            "due_date",
+            "assignee_id",
+        )
     }
 
 

@@ -3,6 +3,7 @@
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from fractional_indexing import generate_n_keys_between
 
 from tasks.models import Task
 from tests.support.envelope import assert_error
@@ -18,8 +19,8 @@ def client(client_for, team):
 
 def add_tasks(team, count: int) -> None:
     Task.objects.bulk_create(
-        Task(project=team.project, title=f"Task {index}", created_by=team.member)
-        for index in range(count)
+        Task(project=team.project, title=f"Task {index}", created_by=team.member, position=key)
+        for index, key in enumerate(generate_n_keys_between(None, None, count))
     )
 
 

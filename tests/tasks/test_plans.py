@@ -77,6 +77,7 @@ class Table:
                     due_date=None if number % 5 == 0 else today + timedelta(days=number % 41 - 20),
                     assignee=assignees[number % len(assignees)],
                     created_by=project.owner,
+                    position=f"a{number}",  # not keys of one order: position plans need none
                 )
             )
         Task.objects.bulk_create(tasks, batch_size=1000)

@@ -20,7 +20,8 @@ from tests.support.urls import TASKS, task_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-MOST_STATEMENTS = 6
+# On PostgreSQL; elsewhere a read of the task brings its labels in a statement of their own.
+MOST_STATEMENTS = 6 if connection.vendor == "postgresql" else 7
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
 
 
