@@ -49,6 +49,19 @@ class AssigneeField(forms.CharField):
         return user_id
 
 
+class ParentField(forms.CharField):
+    """A task id or `none`."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in ("", None, "none"):
+            return value
+        task_id = positive_bigint(value)
+        if task_id is None:
+            raise forms.ValidationError("Use a task id or 'none'.", code="invalid")
+        return task_id
+
+
 class IdFilter(filters.NumberFilter):
     field_class = forms.IntegerField
 
@@ -77,6 +90,19 @@ class AssigneeFilter(filters.Filter):
         return qs.filter(assignee_id=value)
 
 
+class ParentFilter(filters.Filter):
+    """A task's direct subtasks, or (`none`) top-level tasks only."""
+
+    field_class = ParentField
+
+    def filter(self, qs, value):
+        if value in ("", None):
+            return qs
+        if value == "none":
+            return qs.filter(parent__isnull=True)
+        return qs.filter(parent_id=value)
+
+
 class TaskFilterSet(filters.FilterSet):
     """The filters as they validate; tasks.schema.LIST_PARAMETERS documents them."""
 
@@ -93,10 +119,12 @@ class TaskFilterSet(filters.FilterSet):
     due_before = IsoDateFilter(field_name="due_date", lookup_expr="lte")
     assignee = AssigneeFilter()
     search = filters.CharFilter(method="filter_search", max_length=200)
+    parent = ParentFilter()
 
     class Meta:
         model = Task
         fields = ["project", "status", "due", "due_after", "due_before", "assignee", "search"]
+        fields += ["parent"]
 
     def __init__(self, data=None, *args, **kwargs):
         """`status` given several times combines like its comma form; any other filter given

@@ -100,6 +100,14 @@ LIST_PARAMETERS = [
         ),
     ),
     OpenApiParameter(
+        "parent",
+        {"type": "string", "pattern": "^(none|[1-9][0-9]{0,17})?$"},
+        description=(
+            "A task id: its direct subtasks; `none`: top-level tasks only (empty: any). "
+            "A task you cannot see matches nothing."
+        ),
+    ),
+    OpenApiParameter(
         "ordering",
         {
             "type": "string",

@@ -14,6 +14,7 @@ from tasks.dates import DateField
 from tasks.models import Priority, Status, Task
 from tasks.render import TASK_FIELDS, task_to_dict
 from tasks.services import (  # one message each for the form and the locked write
+    NO_SUCH_PARENT,
     NO_SUCH_PROJECT,
     NOT_A_MEMBER,
 )
@@ -133,7 +134,16 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
     assignee = UserSummarySerializer(read_only=True, allow_null=True)
     label_ids = serializers.ListField(child=serializers.IntegerField(), read_only=True)
     labels = LabelSummarySerializer(many=True, read_only=True)
-    parent_id = serializers.IntegerField(read_only=True, allow_null=True)
+    # A task of the task's project (after a move); checked under the write's locks
+    # (tasks.services._check_parent), one message whether the parent is missing or elsewhere.
+    parent_id = RelatedIdField(
+        queryset=Task.objects.none(),
+        allow_null=True,
+        required=False,
+        pk_field=whole_number_id(),
+        error_messages={"does_not_exist": NO_SUCH_PARENT},
+        help_text="Makes the task a subtask of this task of the same project; null: top-level.",
+    )
     subtask_count = serializers.IntegerField(read_only=True, help_text="Direct subtasks.")
     completed_subtask_count = serializers.IntegerField(
         read_only=True, help_text="Direct subtasks that are completed."
@@ -165,6 +175,7 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
             "priority": Priority.NONE,
             "due_date": None,
             "assignee_id": None,
+            "parent_id": None,
         }
 
     def __init__(self, *args, **kwargs):
@@ -173,6 +184,7 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
         if request is not None and request.user.is_authenticated:
             project_ids = memberships_for(request.user).values("project_id")
             self.fields["project_id"].queryset = Project.objects.filter(id__in=project_ids)
+            self.fields["parent_id"].queryset = Task.objects.filter(project_id__in=project_ids)
 
     def to_representation(self, task: Task) -> dict:
         return task_to_dict(task, today=self.context.get("today"))

@@ -9,8 +9,9 @@ import copy
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
+from fractional_indexing import generate_n_keys_between
 
 from accounts.models import User
 from accounts.personal_tokens import within_limit
@@ -19,9 +20,9 @@ from core.exceptions import FieldError, Invalid, NotFound, PreconditionFailed
 from core.render import ExpectedVersion
 from core.services import model_update
 from projects import activity
-from projects.models import Membership, Project, Verb
+from projects.models import Membership, Project, Role, Verb
 from tasks import events, ordering
-from tasks.models import Status, Task
+from tasks.models import MAX_DEPTH, Status, Task
 from tasks.render import task_etag
 from tasks.selectors import renderable, today_for
 
@@ -36,8 +37,9 @@ TRACKED_FIELDS = {
     "priority": "priority",
     "due_date": "due_date",
     "assignee_id": "assignee_id",
+    "parent_id": "parent_id",
 }
-RELATED_FIELDS = {"project": "project_id", "assignee": "assignee_id"}
+RELATED_FIELDS = {"project": "project_id", "assignee": "assignee_id", "parent": "parent_id"}
 
 
 def by_attribute(data: dict) -> dict:
@@ -118,7 +120,7 @@ class LockedProject(NamedTuple):
 
 
 def _lock_projects(
-    project_ids: set[int], *, member: User | None = None
+    project_ids: set[int], *, member: User | None = None, tree: bool = False
 ) -> dict[int, LockedProject]:
     """Hold the rows of the projects a task write touches until commit, in id order, before
     any task row; returns those that exist by id, each with whether it is one of `member`'s
@@ -132,12 +134,17 @@ def _lock_projects(
     the write's rows pointed at a deleted project (a foreign-key violation at commit), or the
     write and the deletion each waited for the other (a deadlock): both were 500s. SQLite runs
     one writing transaction at a time, so a plain read is enough there.
+
+    With `tree`, the rows are held FOR NO KEY UPDATE instead: the lock of a write that changes
+    the projects' trees of subtasks (`_check_parent` says which and why).
     """
     ids = sorted(project_ids)
     member_id = None if member is None else member.pk
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_LOCK_PROJECTS_SQL, [member_id, ids])
+            cursor.execute(
+                _LOCK_PROJECTS_TREE_SQL if tree else _LOCK_PROJECTS_SQL, [member_id, ids]
+            )
             rows = cursor.fetchall()
     else:
         membership = Membership.objects.filter(project=OuterRef("pk"), user_id=member_id)
@@ -163,6 +170,9 @@ _LOCK_PROJECTS_SQL = (
     f"FROM {_PROJECT.db_table} p WHERE p.{_PROJECT.pk.column} = ANY(%s) "
     f"ORDER BY p.{_PROJECT.pk.column} FOR KEY SHARE OF p"
 )
+# A tree write's lock (`_check_parent`): FOR NO KEY UPDATE waits for another tree write in
+# the project, never for the other task writes (FOR KEY SHARE).
+_LOCK_PROJECTS_TREE_SQL = _LOCK_PROJECTS_SQL.replace("FOR KEY SHARE OF p", "FOR NO KEY UPDATE OF p")
 
 
 def _lock_task(pk: int) -> Task:
@@ -197,6 +207,85 @@ def _field_values(task: Task) -> dict:
     return {name: activity.as_json(getattr(task, name)) for name in TRACKED_FIELDS.values()}
 
 
+# --- Subtasks --------------------------------------------------------------------------------
+
+NO_SUCH_PARENT = "The parent must be a task of the task's project."
+OWN_SUBTASK = "A task cannot be a subtask of itself or of one of its own subtasks."
+TOO_DEEP = (
+    f"Subtasks nest at most {MAX_DEPTH} levels deep (a task, its subtask, theirs and theirs)."
+)
+_TASK_TABLE, _PARENT_COLUMN = _TASK.db_table, _TASK.get_field("parent").column
+
+
+def parent_candidates(project_id: int) -> QuerySet[Task]:
+    """The tasks that may be a parent of a task of the project (the trash, when it comes, adds
+    its one condition here). Any other id gets the same answer (NO_SUCH_PARENT), whether the
+    task is missing, elsewhere or out of the caller's sight."""
+    return Task.objects.filter(project_id=project_id)
+
+
+def _ancestor_chain(parent_id: int, *, project_id: int) -> list[int] | None:
+    """The ids from the would-be parent up to its top-level task (at most one more than
+    MAX_DEPTH: enough to refuse), in one statement; None if it may not be a parent there."""
+    anchor = parent_candidates(project_id).filter(pk=parent_id).order_by().values("id")
+    anchor, params = anchor.query.sql_with_params()
+    sql = (
+        f"WITH RECURSIVE chain(id, parent_id, level) AS ("  # noqa: S608 (names; anchor from the ORM)
+        f"SELECT t.id, t.{_PARENT_COLUMN}, 1 FROM {_TASK_TABLE} t WHERE t.id IN ({anchor}) "
+        f"UNION ALL SELECT t.id, t.{_PARENT_COLUMN}, chain.level + 1 FROM {_TASK_TABLE} t "
+        f"JOIN chain ON t.id = chain.parent_id WHERE chain.level <= %s"
+        f") SELECT id FROM chain ORDER BY level"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, MAX_DEPTH])
+        chain = [row[0] for row in cursor.fetchall()]
+    return chain or None
+
+
+def _subtree(task_id: int) -> list[tuple[int, int]]:
+    """`(id, level)` of the task (level 1) and of every subtask under it at any depth, level by
+    level, in one statement. The depth rule keeps every subtree within MAX_DEPTH levels."""
+    sql = (
+        f"WITH RECURSIVE tree(id, level) AS (SELECT id, 1 FROM {_TASK_TABLE} WHERE id = %s "  # noqa: S608
+        f"UNION ALL SELECT t.id, tree.level + 1 FROM {_TASK_TABLE} t "
+        f"JOIN tree ON t.{_PARENT_COLUMN} = tree.id WHERE tree.level < %s"
+        f") SELECT id, level FROM tree ORDER BY level, id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [task_id, MAX_DEPTH])
+        return [(row[0], row[1]) for row in cursor.fetchall()]
+
+
+def _check_parent(task: Task) -> None:
+    """Refuse a `parent_id` that is not a task of the task's project (as it is after a move),
+    that is the task itself or one of its subtasks at any depth, or that makes a chain deeper
+    than MAX_DEPTH: the parent's depth plus the height of the task's own subtree.
+
+    The caller holds its projects' rows FOR NO KEY UPDATE (`_lock_projects(tree=True)`): every
+    write that changes a tree (a create under a parent, a change of `parent_id`, a move, a
+    deletion) takes that lock, so these checks read a tree no other write is changing. Without
+    it, A under B and B under A at the same moment would each pass and make a cycle.
+    """
+    if task.parent_id is None:
+        return
+    chain = _ancestor_chain(task.parent_id, project_id=task.project_id)
+    if chain is None:
+        raise Invalid(NO_SUCH_PARENT, code="does_not_exist", attr="parent_id")
+    if task.pk is not None and task.pk in chain:
+        raise Invalid(OWN_SUBTASK, code="own_subtask", attr="parent_id")
+    height = 1 if task.pk is None else max(level for _, level in _subtree(task.pk))
+    if len(chain) + height > MAX_DEPTH:
+        raise Invalid(TOO_DEEP, code="too_deep", attr="parent_id")
+
+
+def _changes_tree(task: Task, data: dict) -> bool:
+    """Whether a write of `data` to `task` (as read) changes a tree of subtasks: it names
+    another parent or another project."""
+    return data.get("parent_id", task.parent_id) != task.parent_id or data.get(
+        "project_id", task.project_id
+    ) not in (None, task.project_id)
+
+
 @transaction.atomic
 def task_create(*, actor: User, data: dict, among_actor_projects: bool = False) -> Task:
     """A new task by `actor`, in the project `data` names or else in the actor's Inbox.
@@ -217,12 +306,17 @@ def task_create(*, actor: User, data: dict, among_actor_projects: bool = False) 
         data = {**data, "project_id": inbox.pk}
     task = Task(created_by=actor, **data)
     task.label_list, task.subtask_count, task.completed_subtask_count = [], 0, 0
-    locked = _lock_projects({task.project_id}, member=actor if among_actor_projects else None)
+    locked = _lock_projects(
+        {task.project_id},
+        member=actor if among_actor_projects else None,
+        tree=task.parent_id is not None,
+    )
     if task.project_id not in locked or (
         among_actor_projects and not locked[task.project_id].is_member
     ):
         raise _no_such_project(task.assignee_id)
     _ensure_assignee_stays_member(task)
+    _check_parent(task)
     _sync_completed_at(task, previous_status=None)
     task.position = ordering.key_after(locked[task.project_id].last_position)
     task.save()
@@ -255,21 +349,25 @@ def _changes(before: Task, after: Task, changed: list[str]) -> dict:
     }
 
 
-def _change(locked: Task, data: dict) -> dict:
+def _change(locked: Task, data: dict, *, also_save: tuple[str, ...] = ()) -> dict:
     """Apply `data` to the locked task; `{api_name: {"from", "to"}}` for what really changed.
 
-    Only the changed fields are written, so concurrent PATCHes of different fields do not
-    overwrite each other.
+    Only the changed fields are written (with `also_save`, set by the caller), so concurrent
+    PATCHes of different fields do not overwrite each other.
     """
     before = copy.copy(locked)
 
     def before_save(changed: list[str]) -> None:
         if "assignee_id" in changed or "project_id" in changed:
             _ensure_assignee_stays_member(locked)
+        if "parent_id" in changed or "project_id" in changed:
+            _check_parent(locked)
         _sync_completed_at(locked, before.status)
 
     tracked = {field: value for field, value in data.items() if field in TRACKED_FIELDS}
-    changed = model_update(locked, tracked, also_save=["completed_at"], before_save=before_save)
+    changed = model_update(
+        locked, tracked, also_save=["completed_at", *also_save], before_save=before_save
+    )
     return _changes(before, locked, changed)
 
 
@@ -292,14 +390,17 @@ def _lock_checked(
     target_project_id: int | None = None,
     among_actor_projects: bool = False,
     assignee_id: int | None = None,
+    tree: bool = False,
 ) -> Task:
     """The task's row, locked after its project's (and a move's target's), after checking the
     expected version against that same row (as the actor sees it, as the ETag they read was).
     With `among_actor_projects`, a move's target must be one of the actor's projects (else the
-    refusal names `assignee_id` too if it names no user: `_no_such_project`)."""
+    refusal names `assignee_id` too if it names no user: `_no_such_project`). A move, and any
+    write with `tree`, holds the projects with the lock of a tree write (`_check_parent`)."""
     moving = target_project_id not in (None, task.project_id)
     wanted = {task.project_id, target_project_id} if moving else {task.project_id}
-    existing = _lock_projects(wanted, member=actor if among_actor_projects else None)
+    tree = tree or moving
+    existing = _lock_projects(wanted, member=actor if among_actor_projects else None, tree=tree)
     if moving and (
         target_project_id not in existing
         or (among_actor_projects and not existing[target_project_id].is_member)
@@ -309,7 +410,7 @@ def _lock_checked(
         raise NotFound()  # the task went with its project
     locked = _lock_task(task.pk)
     if locked.project_id not in existing:  # moved meanwhile: hold its project too
-        _lock_projects({locked.project_id})
+        _lock_projects({locked.project_id}, tree=tree)
     if not version_matches(expected, locked, caller=actor):
         raise PreconditionFailed()
     return locked
@@ -336,7 +437,7 @@ def task_edit(
     """
     data = by_attribute(data)
     target = data.get("project_id")
-    if target in (None, task.project_id) and version_matches(expected, task, caller=actor):
+    if not _changes_tree(task, data) and version_matches(expected, task, caller=actor):
         if task.project_id not in _lock_projects({task.project_id}):
             raise NotFound()  # the task went with its project
         updated = _update_as_read(task, actor=actor, data=data)
@@ -349,6 +450,7 @@ def task_edit(
         target_project_id=target,
         among_actor_projects=among_actor_projects,
         assignee_id=data.get("assignee_id"),
+        tree="parent_id" in data,
     )
     if target in (None, locked.project_id):
         return _update(locked, actor=actor, data=data)
@@ -414,9 +516,20 @@ def _update(locked: Task, *, actor: User, data: dict) -> Task:
 
 def _move(locked: Task, *, actor: User, data: dict) -> Task:
     """Both projects' feeds record the move (the task's own feed lists it once); the source
-    project's sockets see the task go and the target's see it arrive, nothing else."""
+    project's sockets see the task go and the target's see it arrive, nothing else.
+
+    The task takes its whole subtree along (`_move_subtasks`). Its parent stays behind, so it
+    becomes top-level unless `data` names a parent in the target. Every moved task goes after
+    every task of the target, in the order task, then its subtasks level by level.
+    """
     from_project_id = locked.project_id
-    changes = _change(locked, data)
+    subtask_ids = [task_id for task_id, level in _subtree(locked.pk) if level > 1]
+    positions = generate_n_keys_between(
+        ordering.last_position(data["project_id"]), None, 1 + len(subtask_ids)
+    )
+    _drop_labels_of_moved_tasks(locked, subtask_ids)
+    locked.position = positions[0]
+    changes = _change(locked, {"parent_id": None, **data}, also_save=("position",))
     _record_updated(locked, actor=actor, changes=changes, project_id=locked.project_id)
     # The source project's feed keeps the move too; the task's own feed lists it once.
     _record_updated(locked, actor=actor, changes=changes, project_id=from_project_id, mirror=True)
@@ -425,24 +538,109 @@ def _move(locked: Task, *, actor: User, data: dict) -> Task:
             task=locked, from_project_id=from_project_id, actor_id=actor.pk, changes=list(changes)
         )
     )
+    _move_subtasks(
+        subtask_ids,
+        from_project_id=from_project_id,
+        task=locked,
+        positions=positions[1:],
+        actor=actor,
+    )
     return locked
+
+
+def _drop_labels_of_moved_tasks(task: Task, subtask_ids: list[int]) -> None:
+    """Labels belong to a project: every moved task leaves its labels behind. The moved task
+    itself then takes the `label_ids` its request names, if any (the labels' write, after
+    this one)."""
+    Task.labels.through.objects.filter(task_id__in=[task.pk, *subtask_ids]).delete()
+    if hasattr(task, "label_json"):
+        task.label_json = []
+    task.label_list = []
+
+
+def _move_subtasks(
+    subtask_ids: list[int], *, from_project_id: int, task: Task, positions: list[str], actor: User
+) -> None:
+    """The moved task's subtasks (ids level by level) follow it into its new project, each
+    keeping its parent, at `positions`; an assignee who is not an editing member there (not a
+    member, or a viewer) is dropped. Each is recorded and announced as a move of its own."""
+    if not subtask_ids:
+        return
+    target_id = task.project_id
+    subtasks = {
+        subtask.pk: subtask
+        for subtask in Task.objects.select_for_update(of=("self",)).filter(pk__in=subtask_ids)
+    }
+    assignee_ids = {s.assignee_id for s in subtasks.values() if s.assignee_id is not None}
+    # Locked like _ensure_assignee_stays_member's: a removal waits, then unassigns them.
+    editors = (
+        set(
+            Membership.objects.select_for_update(no_key=True)
+            .filter(project_id=target_id, user_id__in=assignee_ids)
+            .exclude(role=Role.VIEWER)
+            .values_list("user_id", flat=True)
+        )
+        if assignee_ids
+        else set()
+    )
+    now = timezone.now()
+    changes_of = {}
+    for subtask_id, position in zip(subtask_ids, positions, strict=True):
+        subtask = subtasks[subtask_id]
+        before = copy.copy(subtask)
+        subtask.project_id, subtask.position, subtask.updated_at = target_id, position, now
+        changed = ["project_id"]
+        if subtask.assignee_id is not None and subtask.assignee_id not in editors:
+            subtask.assignee_id = None
+            changed.append("assignee_id")
+        changes_of[subtask_id] = _changes(before, subtask, changed)
+    Task.objects.bulk_update(
+        list(subtasks.values()), ["project_id", "position", "assignee_id", "updated_at"]
+    )
+    moved = {moved.pk: moved for moved in renderable(Task.objects.filter(pk__in=subtask_ids))}
+    for subtask_id in subtask_ids:
+        changes = changes_of[subtask_id]
+        _record_updated(moved[subtask_id], actor=actor, changes=changes, project_id=target_id)
+        _record_updated(
+            moved[subtask_id], actor=actor, changes=changes, project_id=from_project_id, mirror=True
+        )
+        publish(
+            *events.task_moved(
+                task=moved[subtask_id],
+                from_project_id=from_project_id,
+                actor_id=actor.pk,
+                changes=list(changes),
+            )
+        )
 
 
 @transaction.atomic
 def task_delete(*, task: Task, actor: User, expected: ExpectedVersion | None = None) -> None:
-    locked = _lock_checked(task, expected, actor)
-    activity.record(
-        project_id=locked.project_id,
-        actor=actor,
-        verb=Verb.DELETED,
-        task_id=locked.pk,
-        changes={
-            name: {"from": value, "to": None} for name, value in _field_values(locked).items()
-        },
-    )
-    publish(
-        *events.task_deleted(task_id=locked.pk, project_id=locked.project_id, actor_id=actor.pk)
-    )
+    locked = _lock_checked(task, expected, actor, tree=True)
+    _delete_with_subtasks(locked, actor=actor)
+
+
+def _delete_with_subtasks(locked: Task, *, actor: User) -> None:
+    """Delete the task and, with it (CASCADE), its subtasks at every depth: each deleted task
+    is recorded (`deleted`) and announced (`task.deleted`), so no client keeps one that is
+    gone. (The trash replaces this function: it trashes the same tasks instead.)"""
+    subtask_ids = [task_id for task_id, level in _subtree(locked.pk) if level > 1]
+    subtasks = Task.objects.in_bulk(subtask_ids) if subtask_ids else {}
+    for deleted in [locked, *(subtasks[task_id] for task_id in subtask_ids)]:
+        activity.record(
+            project_id=deleted.project_id,
+            actor=actor,
+            verb=Verb.DELETED,
+            task_id=deleted.pk,
+            changes={
+                name: {"from": value, "to": None} for name, value in _field_values(deleted).items()
+            },
+        )
+        publish(
+            *events.task_deleted(
+                task_id=deleted.pk, project_id=deleted.project_id, actor_id=actor.pk
+            )
+        )
     locked.delete()
 
 

@@ -40,6 +40,7 @@ def created_changes(task: dict) -> dict:
             "priority",
             "due_date",
             "assignee_id",
+            "parent_id",
         )
     }
 
