@@ -42,6 +42,7 @@ def test_created_records_every_writable_field_from_null(member, team):
             "priority": change(None, "none"),
             "due_date": change(None, "2026-12-01"),
             "assignee_id": change(None, team.owner.id),
+            "parent_id": change(None, None),
         },
     )
 
@@ -65,6 +66,7 @@ def test_created_with_only_a_title_records_the_defaults_in_the_inbox(member, tea
                 "priority": change(None, "none"),
                 "due_date": change(None, None),
                 "assignee_id": change(None, None),
+                "parent_id": change(None, None),
             },
         )
     ]
@@ -180,6 +182,7 @@ def test_deleted_records_every_field_to_null(member, owner, team):
             "priority": change("none", None),
             "due_date": change("2026-05-01", None),
             "assignee_id": change(team.member.id, None),
+            "parent_id": change(None, None),
         },
     )
 
