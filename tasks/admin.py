@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 
 from core.admin import ServiceModelAdmin, copy_saved
 from projects.models import Project
@@ -94,3 +95,12 @@ class TaskAdmin(ServiceModelAdmin):
 
     def delete_model(self, request, obj):
         services.task_delete(task=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        """A task's deletion takes its subtasks along: one selected with its parent may be
+        gone by its turn."""
+        with transaction.atomic():
+            deleted: set[int] = set()
+            for task in queryset:
+                if task.pk not in deleted:
+                    deleted.update(services.task_delete(task=task, actor=request.user))

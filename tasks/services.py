@@ -615,15 +615,16 @@ def _move_subtasks(
 
 
 @transaction.atomic
-def task_delete(*, task: Task, actor: User, expected: ExpectedVersion | None = None) -> None:
+def task_delete(*, task: Task, actor: User, expected: ExpectedVersion | None = None) -> list[int]:
+    """Returns the ids of the tasks deleted: the task's and its subtasks'."""
     locked = _lock_checked(task, expected, actor, tree=True)
-    _delete_with_subtasks(locked, actor=actor)
+    return _delete_with_subtasks(locked, actor=actor)
 
 
-def _delete_with_subtasks(locked: Task, *, actor: User) -> None:
+def _delete_with_subtasks(locked: Task, *, actor: User) -> list[int]:
     """Delete the task and, with it (CASCADE), its subtasks at every depth: each deleted task
     is recorded (`deleted`) and announced (`task.deleted`), so no client keeps one that is
-    gone. (The trash replaces this function: it trashes the same tasks instead.)"""
+    gone. Returns their ids. (The trash replaces this function: it trashes the same tasks.)"""
     subtask_ids = [task_id for task_id, level in _subtree(locked.pk) if level > 1]
     subtasks = Task.objects.in_bulk(subtask_ids) if subtask_ids else {}
     for deleted in [locked, *(subtasks[task_id] for task_id in subtask_ids)]:
@@ -642,6 +643,7 @@ def _delete_with_subtasks(locked: Task, *, actor: User) -> None:
             )
         )
     locked.delete()
+    return [locked.pk, *subtask_ids]
 
 
 def task_unassign_member(*, project: Project, user: User) -> list[int]:

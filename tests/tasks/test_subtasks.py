@@ -624,3 +624,24 @@ def test_a_subtask_created_while_its_parent_is_deleted_never_fails(team):
         assert deleted == 204
         assert created in (201, 400), responses[1].content
         assert not Task.objects.filter(parent_id=parent["id"]).exists()
+
+
+# --- The admin ------------------------------------------------------------------------------
+
+
+def test_the_admin_deletes_a_task_selected_with_its_subtask(admin_client, owner, team):
+    """The subtask goes with its parent; the bulk action does not then fail on it (the older
+    subtask is listed, and so deleted, after its newer parent)."""
+    middle = create(owner, title="Older subtask", project_id=team.project.id)
+    top = create(owner, title="Newer parent", project_id=team.project.id)
+    assert patch(owner, middle["id"], parent_id=top["id"]).status_code == 200
+
+    response = admin_client.post(
+        "/admin/tasks/task/",
+        {"action": "delete_selected", "_selected_action": [top["id"], middle["id"]], "post": "yes"},
+    )
+
+    assert response.status_code == 302
+    assert not Task.objects.filter(pk__in=[top["id"], middle["id"]]).exists()
+    deleted = Activity.objects.filter(verb="deleted", project=team.project)
+    assert sorted(deleted.values_list("task_id", flat=True)) == sorted([top["id"], middle["id"]])
