@@ -199,6 +199,8 @@ CASES = [
     "ordering=-updated_at",
     "ordering=title",
     "status=pending&due=overdue&ordering=due_date",
+    "parent=none",
+    "parent=none&ordering=due_date",
 ]
 
 
@@ -209,6 +211,16 @@ def test_list_plan_reads_only_the_callers_projects(table, query):
     query = query.replace("PROJECT", str(table.projects[1].id))
     assert_plans_stay_in_the_callers_projects(
         logged_in(table.caller), query, table.visible_to(table.caller)
+    )
+
+
+@pytest.mark.parametrize("ordering", ["", "&ordering=due_date"])
+def test_list_plan_for_a_tasks_subtasks_reads_only_the_callers_projects(table, ordering):
+    parent, *subtasks = Task.objects.filter(project=table.projects[0]).order_by("id")[:11]
+    Task.objects.filter(pk__in=[subtask.pk for subtask in subtasks]).update(parent=parent)
+
+    assert_plans_stay_in_the_callers_projects(
+        logged_in(table.caller), f"parent={parent.pk}{ordering}", table.visible_to(table.caller)
     )
 
 
