@@ -17,7 +17,7 @@ from tasks import listing, selectors, services
 from tasks.filters import TaskFilterBackend, TaskFilterSet, TaskOrdering
 from tasks.listing import task_row_to_dict
 from tasks.models import Task
-from tasks.permissions import CanDeleteTask, CanMoveTask
+from tasks.permissions import CanCreateTaskIn, CanDeleteTask, CanEditTask, CanMoveTask
 from tasks.schema import task_activity_schema, task_schema
 from tasks.serializers import TaskSerializer
 
@@ -44,8 +44,9 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
     filter_backends = [TaskFilterBackend, TaskOrdering]
     filterset_class = TaskFilterSet
     permission_classes_by_action = {
-        "update": [CanMoveTask],
-        "partial_update": [CanMoveTask],
+        "create": [CanCreateTaskIn],
+        "update": [CanEditTask, CanMoveTask],
+        "partial_update": [CanEditTask, CanMoveTask],
         "destroy": [CanDeleteTask],
     }
 
