@@ -9,14 +9,14 @@ import copy
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from fractional_indexing import generate_n_keys_between
 
 from accounts.models import User
 from accounts.personal_tokens import within_limit
 from core.events import publish
-from core.exceptions import FieldError, Invalid, NotFound, PreconditionFailed
+from core.exceptions import FieldError, Invalid, NotFound, PermissionDenied, PreconditionFailed
 from core.render import ExpectedVersion
 from core.services import model_update
 from projects import activity
@@ -74,12 +74,15 @@ NOT_A_MEMBER = "The assignee must be a member of the task's project."
 
 
 def assignee_is_member(*, project_id: int, user_id: int | None) -> bool:
-    """Whether a task in the project may be assigned to the user (nobody, or a member).
+    """Whether a task in the project may be assigned to the user (nobody, or a member who is
+    not a viewer).
 
     For forms that validate before writing (the admin); the write checks again under a lock.
     """
     return user_id is None or (
-        Membership.objects.filter(project_id=project_id, user_id=user_id).exists()
+        Membership.objects.filter(project_id=project_id, user_id=user_id)
+        .exclude(role=Role.VIEWER)
+        .exists()
     )
 
 
@@ -115,8 +118,19 @@ def _inbox_out_of_reach(assignee_id: int | None) -> Invalid:
 
 
 class LockedProject(NamedTuple):
-    is_member: bool  # one of the member's projects (memberships_for's: within their token)
+    role: str | None  # the member's role in it (memberships_for's: within their token)
     last_position: str | None  # the greatest task position in it (tasks.ordering)
+
+    @property
+    def is_member(self) -> bool:  # one of the member's projects
+        return self.role is not None
+
+    @property
+    def is_viewer(self) -> bool:  # the member reads its tasks and writes none
+        return self.role == Role.VIEWER
+
+
+VIEWER_REFUSED = "Viewers may read this project's tasks but not change them."
 
 
 def _lock_projects(
@@ -124,8 +138,8 @@ def _lock_projects(
 ) -> dict[int, LockedProject]:
     """Hold the rows of the projects a task write touches until commit, in id order, before
     any task row; returns those that exist by id, each with whether it is one of `member`'s
-    projects and the last position of its tasks, read in the same statement. Without a
-    member, `is_member` is False.
+    projects (their role in it) and the last position of its tasks, read in the same
+    statement. Without a member, `role` is None.
 
     FOR KEY SHARE, the lock PostgreSQL's own foreign-key check takes, taken up front: a
     project's deletion (FOR UPDATE) waits for it, while other task writes in the project (and
@@ -151,18 +165,22 @@ def _lock_projects(
         last = Task.objects.filter(project=OuterRef("pk")).order_by("-position")
         rows = (
             Project.objects.filter(pk__in=ids)
-            .annotate(is_member=Exists(membership), last=Subquery(last.values("position")[:1]))
-            .values_list("pk", "is_member", "last")
+            .annotate(
+                role=Subquery(membership.values("role")[:1]),
+                last=Subquery(last.values("position")[:1]),
+            )
+            .values_list("pk", "role", "last")
         )
     return {
-        project_id: LockedProject(is_member and within_limit(member, project_id), last)
-        for project_id, is_member, last in rows
+        project_id: LockedProject(role if within_limit(member, project_id) else None, last)
+        for project_id, role, last in rows
     }
 
 
 _PROJECT, _MEMBERSHIP, _TASK = Project._meta, Membership._meta, Task._meta
 _LOCK_PROJECTS_SQL = (
-    f"SELECT p.{_PROJECT.pk.column}, EXISTS (SELECT 1 FROM {_MEMBERSHIP.db_table} m "  # noqa: S608 (names)
+    f"SELECT p.{_PROJECT.pk.column}, (SELECT m.{_MEMBERSHIP.get_field('role').column} "  # noqa: S608 (names)
+    f"FROM {_MEMBERSHIP.db_table} m "
     f"WHERE m.{_MEMBERSHIP.get_field('project').column} = p.{_PROJECT.pk.column} "
     f"AND m.{_MEMBERSHIP.get_field('user').column} = %s), "
     f"(SELECT max(t.{_TASK.get_field('position').column}) FROM {_TASK.db_table} t "
@@ -184,10 +202,12 @@ def _lock_task(pk: int) -> Task:
 
 
 def _ensure_assignee_stays_member(task: Task) -> None:
-    """Check that the assignee belongs to the task's project and lock their membership row
-    until commit, so a concurrent removal either runs first (this write is then refused) or
-    waits and unassigns the task; never a task assigned to a non-member. The same statement
-    reads what the task's representation shows of the assignee (`task.assignee`)."""
+    """Check that the assignee belongs to the task's project, and not as a viewer, and lock
+    their membership row until commit, so a concurrent removal or change to viewer either
+    runs first (this write is then refused: PostgreSQL checks the role again on the row it
+    waited for) or waits and unassigns the task; never a task assigned to a non-member or a
+    viewer. The same statement reads what the task's representation shows of the assignee
+    (`task.assignee`)."""
     if task.assignee_id is None:
         return
     membership = (
@@ -195,6 +215,7 @@ def _ensure_assignee_stays_member(task: Task) -> None:
         .select_related("user")
         .only("user__id", "user__email", "user__name")
         .filter(project_id=task.project_id, user_id=task.assignee_id)
+        .exclude(role=Role.VIEWER)
         .first()
     )
     if membership is None:
@@ -315,6 +336,8 @@ def task_create(*, actor: User, data: dict, among_actor_projects: bool = False) 
         among_actor_projects and not locked[task.project_id].is_member
     ):
         raise _no_such_project(task.assignee_id)
+    if among_actor_projects and locked[task.project_id].is_viewer:  # made a viewer meanwhile
+        raise PermissionDenied(VIEWER_REFUSED)
     _ensure_assignee_stays_member(task)
     _check_parent(task)
     _sync_completed_at(task, previous_status=None)
@@ -406,6 +429,8 @@ def _lock_checked(
         or (among_actor_projects and not existing[target_project_id].is_member)
     ):
         raise _no_such_project(assignee_id)
+    if moving and among_actor_projects and existing[target_project_id].is_viewer:
+        raise PermissionDenied(VIEWER_REFUSED)  # made a viewer of the target meanwhile
     if task.project_id not in existing:
         raise NotFound()  # the task went with its project
     locked = _lock_task(task.pk)
@@ -647,9 +672,10 @@ def _delete_with_subtasks(locked: Task, *, actor: User) -> list[int]:
 
 
 def task_unassign_member(*, project: Project, user: User) -> list[int]:
-    """Unassign a departing member's tasks in the project (within the caller's transaction:
-    member_remove locks the membership first); returns the ids of the tasks it changed, which
-    the member's removal lists in its one activity entry."""
+    """Unassign a departing member's tasks in the project, or those of a member made a viewer
+    (within the caller's transaction: member_remove and member_change_role lock the
+    membership first); returns the ids of the tasks it changed, which the removal (or role
+    change) lists in its one activity entry."""
     task_ids = list(
         Task.objects.select_for_update()
         .filter(project=project, assignee=user)

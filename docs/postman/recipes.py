@@ -576,8 +576,10 @@ MEMBERS = Folder(
 )
 
 TASK_FIELDS = (
-    '"id", "project_id", "title", "description", "status", "due_date", "assignee_id", '
-    '"assignee", "created_by", "created_at", "updated_at", "completed_at", "is_overdue"'
+    '"id", "project_id", "title", "description", "status", "priority", "due_date", '
+    '"assignee_id", "assignee", "label_ids", "labels", "parent_id", "subtask_count", '
+    '"completed_subtask_count", "position", "created_by", "created_at", "updated_at", '
+    '"completed_at", "is_overdue"'
 )
 LAUNCH_TASK = {
     "title": "Write the launch post",
