@@ -645,3 +645,47 @@ def test_the_admin_deletes_a_task_selected_with_its_subtask(admin_client, owner,
     assert not Task.objects.filter(pk__in=[top["id"], middle["id"]]).exists()
     deleted = Activity.objects.filter(verb="deleted", project=team.project)
     assert sorted(deleted.values_list("task_id", flat=True)) == sorted([top["id"], middle["id"]])
+
+
+# --- Costs ----------------------------------------------------------------------------------
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def statements(client, method: str, url: str, body: dict) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(url, body, format="json")
+    assert response.status_code in (200, 201), response.content
+    sql = [query["sql"] for query in queries.captured_queries]
+    return len([text for text in sql if not text.startswith(TRANSACTION_CONTROL)])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("method", ["patch", "put"])
+def test_a_write_of_a_subtask_without_a_new_parent_costs_what_a_top_level_write_costs(
+    member, team, method
+):
+    """Only a write that changes a tree pays for its checks (tests/tasks/test_write_queries.py
+    pins the others)."""
+    top = create(member, title="Top", project_id=team.project.id)
+    sub = create(member, title="Sub", project_id=team.project.id, parent_id=top["id"])
+    body_of = {
+        "patch": lambda task: {"title": "Renamed"},
+        "put": lambda task: {"title": "Renamed", "parent_id": task["parent_id"]},
+    }[method]
+
+    top_level = statements(member, method, task_url(top["id"]), body_of(top))
+    subtask = statements(member, method, task_url(sub["id"]), body_of(sub))
+
+    assert subtask == top_level
+
+
+def test_a_viewer_cannot_set_a_parent(client_for, member, team):
+    viewer = MembershipFactory(project=team.project, role=Role.VIEWER).user
+    parent = create(member, title="Launch", project_id=team.project.id)
+    task = create(member, title="Task", project_id=team.project.id)
+
+    response = patch(client_for(viewer), task["id"], parent_id=parent["id"])
+
+    assert_error(response, 403)
+    assert Task.objects.get(pk=task["id"]).parent_id is None
