@@ -22,7 +22,7 @@ from tasks.models import Task
 #   1); keys after the last or before the first task do not grow;
 # so a key of REBALANCE_LENGTH + 1 characters takes at least 5 * (210 - 6) = 1,020 reorders
 # after a respacing. tests/tasks/test_reorder.py measures it with the worst case, the same gap
-# split again and again (about 6 reorders per character), and bench/RESULTS.md notes the
+# split again and again (1,249 reorders before a respacing), and bench/RESULTS.md notes the
 # longest key after 10,000 random reorders. 210 stays below the column's 255 characters.
 REBALANCE_LENGTH = 210
 
