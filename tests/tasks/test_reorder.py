@@ -453,3 +453,53 @@ def test_parallel_creates_and_reorders_to_the_end_leave_distinct_positions():
     assert sorted({r.status_code for r in responses}) == [200, 201]
     positions = list(Task.objects.filter(project=project).values_list("position", flat=True))
     assert len(set(positions)) == len(positions), sorted(positions)
+
+
+def test_a_respacing_announces_every_task_whose_position_changed(
+    settings, django_capture_on_commit_callbacks, client_for, team, three, monkeypatch
+):
+    monkeypatch.setattr(ordering, "REBALANCE_LENGTH", 2)
+    sent = record_sent(settings)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(team.member).post(
+            reorder_url(three[2].id), {"before_id": three[1].id}, format="json"
+        )
+
+    assert response.status_code == 200
+    messages = [json.loads(message["text"]) for batch in sent for _, message in batch]
+    updated = {m["data"]["id"]: m["data"] for m in messages if m["type"] == "task.updated"}
+    current = dict(Task.objects.filter(project=team.project).values_list("id", "position"))
+    changed = {t.id for t in three if current[t.id] != t.position}
+    assert set(updated) == changed and three[2].id in changed
+    assert all(data["changes"] == ["position"] for data in updated.values())
+    assert all(data["position"] == current[task_id] for task_id, data in updated.items())
+
+
+# --- Statements --------------------------------------------------------------------------------
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reorder_costs_a_fixed_number_of_statements(client_for, team):
+    """The caller; the task with the caller's role; the project locked; its last position (read
+    after the lock); the task locked; the neighbour; the task next to it; the UPDATE; the
+    project's webhooks. Whatever the project holds (no respacing)."""
+    from django.db import connection  # noqa: PLC0415
+    from django.test.utils import CaptureQueriesContext  # noqa: PLC0415
+
+    tasks = [
+        TaskFactory(project=team.project, created_by=team.owner, position=key)
+        for key in generate_n_keys_between(None, None, 30)
+    ]
+    client = client_for(team.member)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(reorder_url(tasks[0].id), {"after_id": tasks[15].id}, format="json")
+
+    assert response.status_code == 200
+    sql = [
+        q["sql"] for q in queries.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)
+    ]
+    most = 9 if connection.vendor == "postgresql" else 10
+    assert len(sql) <= most, "\n".join(sql)
