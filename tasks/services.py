@@ -114,7 +114,8 @@ def _inbox_out_of_reach(assignee_id: int | None) -> Invalid:
 
 class LockedProject(NamedTuple):
     is_member: bool  # one of the member's projects (memberships_for's: within their token)
-    last_position: str | None  # the greatest task position in it (tasks.ordering)
+    # The greatest task position in it (tasks.ordering); read after the lock when `placing`.
+    last_position: str | None
 
 
 def _lock_projects(
@@ -326,7 +327,9 @@ def _lock_checked(
     refusal names `assignee_id` too if it names no user: `_no_such_project`)."""
     moving = target_project_id not in (None, task.project_id)
     wanted = {task.project_id, target_project_id} if moving else {task.project_id}
-    existing = _lock_projects(wanted, member=actor if among_actor_projects else None)
+    existing = _lock_projects(
+        wanted, member=actor if among_actor_projects else None, placing=moving
+    )
     if moving and (
         target_project_id not in existing
         or (among_actor_projects and not existing[target_project_id].is_member)
