@@ -8,7 +8,7 @@ write that chooses a position in a project), and the neighbours are read after t
 two writers never read the same neighbours and choose the same key.
 """
 
-from fractional_indexing import generate_key_between, generate_n_keys_between
+from fractional_indexing import FIError, generate_key_between, generate_n_keys_between
 
 from tasks.models import Task
 
@@ -25,6 +25,9 @@ from tasks.models import Task
 # split again and again (1,249 reorders before a respacing), and bench/RESULTS.md notes the
 # longest key after 10,000 random reorders. 210 stays below the column's 255 characters.
 REBALANCE_LENGTH = 210
+
+# Raised for a key that is not of the scheme's form (or bounds out of order).
+InvalidKey = FIError
 
 
 def last_position(project_id: int) -> str | None:

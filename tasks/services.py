@@ -520,11 +520,14 @@ def task_reorder(
     else:
         side = others.filter(position__gt=neighbour).order_by("position")
         lower, upper = neighbour, side.values_list("position", flat=True).first()
-    key = ordering.key_between(lower, upper)
-    if key == locked.position:  # placed where it is: a new key all the same, as promised
-        key = ordering.key_between(lower, key)
+    try:
+        key = ordering.key_between(lower, upper)
+        if key == locked.position:  # placed where it is: a new key all the same, as promised
+            key = ordering.key_between(lower, key)
+    except ordering.InvalidKey:  # neighbours' keys not of the scheme's form (written by hand)
+        key = None
     now = timezone.now()
-    if ordering.needs_respacing(key):
+    if key is None or ordering.needs_respacing(key):
         keys = _respace(locked, after=lower, now=now)
         key = keys.get(locked.pk, locked.position)
     else:

@@ -503,3 +503,20 @@ def test_a_reorder_costs_a_fixed_number_of_statements(client_for, team):
     ]
     most = 9 if connection.vendor == "postgresql" else 10
     assert len(sql) <= most, "\n".join(sql)
+
+
+def test_keys_not_of_the_schemes_form_are_respaced_not_a_500(client_for, team):
+    """Positions written by hand (an operator's SQL) that the key scheme cannot place between:
+    the project is respaced in its current order instead."""
+    tasks = [
+        TaskFactory(project=team.project, created_by=team.owner, position=key)
+        for key in ["a100", "a200", "a300"]
+    ]
+
+    response = client_for(team.member).post(
+        reorder_url(tasks[2].id), {"before_id": tasks[1].id}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert tasks_in_order(team.project) == [tasks[0].id, tasks[2].id, tasks[1].id]
+    assert response.json()["position"] == "a1"
