@@ -157,8 +157,8 @@ task_schema = extend_schema_view(
         tags=[TAG],
         summary="Create a task",
         description=(
-            "Any member of the project. Without `project_id` the task goes to your Inbox. "
-            "The assignee must be a member of the project."
+            "Any member of the project but a viewer (403). Without `project_id` the task goes "
+            "to your Inbox. The assignee must be a member of the project, not a viewer."
         ),
         examples=[TASK_EXAMPLE, OpenApiExample("Task", value=TASK_RESPONSE, response_only=True)],
     ),
@@ -187,14 +187,17 @@ task_schema = extend_schema_view(
     partial_update=extend_schema(
         tags=[TAG],
         summary="Update a task",
-        description="Changes only the fields sent. Changing `project_id` moves the task.",
+        description=(
+            "Changes only the fields sent; any member but a viewer (403). Changing "
+            "`project_id` moves the task (not into a project where you are a viewer: 403)."
+        ),
         parameters=[IF_MATCH, ETAG],
         responses={200: TaskSerializer, 412: STALE_412},
     ),
     destroy=extend_schema(
         tags=[TAG],
         summary="Delete a task",
-        description="Its creator, a project admin or the owner.",
+        description="Its creator (while a member and not a viewer), a project admin or the owner.",
         parameters=[IF_MATCH],
         responses={204: None, 412: STALE_412},
     ),

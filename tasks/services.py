@@ -9,17 +9,17 @@ import copy
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.personal_tokens import within_limit
 from core.events import publish
-from core.exceptions import FieldError, Invalid, NotFound, PreconditionFailed
+from core.exceptions import FieldError, Invalid, NotFound, PermissionDenied, PreconditionFailed
 from core.render import ExpectedVersion
 from core.services import model_update
 from projects import activity
-from projects.models import Membership, Project, Verb
+from projects.models import Membership, Project, Role, Verb
 from tasks import events, ordering
 from tasks.models import Status, Task
 from tasks.render import task_etag
@@ -72,12 +72,15 @@ NOT_A_MEMBER = "The assignee must be a member of the task's project."
 
 
 def assignee_is_member(*, project_id: int, user_id: int | None) -> bool:
-    """Whether a task in the project may be assigned to the user (nobody, or a member).
+    """Whether a task in the project may be assigned to the user (nobody, or a member who is
+    not a viewer).
 
     For forms that validate before writing (the admin); the write checks again under a lock.
     """
     return user_id is None or (
-        Membership.objects.filter(project_id=project_id, user_id=user_id).exists()
+        Membership.objects.filter(project_id=project_id, user_id=user_id)
+        .exclude(role=Role.VIEWER)
+        .exists()
     )
 
 
@@ -113,9 +116,20 @@ def _inbox_out_of_reach(assignee_id: int | None) -> Invalid:
 
 
 class LockedProject(NamedTuple):
-    is_member: bool  # one of the member's projects (memberships_for's: within their token)
+    role: str | None  # the member's role in it (memberships_for's: within their token)
     # The greatest task position in it (tasks.ordering); read after the lock when `placing`.
     last_position: str | None
+
+    @property
+    def is_member(self) -> bool:  # one of the member's projects
+        return self.role is not None
+
+    @property
+    def is_viewer(self) -> bool:  # the member reads its tasks and writes none
+        return self.role == Role.VIEWER
+
+
+VIEWER_REFUSED = "Viewers may read this project's tasks but not change them."
 
 
 def _lock_projects(
@@ -123,8 +137,8 @@ def _lock_projects(
 ) -> dict[int, LockedProject]:
     """Hold the rows of the projects a task write touches until commit, in id order, before
     any task row; returns those that exist by id, each with whether it is one of `member`'s
-    projects and the last position of its tasks, read in the same statement. Without a
-    member, `is_member` is False.
+    projects (their role in it) and the last position of its tasks, read in the same
+    statement. Without a member, `role` is None.
 
     FOR KEY SHARE, the lock PostgreSQL's own foreign-key check takes, taken up front: a
     project's deletion (FOR UPDATE) waits for it, while other task writes in the project (and
@@ -151,24 +165,28 @@ def _lock_projects(
             if placing and rows:
                 cursor.execute(_LAST_POSITIONS_SQL, [[row[0] for row in rows]])
                 last = dict(cursor.fetchall())
-                rows = [(pk, is_member, last[pk]) for pk, is_member, _ in rows]
+                rows = [(pk, role, last[pk]) for pk, role, _ in rows]
     else:
         membership = Membership.objects.filter(project=OuterRef("pk"), user_id=member_id)
         last = Task.objects.filter(project=OuterRef("pk")).order_by("-position")
         rows = (
             Project.objects.filter(pk__in=ids)
-            .annotate(is_member=Exists(membership), last=Subquery(last.values("position")[:1]))
-            .values_list("pk", "is_member", "last")
+            .annotate(
+                role=Subquery(membership.values("role")[:1]),
+                last=Subquery(last.values("position")[:1]),
+            )
+            .values_list("pk", "role", "last")
         )
     return {
-        project_id: LockedProject(is_member and within_limit(member, project_id), last)
-        for project_id, is_member, last in rows
+        project_id: LockedProject(role if within_limit(member, project_id) else None, last)
+        for project_id, role, last in rows
     }
 
 
 _PROJECT, _MEMBERSHIP, _TASK = Project._meta, Membership._meta, Task._meta
 _LOCK_PROJECTS_SQL = (
-    f"SELECT p.{_PROJECT.pk.column}, EXISTS (SELECT 1 FROM {_MEMBERSHIP.db_table} m "  # noqa: S608 (names)
+    f"SELECT p.{_PROJECT.pk.column}, (SELECT m.{_MEMBERSHIP.get_field('role').column} "  # noqa: S608 (names)
+    f"FROM {_MEMBERSHIP.db_table} m "
     f"WHERE m.{_MEMBERSHIP.get_field('project').column} = p.{_PROJECT.pk.column} "
     f"AND m.{_MEMBERSHIP.get_field('user').column} = %s), "
     f"(SELECT max(t.{_TASK.get_field('position').column}) FROM {_TASK.db_table} t "
@@ -200,10 +218,12 @@ def _lock_task(pk: int) -> Task:
 
 
 def _ensure_assignee_stays_member(task: Task) -> None:
-    """Check that the assignee belongs to the task's project and lock their membership row
-    until commit, so a concurrent removal either runs first (this write is then refused) or
-    waits and unassigns the task; never a task assigned to a non-member. The same statement
-    reads what the task's representation shows of the assignee (`task.assignee`)."""
+    """Check that the assignee belongs to the task's project, and not as a viewer, and lock
+    their membership row until commit, so a concurrent removal or change to viewer either
+    runs first (this write is then refused: PostgreSQL checks the role again on the row it
+    waited for) or waits and unassigns the task; never a task assigned to a non-member or a
+    viewer. The same statement reads what the task's representation shows of the assignee
+    (`task.assignee`)."""
     if task.assignee_id is None:
         return
     membership = (
@@ -211,6 +231,7 @@ def _ensure_assignee_stays_member(task: Task) -> None:
         .select_related("user")
         .only("user__id", "user__email", "user__name")
         .filter(project_id=task.project_id, user_id=task.assignee_id)
+        .exclude(role=Role.VIEWER)
         .first()
     )
     if membership is None:
@@ -250,6 +271,8 @@ def task_create(*, actor: User, data: dict, among_actor_projects: bool = False) 
         among_actor_projects and not locked[task.project_id].is_member
     ):
         raise _no_such_project(task.assignee_id)
+    if among_actor_projects and locked[task.project_id].is_viewer:  # made a viewer meanwhile
+        raise PermissionDenied(VIEWER_REFUSED)
     _ensure_assignee_stays_member(task)
     _sync_completed_at(task, previous_status=None)
     task.position = ordering.key_after(locked[task.project_id].last_position)
@@ -335,6 +358,8 @@ def _lock_checked(
         or (among_actor_projects and not existing[target_project_id].is_member)
     ):
         raise _no_such_project(assignee_id)
+    if moving and among_actor_projects and existing[target_project_id].is_viewer:
+        raise PermissionDenied(VIEWER_REFUSED)  # made a viewer of the target meanwhile
     if task.project_id not in existing:
         raise NotFound()  # the task went with its project
     locked = _lock_task(task.pk)
@@ -502,9 +527,11 @@ def task_reorder(
     attr, neighbour_id = (
         ("before_id", before_id) if before_id is not None else ("after_id", after_id)
     )
-    locked_projects = _lock_projects({task.project_id}, placing=True)
-    if task.project_id not in locked_projects:
-        raise NotFound()  # the task went with its project
+    locked_projects = _lock_projects({task.project_id}, member=actor, placing=True)
+    if task.project_id not in locked_projects or not locked_projects[task.project_id].is_member:
+        raise NotFound()  # the task went with its project, or the actor left it
+    if locked_projects[task.project_id].is_viewer:  # made a viewer meanwhile
+        raise PermissionDenied(VIEWER_REFUSED)
     locked = _lock_task(task.pk)
     if locked.project_id not in locked_projects:  # moved meanwhile: hold its project instead
         _lock_projects({locked.project_id}, placing=True)
@@ -576,9 +603,10 @@ def _respace(task: Task, *, after: str | None, now) -> dict[int, str]:
 
 
 def task_unassign_member(*, project: Project, user: User) -> list[int]:
-    """Unassign a departing member's tasks in the project (within the caller's transaction:
-    member_remove locks the membership first); returns the ids of the tasks it changed, which
-    the member's removal lists in its one activity entry."""
+    """Unassign a departing member's tasks in the project, or those of a member made a viewer
+    (within the caller's transaction: member_remove and member_change_role lock the
+    membership first); returns the ids of the tasks it changed, which the removal (or role
+    change) lists in its one activity entry."""
     task_ids = list(
         Task.objects.select_for_update()
         .filter(project=project, assignee=user)

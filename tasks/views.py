@@ -17,7 +17,12 @@ from tasks import listing, selectors, services
 from tasks.filters import TaskFilterBackend, TaskFilterSet, TaskOrdering
 from tasks.listing import task_row_to_dict
 from tasks.models import Task
-from tasks.permissions import CanDeleteTask, CanMoveTask
+from tasks.permissions import (
+    CanDeleteTask,
+    CanEditTask,
+    CanMoveTask,
+    ensure_may_create_in_named_project,
+)
 from tasks.schema import task_activity_schema, task_reorder_schema, task_schema
 from tasks.serializers import ReorderSerializer, TaskSerializer
 
@@ -45,8 +50,9 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
     filterset_class = TaskFilterSet
     serializer_classes_by_action = {"reorder": ReorderSerializer}
     permission_classes_by_action = {
-        "update": [CanMoveTask],
-        "partial_update": [CanMoveTask],
+        # create: not in a project where the caller is a viewer (the write checks it)
+        "update": [CanEditTask, CanMoveTask],
+        "partial_update": [CanEditTask, CanMoveTask],
         "destroy": [CanDeleteTask],
     }
     # Who may update a task may reorder it: the update's permissions, but for the move check,
@@ -113,7 +119,9 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            ensure_may_create_in_named_project(request)  # the role's 403 before the body's 400
+            serializer.is_valid(raise_exception=True)
         task = services.task_create(
             actor=request.user, data=serializer.validated_data, among_actor_projects=True
         )

@@ -520,3 +520,27 @@ def test_keys_not_of_the_schemes_form_are_respaced_not_a_500(client_for, team):
     assert response.status_code == 200, response.content
     assert tasks_in_order(team.project) == [tasks[0].id, tasks[2].id, tasks[1].id]
     assert response.json()["position"] == "a1"
+
+
+def test_a_viewer_gets_a_403_before_the_if_match_and_nothing_changes(client_for, team, three):
+    viewer = MembershipFactory(project=team.project, role=Role.VIEWER).user
+
+    response = client_for(viewer).post(
+        reorder_url(three[0].id), {}, format="json", HTTP_IF_MATCH='"stale"'
+    )
+
+    assert_error(response, 403)
+    assert Task.objects.get(pk=three[0].id).position == three[0].position
+
+
+def test_a_member_made_a_viewer_meanwhile_is_refused_under_the_lock(team, three):
+    """The view saw a member; the write, under the project's lock, sees a viewer."""
+    from core.exceptions import PermissionDenied  # noqa: PLC0415
+    from projects.models import Membership  # noqa: PLC0415
+    from tasks.services import task_reorder  # noqa: PLC0415
+
+    Membership.objects.filter(project=team.project, user=team.member).update(role=Role.VIEWER)
+
+    with pytest.raises(PermissionDenied):
+        task_reorder(task=three[0], actor=team.member, after_id=three[1].id)
+    assert Task.objects.get(pk=three[0].id).position == three[0].position
