@@ -14,6 +14,7 @@ from tasks.dates import DateField
 from tasks.models import Priority, Status, Task
 from tasks.render import TASK_FIELDS, task_to_dict
 from tasks.services import (  # one message each for the form and the locked write
+    NO_SUCH_NEIGHBOUR,
     NO_SUCH_PARENT,
     NO_SUCH_PROJECT,
     NOT_A_MEMBER,
@@ -209,3 +210,40 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
                     found[field.field_name] = error
         ordered = {name: found.pop(name) for name in self.fields if name in found}
         return {**ordered, **found}
+
+
+class NeighbourIdField(serializers.IntegerField):
+    """A task id for `reorder/`: one no task can have (zero, negative, beyond bigint) gets the
+    answer of a task that does not exist, which the write gives under its lock."""
+
+    default_error_messages = {"does_not_exist": NO_SUCH_NEIGHBOUR}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):  # JSON true is not the id 1
+            self.fail("invalid")
+        pk = super().to_internal_value(data)
+        if not 0 < pk <= MAX_BIGINT:
+            self.fail("does_not_exist")
+        return pk
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("Before a task", value={"before_id": 45}, request_only=True),
+        OpenApiExample("After a task", value={"after_id": 43}, request_only=True),
+    ]
+)
+class ReorderSerializer(serializers.Serializer):
+    """Exactly one of `before_id` and `after_id`: another task of the same project, which the
+    task is placed right before or right after."""
+
+    before_id = NeighbourIdField(required=False, allow_null=True)
+    after_id = NeighbourIdField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        given = [name for name in ("before_id", "after_id") if attrs.get(name) is not None]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                {"before_id": "Give exactly one of before_id and after_id."}, code="invalid"
+            )
+        return attrs

@@ -119,7 +119,8 @@ def _inbox_out_of_reach(assignee_id: int | None) -> Invalid:
 
 class LockedProject(NamedTuple):
     role: str | None  # the member's role in it (memberships_for's: within their token)
-    last_position: str | None  # the greatest task position in it (tasks.ordering)
+    # The greatest task position in it (tasks.ordering); read after the lock when `placing`.
+    last_position: str | None
 
     @property
     def is_member(self) -> bool:  # one of the member's projects
@@ -134,7 +135,11 @@ VIEWER_REFUSED = "Viewers may read this project's tasks but not change them."
 
 
 def _lock_projects(
-    project_ids: set[int], *, member: User | None = None, tree: bool = False
+    project_ids: set[int],
+    *,
+    member: User | None = None,
+    placing: bool = False,
+    tree: bool = False,
 ) -> dict[int, LockedProject]:
     """Hold the rows of the projects a task write touches until commit, in id order, before
     any task row; returns those that exist by id, each with whether it is one of `member`'s
@@ -149,17 +154,30 @@ def _lock_projects(
     write and the deletion each waited for the other (a deadlock): both were 500s. SQLite runs
     one writing transaction at a time, so a plain read is enough there.
 
-    With `tree`, the rows are held FOR NO KEY UPDATE instead: the lock of a write that changes
-    the projects' trees of subtasks (`_check_parent` says which and why).
+    `placing`: the write chooses task positions in these projects (a create, a reorder). Their
+    rows are then held FOR NO KEY UPDATE, which such writes take in turn (a task's edit, with
+    FOR KEY SHARE, still does not wait), and `last_position` is read again once the lock is
+    held: the lock statement's own read is as of its start, before any wait for the previous
+    holder, whose new task it would miss (two creates would take one key).
+
+    `tree`: the write changes the projects' trees of subtasks (`_check_parent` says which and
+    why); their rows are held FOR NO KEY UPDATE too (a `placing` write's lock is that already).
     """
     ids = sorted(project_ids)
     member_id = None if member is None else member.pk
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                _LOCK_PROJECTS_TREE_SQL if tree else _LOCK_PROJECTS_SQL, [member_id, ids]
+                _PLACE_PROJECTS_SQL
+                if placing
+                else (_LOCK_PROJECTS_TREE_SQL if tree else _LOCK_PROJECTS_SQL),
+                [member_id, ids],
             )
             rows = cursor.fetchall()
+            if placing and rows:
+                cursor.execute(_LAST_POSITIONS_SQL, [[row[0] for row in rows]])
+                last = dict(cursor.fetchall())
+                rows = [(pk, role, last[pk]) for pk, role, _ in rows]
     else:
         membership = Membership.objects.filter(project=OuterRef("pk"), user_id=member_id)
         last = Task.objects.filter(project=OuterRef("pk")).order_by("-position")
@@ -188,8 +206,21 @@ _LOCK_PROJECTS_SQL = (
     f"FROM {_PROJECT.db_table} p WHERE p.{_PROJECT.pk.column} = ANY(%s) "
     f"ORDER BY p.{_PROJECT.pk.column} FOR KEY SHARE OF p"
 )
-# A tree write's lock (`_check_parent`): FOR NO KEY UPDATE waits for another tree write in
-# the project, never for the other task writes (FOR KEY SHARE).
+_LAST_POSITION_COLUMN = _LOCK_PROJECTS_SQL[
+    _LOCK_PROJECTS_SQL.index("(SELECT max(") : _LOCK_PROJECTS_SQL.index(
+        f" FROM {_PROJECT.db_table} p"
+    )
+]
+# As _LOCK_PROJECTS_SQL, FOR NO KEY UPDATE, without the last position: it is read after the lock.
+_PLACE_PROJECTS_SQL = _LOCK_PROJECTS_SQL.replace(_LAST_POSITION_COLUMN, "NULL").replace(
+    "FOR KEY SHARE OF p", "FOR NO KEY UPDATE OF p"
+)
+_LAST_POSITIONS_SQL = (
+    f"SELECT p.id, (SELECT max(t.{_TASK.get_field('position').column}) FROM {_TASK.db_table} t "  # noqa: S608 (names)
+    f"WHERE t.{_TASK.get_field('project').column} = p.id) FROM unnest(%s::bigint[]) AS p(id)"
+)
+# A tree write's lock (`_check_parent`): FOR NO KEY UPDATE waits for another tree write (or a
+# placing one) in the project, never for the other task writes (FOR KEY SHARE).
 _LOCK_PROJECTS_TREE_SQL = _LOCK_PROJECTS_SQL.replace("FOR KEY SHARE OF p", "FOR NO KEY UPDATE OF p")
 
 
@@ -282,10 +313,11 @@ def _check_parent(task: Task) -> None:
     that is the task itself or one of its subtasks at any depth, or that makes a chain deeper
     than MAX_DEPTH: the parent's depth plus the height of the task's own subtree.
 
-    The caller holds its projects' rows FOR NO KEY UPDATE (`_lock_projects(tree=True)`): every
-    write that changes a tree (a create under a parent, a change of `parent_id`, a move, a
-    deletion) takes that lock, so these checks read a tree no other write is changing. Without
-    it, A under B and B under A at the same moment would each pass and make a cycle.
+    The caller holds its projects' rows FOR NO KEY UPDATE (`_lock_projects(tree=True)`, or
+    `placing=True` for a create or a move): every write that changes a tree (a create under a
+    parent, a change of `parent_id`, a move, a deletion) takes that lock, so these checks read
+    a tree no other write is changing. Without it, A under B and B under A at the same moment
+    would each pass and make a cycle.
     """
     if task.parent_id is None:
         return
@@ -328,9 +360,7 @@ def task_create(*, actor: User, data: dict, among_actor_projects: bool = False) 
     task = Task(created_by=actor, **data)
     task.label_list, task.subtask_count, task.completed_subtask_count = [], 0, 0
     locked = _lock_projects(
-        {task.project_id},
-        member=actor if among_actor_projects else None,
-        tree=task.parent_id is not None,
+        {task.project_id}, member=actor if among_actor_projects else None, placing=True
     )
     if task.project_id not in locked or (
         among_actor_projects and not locked[task.project_id].is_member
@@ -423,7 +453,9 @@ def _lock_checked(
     moving = target_project_id not in (None, task.project_id)
     wanted = {task.project_id, target_project_id} if moving else {task.project_id}
     tree = tree or moving
-    existing = _lock_projects(wanted, member=actor if among_actor_projects else None, tree=tree)
+    existing = _lock_projects(
+        wanted, member=actor if among_actor_projects else None, placing=moving, tree=tree
+    )
     if moving and (
         target_project_id not in existing
         or (among_actor_projects and not existing[target_project_id].is_member)
@@ -669,6 +701,107 @@ def _delete_with_subtasks(locked: Task, *, actor: User) -> list[int]:
         )
     locked.delete()
     return [locked.pk, *subtask_ids]
+
+
+NO_SUCH_NEIGHBOUR = "Name another task of this task's project."
+
+
+@transaction.atomic
+def task_reorder(
+    *,
+    task: Task,
+    actor: User,
+    before_id: int | None = None,
+    after_id: int | None = None,
+    expected: ExpectedVersion | None = None,
+) -> Task:
+    """Place the task right before the task `before_id` or right after the task `after_id`
+    (exactly one is given) of its project: its `position` becomes a key between that task and
+    the one next to it. Only the task's row changes, unless the new key would be longer than
+    tasks.ordering.REBALANCE_LENGTH: then every task of the project gets an evenly spaced key,
+    in the new order. `task.updated` with `changes: ["position"]` for each task whose position
+    changed; no activity (a position is not one of the tracked fields).
+
+    The project's row is held FOR NO KEY UPDATE first (`_lock_projects(placing=True)`), so
+    reorders and creates in one project choose their keys one at a time, each reading the
+    keys the previous one wrote.
+    """
+    attr, neighbour_id = (
+        ("before_id", before_id) if before_id is not None else ("after_id", after_id)
+    )
+    locked_projects = _lock_projects({task.project_id}, member=actor, placing=True)
+    if task.project_id not in locked_projects or not locked_projects[task.project_id].is_member:
+        raise NotFound()  # the task went with its project, or the actor left it
+    if locked_projects[task.project_id].is_viewer:  # made a viewer meanwhile
+        raise PermissionDenied(VIEWER_REFUSED)
+    locked = _lock_task(task.pk)
+    if locked.project_id not in locked_projects:  # moved meanwhile: hold its project instead
+        _lock_projects({locked.project_id}, placing=True)
+    if not version_matches(expected, locked, caller=actor):
+        raise PreconditionFailed()
+    others = Task.objects.filter(project_id=locked.project_id).exclude(pk=locked.pk)
+    neighbour = others.filter(pk=neighbour_id).values_list("position", flat=True).first()
+    if neighbour is None:
+        raise Invalid(NO_SUCH_NEIGHBOUR, code="does_not_exist", attr=attr)
+    if attr == "before_id":
+        side = others.filter(position__lt=neighbour).order_by("-position")
+        lower, upper = side.values_list("position", flat=True).first(), neighbour
+    else:
+        side = others.filter(position__gt=neighbour).order_by("position")
+        lower, upper = neighbour, side.values_list("position", flat=True).first()
+    try:
+        key = ordering.key_between(lower, upper)
+        if key == locked.position:  # placed where it is: a new key all the same, as promised
+            key = ordering.key_between(lower, key)
+    except ordering.InvalidKey:  # neighbours' keys not of the scheme's form (written by hand)
+        key = None
+    now = timezone.now()
+    if key is None or ordering.needs_respacing(key):
+        keys = _respace(locked, after=lower, now=now)
+        key = keys.get(locked.pk, locked.position)
+    else:
+        Task.objects.filter(pk=locked.pk).update(position=key, updated_at=now)
+        keys = {locked.pk: key}
+    locked.position, locked.updated_at = key, now
+    changed = {locked.pk: locked}
+    respaced = [pk for pk in keys if pk != locked.pk]
+    if respaced:  # rare by construction (tasks.ordering.REBALANCE_LENGTH)
+        changed.update((t.pk, t) for t in renderable(Task.objects.filter(pk__in=respaced)))
+    publish(
+        *(
+            event
+            for pk in keys
+            for event in events.task_updated(
+                task=changed[pk], actor_id=actor.pk, changes=["position"]
+            )
+        )
+    )
+    return locked
+
+
+def _respace(task: Task, *, after: str | None, now) -> dict[int, str]:
+    """Give every task of the task's project an evenly spaced key, in their order with `task`
+    right after the key `after` (None: first); returns the new keys that changed, by id, in
+    order."""
+    rows = list(
+        Task.objects.filter(project_id=task.project_id)
+        .exclude(pk=task.pk)
+        .order_by("position", "id")
+        .values_list("pk", "position")
+    )
+    place = sum(1 for _, position in rows if after is not None and position <= after)
+    rows.insert(place, (task.pk, None))
+    keys = {
+        pk: key
+        for (pk, position), key in zip(rows, ordering.respaced(len(rows)), strict=True)
+        if position != key
+    }
+    Task.objects.bulk_update(
+        [Task(pk=pk, position=key, updated_at=now) for pk, key in keys.items()],
+        ["position", "updated_at"],
+        batch_size=1000,
+    )
+    return keys
 
 
 def task_unassign_member(*, project: Project, user: User) -> list[int]:

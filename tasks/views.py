@@ -23,8 +23,8 @@ from tasks.permissions import (
     CanMoveTask,
     ensure_may_create_in_named_project,
 )
-from tasks.schema import task_activity_schema, task_schema
-from tasks.serializers import TaskSerializer
+from tasks.schema import task_activity_schema, task_reorder_schema, task_schema
+from tasks.serializers import ReorderSerializer, TaskSerializer
 
 
 def none_match_hits(if_none_match: str | None, etag: str) -> bool:
@@ -48,12 +48,20 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
     lookup_value_regex = ID_PATTERN
     filter_backends = [TaskFilterBackend, TaskOrdering]
     filterset_class = TaskFilterSet
+    serializer_classes_by_action = {"reorder": ReorderSerializer}
     permission_classes_by_action = {
         # create: not in a project where the caller is a viewer (the write checks it)
         "update": [CanEditTask, CanMoveTask],
         "partial_update": [CanEditTask, CanMoveTask],
         "destroy": [CanDeleteTask],
     }
+    # Who may update a task may reorder it: the update's permissions, but for the move check,
+    # which reads a `project_id` that a reorder's body does not have.
+    permission_classes_by_action["reorder"] = [
+        permission
+        for permission in permission_classes_by_action["partial_update"]
+        if permission is not CanMoveTask
+    ]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -69,7 +77,7 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
 
     def check_preconditions(self, task: Task) -> None:
         """A stale If-Match is a 412 before the body is looked at."""
-        if self.action in ("update", "partial_update", "destroy"):
+        if self.action in ("update", "partial_update", "destroy", "reorder"):
             expected = expected_version(self.request)
             if not services.version_matches(expected, task, caller=self.request.user):
                 raise PreconditionFailed()
@@ -139,6 +147,21 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
         task = self.get_object()
         services.task_delete(task=task, actor=request.user, expected=expected_version(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @task_reorder_schema
+    @action(detail=True, methods=["post"])
+    def reorder(self, request, pk=None):
+        task = self.get_object()  # 404, 403, 412
+        serializer = self.get_serializer(data=request_body(request))
+        serializer.is_valid(raise_exception=True)  # 400
+        task = services.task_reorder(
+            task=task,
+            actor=request.user,
+            expected=expected_version(request),
+            **serializer.validated_data,
+        )
+        data = TaskSerializer(task, context=self.get_serializer_context()).data
+        return Response(data, headers=etag_header(data))
 
     @task_activity_schema
     @action(detail=True, methods=["get"])
