@@ -5,7 +5,7 @@ naming the parameter instead of reaching the database.
 """
 
 from django import forms
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django_filters import rest_framework as filters
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.filters import BaseFilterBackend
@@ -47,6 +47,48 @@ class AssigneeField(forms.CharField):
         if user_id is None:
             raise forms.ValidationError("Use a user id, 'me' or 'none'.", code="invalid")
         return user_id
+
+
+MAX_LABEL_FILTER_IDS = 100
+
+
+class LabelListField(forms.CharField):
+    """Label ids and `none`, comma-separated: (whether `none` was named, the ids)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        parts = [part.strip() for part in value.split(",", MAX_LABEL_FILTER_IDS + 1)]
+        if len(parts) > MAX_LABEL_FILTER_IDS + 1:
+            raise forms.ValidationError(
+                f"Name at most {MAX_LABEL_FILTER_IDS} labels.", code="max_length"
+            )
+        ids = {positive_bigint(part) for part in parts if part != "none"}
+        if None in ids:
+            raise forms.ValidationError(
+                "Use label ids and 'none', comma-separated.", code="invalid"
+            )
+        return "none" in parts, sorted(ids)
+
+
+class LabelFilter(filters.Filter):
+    """Tasks carrying any of the labels, or (`none`) no label at all: EXISTS on the task's
+    rows of the labels' table, so each task is tested by its own index entries."""
+
+    field_class = LabelListField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        without_labels, label_ids = value
+        carried = Task.labels.through.objects.filter(task_id=OuterRef("pk"))
+        condition = Q()
+        if label_ids:
+            condition |= Q(Exists(carried.filter(label_id__in=label_ids)))
+        if without_labels:
+            condition |= ~Q(Exists(carried))
+        return qs.filter(condition)
 
 
 class IdFilter(filters.NumberFilter):
@@ -93,10 +135,20 @@ class TaskFilterSet(filters.FilterSet):
     due_before = IsoDateFilter(field_name="due_date", lookup_expr="lte")
     assignee = AssigneeFilter()
     search = filters.CharFilter(method="filter_search", max_length=200)
+    label = LabelFilter(field_name="labels")  # for the schema; LIST_PARAMETERS documents it
 
     class Meta:
         model = Task
-        fields = ["project", "status", "due", "due_after", "due_before", "assignee", "search"]
+        fields = [
+            "project",
+            "status",
+            "due",
+            "due_after",
+            "due_before",
+            "assignee",
+            "search",
+            "label",
+        ]
 
     def __init__(self, data=None, *args, **kwargs):
         """`status` given several times combines like its comma form; any other filter given
@@ -107,10 +159,13 @@ class TaskFilterSet(filters.FilterSet):
             statuses = data.getlist("status")
             if len(statuses) > 1:
                 data.setlist("status", [",".join(statuses)])
+            labels = data.getlist("label")  # combines as `status` does
+            if len(labels) > 1:
+                data.setlist("label", [",".join(labels)])
             self.repeated = [
                 name
                 for name in self.base_filters
-                if name != "status" and len(data.getlist(name)) > 1
+                if name not in ("status", "label") and len(data.getlist(name)) > 1
             ]
         super().__init__(data, *args, **kwargs)
 

@@ -5,6 +5,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.permissions import BasePermission
 
 from core.views import request_body
+from projects.models import Role
 from projects.permissions import caller_role, can_manage_project
 
 
@@ -39,3 +40,12 @@ class CanMoveTask(BasePermission):
         if str(data["project_id"]) == str(obj.project_id):
             return True
         return can_delete_task(role=caller_role(obj), task=obj, user=request.user)
+
+
+class CanChangeLabels(BasePermission):
+    """Labels are created and changed by the owner, admins and members; viewers only read."""
+
+    message = "Viewers may not create or change labels."
+
+    def has_object_permission(self, request, view, obj):
+        return caller_role(obj) in {Role.OWNER, Role.ADMIN, Role.MEMBER}

@@ -42,6 +42,7 @@ def test_created_records_every_writable_field_from_null(member, team):
             "priority": change(None, "none"),
             "due_date": change(None, "2026-12-01"),
             "assignee_id": change(None, team.owner.id),
+            "label_ids": change(None, []),
         },
     )
 
@@ -65,6 +66,7 @@ def test_created_with_only_a_title_records_the_defaults_in_the_inbox(member, tea
                 "priority": change(None, "none"),
                 "due_date": change(None, None),
                 "assignee_id": change(None, None),
+                "label_ids": change(None, []),
             },
         )
     ]
