@@ -104,7 +104,7 @@ LIST_PARAMETERS = [
         "label",
         {
             "type": "string",
-            "pattern": (f"^({LABEL_TERM}(,{LABEL_TERM}){{0,{MAX_LABEL_FILTER_IDS}}})?$"),
+            "pattern": (f"^({LABEL_TERM}(,{LABEL_TERM}){{0,{MAX_LABEL_FILTER_IDS - 1}}})?$"),
         },
         description=(
             "A label id or a comma-separated list: tasks carrying any of them. `none`: tasks "

@@ -5,6 +5,7 @@ activity entries and events, and the webhook outbox.
 """
 
 import json
+from functools import partial
 
 import pytest
 from django.db import connection
@@ -13,6 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from projects.models import Activity, Role
 from tasks.models import MAX_LABELS_PER_PROJECT, Label, Task
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+from tests.support.auth import logged_in
+from tests.support.concurrency import require_postgresql, run_together
 from tests.support.envelope import assert_error
 from tests.support.feeds import change, entries, summary
 from tests.support.tasks import make_task, without_ids
@@ -606,3 +609,128 @@ def test_a_viewer_cannot_be_given_label_writes_through_another_members_project(c
     )
 
     assert_error(response, 400, attr="label_ids")
+
+
+# --- statements of a task write with labels -------------------------------------------------
+
+# tests/tasks/test_write_queries.py pins a write without labels (6 on PostgreSQL, 7 on
+# SQLite). Naming labels adds their check (one SELECT, which locks them on PostgreSQL) and
+# one statement per kind of change of the task's rows in the labels' table (an INSERT of the
+# added, a DELETE of the removed); the response reads nothing back.
+BASE_STATEMENTS = 6 if connection.vendor == "postgresql" else 7
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def statements(client, method: str, url: str, body: dict) -> tuple:
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(url, body, format="json")
+    sql = [query["sql"] for query in queries.captured_queries]
+    return response, [text for text in sql if not text.startswith(TRANSACTION_CONTROL)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_create_with_labels_costs_two_statements_more(client_for, team):
+    labels = [make_label(team.project, name) for name in ("a", "b")]
+    client = client_for(team.member)
+    body = {"title": "T", "project_id": team.project.id, "label_ids": [x.id for x in labels]}
+
+    response, sql = statements(client, "post", TASKS, body)
+
+    assert response.status_code == 201, response.content
+    assert len(sql) <= BASE_STATEMENTS + 2, "\n".join(sql)
+    assert response.content == client.get(task_url(response.json()["id"])).content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_patch_that_replaces_labels_costs_three_statements_more(client_for, team):
+    a, b = make_label(team.project, "a"), make_label(team.project, "b")
+    task = make_task(project=team.project)
+    label_task(task, a)
+    client = client_for(team.member)
+
+    response, sql = statements(client, "patch", task_url(task.id), {"label_ids": [b.id]})
+
+    assert response.status_code == 200, response.content
+    assert len(sql) <= BASE_STATEMENTS + 3, "\n".join(sql)
+    read = client.get(task_url(task.id))
+    assert (response.content, response["ETag"]) == (read.content, read["ETag"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_patch_that_adds_labels_costs_two_statements_more(client_for, team):
+    a = make_label(team.project, "a")
+    task = make_task(project=team.project)
+    client = client_for(team.member)
+
+    response, sql = statements(
+        client, "patch", task_url(task.id), {"title": "New", "label_ids": [a.id]}
+    )
+
+    assert response.status_code == 200, response.content
+    assert len(sql) <= BASE_STATEMENTS + 2, "\n".join(sql)
+
+
+# --- races (PostgreSQL: real concurrent connections) ----------------------------------------
+
+
+def _request(client, method: str, url: str, body=None):
+    return partial(getattr(client, method), url, body, format="json")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creates_of_one_name_make_one_label(team):
+    require_postgresql()
+    clients = [logged_in(user, raise_request_exception=False) for user in (team.owner, team.member)]
+    for round_ in range(3):
+        name = f"Race {round_}"
+        responses = run_together(
+            [
+                _request(client, "post", labels_url(team.project.id), {"name": spelled})
+                for client, spelled in zip(clients, (name, name.upper()), strict=True)
+            ]
+        )
+
+        assert sorted(response.status_code for response in responses) == [201, 400]
+        [refused] = [response for response in responses if response.status_code == 400]
+        assert_error(refused, 400, attr="name", code="unique")
+        assert Label.objects.filter(project=team.project, name__iexact=name).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_label_deleted_while_tasks_take_it_is_on_no_task_afterwards(team):
+    """Deleting a label while PATCHes give it to tasks: each PATCH either went first (the
+    deletion takes the label off its task) or comes after (a 400); never a 500, never a task
+    carrying a deleted label."""
+    require_postgresql()
+    owner = logged_in(team.owner, raise_request_exception=False)
+    member = logged_in(team.member, raise_request_exception=False)
+    for _round in range(3):
+        label = make_label(team.project, f"Doomed {_round}")
+        tasks = [make_task(project=team.project) for _ in range(4)]
+        calls = [
+            _request(member, "patch", task_url(task.id), {"label_ids": [label.id]})
+            for task in tasks
+        ]
+        calls.append(_request(owner, "delete", label_url(team.project.id, label.id)))
+
+        responses = run_together(calls)
+
+        assert {response.status_code for response in responses[:-1]} <= {200, 400}
+        assert responses[-1].status_code == 204
+        assert not Task.labels.through.objects.filter(label_id=label.id).exists()
+
+
+def test_a_webhook_may_ask_for_label_events_by_name(owner, team):
+    response = owner.post(
+        f"/api/v1/projects/{team.project.id}/webhooks/",
+        {"url": "https://hooks.example.com/x", "events": ["label.deleted"]},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    lid = create_label(owner, team.project.id, name="Blog")["id"]
+    owner.delete(label_url(team.project.id, lid))
+    hook = Webhook.objects.get(pk=response.json()["id"])
+    assert list(Delivery.objects.filter(webhook=hook).values_list("event__type", flat=True)) == [
+        "label.deleted"
+    ]
