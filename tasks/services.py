@@ -584,7 +584,7 @@ def _label_fields(label: Label) -> dict:
     return {name: getattr(label, name) for name in LABEL_FIELDS}
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic  # the admin calls it inside its own transaction
 def label_create(*, actor: User, project: Project, data: dict) -> Label:
     """A new label of the project, with no tasks yet."""
     _lock_label_project(project.pk)
@@ -605,7 +605,7 @@ def label_create(*, actor: User, project: Project, data: dict) -> Label:
     return label
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic  # the admin calls it inside its own transaction
 def label_update(*, actor: User, label: Label, data: dict) -> Label:
     """Rename or recolour a label; its tasks show the change (no event per task)."""
     locked = _lock_label(label)
@@ -628,7 +628,7 @@ def label_update(*, actor: User, label: Label, data: dict) -> Label:
     return locked
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic  # the admin calls it inside its own transaction
 def label_delete(*, actor: User, label: Label) -> list[int]:
     """Delete a label: it leaves every task that carried it, in this transaction. One
     activity entry and one `label.deleted` event list those tasks; no event per task.

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from projects.models import Activity, Role
 from tasks.models import MAX_LABELS_PER_PROJECT, Label, Task
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+from tests.support.admin import errors_of, form_data
 from tests.support.auth import logged_in
 from tests.support.concurrency import require_postgresql, run_together
 from tests.support.envelope import assert_error
@@ -734,3 +735,94 @@ def test_a_webhook_may_ask_for_label_events_by_name(owner, team):
     assert list(Delivery.objects.filter(webhook=hook).values_list("event__type", flat=True)) == [
         "label.deleted"
     ]
+
+
+# --- the admin ------------------------------------------------------------------------------
+
+LABEL_ADMIN = "/admin/tasks/label/"
+
+
+def test_an_operator_adds_a_label_through_the_service(admin_client, admin_user, team, sent):
+    data = form_data(
+        admin_client.get(f"{LABEL_ADMIN}add/"),
+        project=team.project.pk,
+        name=" Blog ",
+        color="#ABCDEF",
+    )
+
+    response = admin_client.post(f"{LABEL_ADMIN}add/", data)
+
+    assert response.status_code == 302, errors_of(response)
+    label = Label.objects.get(project=team.project)
+    assert (label.name, label.color) == ("Blog", "#abcdef")
+    entry = Activity.objects.get(verb="label_created")
+    assert entry.actor == admin_user
+    assert [event["type"] for event in sent] == ["label.created"]
+
+
+def test_the_admin_refuses_a_taken_name_and_a_bad_color_on_their_fields(admin_client, team):
+    make_label(team.project, "Blog")
+    page = admin_client.get(f"{LABEL_ADMIN}add/")
+
+    taken = admin_client.post(
+        f"{LABEL_ADMIN}add/", form_data(page, project=team.project.pk, name="BLOG")
+    )
+    bad = admin_client.post(
+        f"{LABEL_ADMIN}add/", form_data(page, project=team.project.pk, name="x", color="blue")
+    )
+
+    assert taken.status_code == 200
+    assert errors_of(taken)  # the constraint, checked by the form before the service
+    assert Label.objects.count() == 1
+    assert "color" in errors_of(bad)
+
+
+def test_an_operator_deletes_a_label_which_leaves_its_tasks(admin_client, team, sent):
+    label = make_label(team.project, "Blog")
+    task = make_task(project=team.project)
+    label_task(task, label)
+
+    response = admin_client.post(f"{LABEL_ADMIN}{label.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Label.objects.exists()
+    assert [event["type"] for event in sent] == ["label.deleted"]
+    assert sent[0]["data"] == {"id": label.pk, "task_ids": [task.pk]}
+
+
+def test_the_project_page_lists_and_adds_labels_inline(admin_client, team, sent):
+    make_label(team.project, "Existing")
+    url = f"/admin/projects/project/{team.project.pk}/change/"
+    page = admin_client.get(url)
+    assert b"Existing" in page.content
+    data = form_data(page)
+    prefix = next(key for key in data if key.endswith("-TOTAL_FORMS") and "label" in key)
+    prefix = prefix.removesuffix("-TOTAL_FORMS")
+    data[f"{prefix}-TOTAL_FORMS"] = str(int(data[f"{prefix}-TOTAL_FORMS"]) + 1)
+    new = int(data[f"{prefix}-TOTAL_FORMS"]) - 1
+    data[f"{prefix}-{new}-name"] = "Added"
+    data[f"{prefix}-{new}-color"] = "#00FF00"
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, errors_of(response)
+    added = Label.objects.get(name="Added")
+    assert added.color == "#00ff00"
+    assert [event["type"] for event in sent] == ["label.created"]
+
+
+def test_the_task_form_sets_labels_through_the_service(admin_client, team, sent):
+    mine = make_label(team.project, "mine")
+    foreign = make_label(ProjectFactory(), "theirs")
+    task = make_task(project=team.project)
+    url = f"/admin/tasks/task/{task.pk}/change/"
+
+    refused = admin_client.post(url, form_data(admin_client.get(url), labels=[foreign.pk]))
+    accepted = admin_client.post(url, form_data(admin_client.get(url), labels=[mine.pk]))
+
+    assert "labels" in errors_of(refused)
+    assert accepted.status_code == 302
+    assert list(task.labels.values_list("id", flat=True)) == [mine.pk]
+    [entry] = Activity.objects.filter(task_id=task.pk, verb="updated")
+    assert entry.changes == {"label_ids": {"from": [], "to": [mine.pk]}}
+    assert [event["data"]["changes"] for event in sent] == [["label_ids"]]
