@@ -826,3 +826,27 @@ def test_the_task_form_sets_labels_through_the_service(admin_client, team, sent)
     [entry] = Activity.objects.filter(task_id=task.pk, verb="updated")
     assert entry.changes == {"label_ids": {"from": [], "to": [mine.pk]}}
     assert [event["data"]["changes"] for event in sent] == [["label_ids"]]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("write", ["create", "update", "delete"])
+def test_each_label_write_costs_a_fixed_number_of_statements(client_for, team, write):
+    """The caller, the project (with the caller's role), the project's lock, then: the cap's
+    count and the INSERT / the label's lock, UPDATE and its task count / the label's lock, its
+    tasks, Django's read of the label it deletes and the two DELETEs; the activity entry; the
+    project's webhooks. However many tasks carry the label."""
+    client = client_for(team.owner)
+    label = make_label(team.project, "Blog")
+    for _ in range(5):
+        label_task(make_task(project=team.project), label)
+    request = {
+        "create": ("post", labels_url(team.project.id), {"name": "New"}, 201, 7),
+        "update": ("patch", label_url(team.project.id, label.id), {"name": "Posts"}, 200, 9),
+        "delete": ("delete", label_url(team.project.id, label.id), None, 204, 11),
+    }[write]
+    method, url, body, status, most = request
+
+    response, sql = statements(client, method, url, body)
+
+    assert response.status_code == status, response.content
+    assert len(sql) <= most, "\n".join(sql)
