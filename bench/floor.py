@@ -12,7 +12,7 @@ is what Django, DRF and the ORM cost over the database and the server.
     uvicorn bench.floor:application ...   (DATABASE_URL, DJANGO_SECRET_KEY as for Tasklane)
 
 Supports what the bench asks: page, page_size, status, due, assignee, search, project,
-ordering. Each response says how many SQL statements it ran (`x-queries`).
+priority, label, parent, ordering. Each response says how many SQL statements it ran (`x-queries`).
 """
 
 import asyncio
@@ -27,12 +27,18 @@ from psycopg_pool import AsyncConnectionPool
 
 PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 STATUS_RANK = "CASE t.status WHEN 'pending' THEN 0 WHEN 'in-progress' THEN 1 ELSE 2 END"
+PRIORITY_RANK = (
+    "CASE t.priority WHEN 'none' THEN 0 WHEN 'low' THEN 1 WHEN 'medium' THEN 2 "
+    "WHEN 'high' THEN 3 WHEN 'urgent' THEN 4 END"
+)
 ORDER_COLUMNS = {
     "created_at": "t.created_at",
     "updated_at": "t.updated_at",
     "title": "t.title",
     "status": STATUS_RANK,
     "due_date": "t.due_date",
+    "priority": PRIORITY_RANK,
+    "position": "t.position",
 }
 CALLER = """
     SELECT u.timezone, ARRAY(SELECT m.project_id FROM projects_membership m WHERE m.user_id = u.id)
@@ -41,7 +47,15 @@ CALLER = """
 PAGE = """
     SELECT t.id, t.project_id, t.title, t.description, t.status, t.due_date, t.assignee_id,
            a.email, a.name, t.created_by_id, c.email, c.name,
-           t.created_at, t.updated_at, t.completed_at
+           t.created_at, t.updated_at, t.completed_at, t.priority, t.parent_id, t.position,
+           (SELECT coalesce(json_agg(json_build_object('id', l.id, 'name', l.name,
+                                                       'color', l.color)
+                                     ORDER BY lower(l.name), l.id), '[]')
+            FROM tasks_task_labels tl JOIN tasks_label l ON l.id = tl.label_id
+            WHERE tl.task_id = t.id),
+           (SELECT count(*) FROM tasks_task s WHERE s.parent_id = t.id),
+           (SELECT count(*) FROM tasks_task s WHERE s.parent_id = t.id
+                                               AND s.status = 'completed')
     FROM unnest(%s::bigint[]) AS p(id)
     CROSS JOIN LATERAL (
         SELECT * FROM tasks_task t WHERE t.project_id = p.id {filters} ORDER BY {order} LIMIT %s
@@ -96,16 +110,24 @@ def user(user_id, email, name) -> dict | None:
 def render(row, today) -> dict:
     (task_id, project_id, title, description, status, due_date, assignee_id) = row[:7]
     (assignee_email, assignee_name, creator_id, creator_email, creator_name) = row[7:12]
-    created_at, updated_at, completed_at = row[12:]
+    created_at, updated_at, completed_at = row[12:15]
+    priority, parent_id, position, labels, subtasks, completed_subtasks = row[15:]
     return {
         "id": task_id,
         "project_id": project_id,
         "title": title,
         "description": description,
         "status": status,
+        "priority": priority,
         "due_date": due_date.isoformat() if due_date else None,
         "assignee_id": assignee_id,
         "assignee": user(assignee_id, assignee_email, assignee_name),
+        "label_ids": [label["id"] for label in labels],
+        "labels": labels,
+        "parent_id": parent_id,
+        "subtask_count": subtasks,
+        "completed_subtask_count": completed_subtasks,
+        "position": position,
         "created_by": user(creator_id, creator_email, creator_name),
         "created_at": timestamp(created_at),
         "updated_at": timestamp(updated_at),
@@ -154,6 +176,23 @@ def conditions(query: dict, user_id: int, today) -> tuple[list[str], list]:
         pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where.append("(t.title ILIKE %s OR t.description ILIKE %s)")
         params += [pattern, pattern]
+    if priorities := [p for value in query.get("priority", []) for p in value.split(",") if p]:
+        where.append("t.priority = ANY(%s)")
+        params.append(priorities)
+    if labels := [part for value in query.get("label", []) for part in value.split(",") if part]:
+        ids = [int(part) for part in labels if part != "none"]
+        carrying = "EXISTS (SELECT 1 FROM tasks_task_labels tl WHERE tl.task_id = t.id{})"
+        either = [carrying.format(" AND tl.label_id = ANY(%s)")] if ids else []
+        if "none" in labels:
+            either.append(f"NOT {carrying.format('')}")
+        where.append(f"({' OR '.join(either)})")
+        params += [ids] if ids else []
+    parent = query.get("parent", [""])[-1]
+    if parent == "none":
+        where.append("t.parent_id IS NULL")
+    elif parent:
+        where.append("t.parent_id = %s")
+        params.append(int(parent))
     if project := query.get("project", [""])[-1]:
         where.append("t.project_id = %s")
         params.append(int(project))

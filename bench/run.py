@@ -111,7 +111,8 @@ def setting(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
 
 
-def list_cases(search_word: str) -> list[Case]:
+def list_cases(data: dict) -> list[Case]:
+    search_word, labels, project_id = data["search_word"], data["label_ids"], data["project_id"]
     queries = [
         ("list", ""),
         (
@@ -121,6 +122,9 @@ def list_cases(search_word: str) -> list[Case]:
         ("list assignee=me", "assignee=me"),
         (f"list search={search_word}", f"search={search_word}"),
         ("list ordering=status", "ordering=status"),
+        ("list label=bug", "label=" + ",".join(map(str, labels))),
+        ("list ordering=-priority", "ordering=-priority"),
+        ("list project=P&ordering=position", f"project={project_id}&ordering=position"),
     ]
     return [
         Case(
@@ -342,19 +346,29 @@ def bench_data(scale: dict) -> dict:
     from rest_framework_simplejwt.tokens import AccessToken
 
     from accounts.models import User
-    from bench.scale_seed import SEARCH_WORD, bench_email
+    from bench.scale_seed import LABEL_WORD, SEARCH_WORD, bench_email
     from projects.models import Project
     from tasks import selectors
+    from tasks.models import Label, Task
 
     users = {n: User.objects.get(email=bench_email(n)) for n in scale["bench"]}
     main = users[scale["main"]]
     task_ids = list(selectors.tasks_for(main).order_by("id").values_list("id", flat=True)[:64])
     project = Project.objects.filter(memberships__user=main, is_inbox=False).order_by("id").first()
+    # Reorders in that project: each request puts one of its tasks right after the first,
+    # the spot where keys grow fastest (so the bench pays for any respacing too).
+    in_project = list(
+        Task.objects.filter(project=project).order_by("id").values_list("id", flat=True)[:65]
+    )
+    labels = Label.objects.filter(project__memberships__user=main, name=LABEL_WORD)
     return {
         "tokens": {n: str(AccessToken.for_user(user)) for n, user in users.items()},
         "task_ids": task_ids,
         "project_id": project.id,
         "search_word": SEARCH_WORD,
+        "label_ids": sorted(labels.values_list("id", flat=True)),
+        "reorder_anchor": in_project[0],
+        "reordered_ids": in_project[1:],
     }
 
 
@@ -568,7 +582,7 @@ def main() -> None:
     prepare_django(env)
     data = bench_data(scale)
     main_token = data["tokens"][scale["main"]]
-    lists = list_cases(data["search_word"])
+    lists = list_cases(data)
     ids = data["task_ids"]
     cases = [
         *lists,
@@ -584,6 +598,12 @@ def main() -> None:
             method="PATCH",
             body='{"title":"bench edit {n}"}',
             paths=[f"/api/v1/tasks/{i}/" for i in ids],
+        ),
+        Case(
+            "reorder",
+            method="POST",
+            body='{"after_id":' + str(data["reorder_anchor"]) + "}",
+            paths=[f"/api/v1/tasks/{i}/reorder/" for i in data["reordered_ids"]],
         ),
         Case("/health/live/ (no database)", "/health/live/", token=False),
     ]

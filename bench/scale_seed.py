@@ -36,7 +36,8 @@ from projects import activity
 from projects.models import Activity, Membership, Project, Role, Verb
 from projects.services import INBOX_NAME
 from tasks import counts
-from tasks.models import Status, Task
+from tasks.models import Label, Priority, Status, Task
+from tasks.ordering import key_after
 
 PASSWORD = "bench-password-123"
 # Titles are three words of this list; `SEARCH_WORD` is in about one title in twenty and is a
@@ -109,6 +110,7 @@ WORDS = [
 SEARCH_WORD = "invoice"
 TIMEZONES = ["UTC", "Europe/Paris", "America/New_York", "Asia/Tokyo", "Australia/Sydney"]
 TASK_COLUMNS = (
+    "id",
     "project_id",
     "title",
     "description",
@@ -119,7 +121,23 @@ TASK_COLUMNS = (
     "created_at",
     "updated_at",
     "completed_at",
+    "priority",
+    "parent_id",
+    "position",
 )
+# Every project's labels (the same names in each, their own rows); each task carries none,
+# one or two of its project's. LABEL_WORD is the one `label=` benches ask for.
+LABEL_NAMES = ["bug", "feature", "docs", "design", "ops", "customer"]
+LABEL_WORD = "bug"
+LABEL_COUNT_WEIGHTS = {0: 50, 1: 35, 2: 15}
+PRIORITY_WEIGHTS = {
+    Priority.NONE: 50,
+    Priority.LOW: 15,
+    Priority.MEDIUM: 15,
+    Priority.HIGH: 12,
+    Priority.URGENT: 8,
+}
+SUBTASK_SHARE = 0.1  # a subtask of one of the last few tasks of its project
 # Status mix of the seeded tasks: mostly open work, a third done.
 STATUS_WEIGHTS = {Status.PENDING: 45, Status.IN_PROGRESS: 20, Status.COMPLETED: 35}
 HISTORY = timedelta(days=730)  # created_at runs over the last two years
@@ -287,9 +305,35 @@ def _projects(
     return plan, members_of
 
 
-def _task_rows(spec: ScaleSpec, rng: random.Random, plan: list[int], members_of, now):
-    """Task rows as tuples of TASK_COLUMNS, oldest first, each in a random project."""
+def _labels(project_ids: list[int]) -> dict[int, list[int]]:
+    """LABEL_NAMES in every project; returns each project's label ids."""
+    labels = Label.objects.bulk_create(
+        [Label(project_id=pk, name=name) for pk in project_ids for name in LABEL_NAMES],
+        batch_size=5_000,
+    )
+    labels_of: dict[int, list[int]] = {}
+    for label in labels:
+        labels_of.setdefault(label.project_id, []).append(label.id)
+    return labels_of
+
+
+def _task_rows(
+    spec: ScaleSpec, rng: random.Random, plan: list[int], members_of, labels_of, links, now
+):
+    """Task rows as tuples of TASK_COLUMNS, oldest first, each in a random project, each
+    after the others of its project in the manual order; the tasks' labels are appended to
+    `links` as (task id, label id). Ids follow the greatest one so far, read now: the rows
+    are made while COPY holds the connection."""
+    first_id = (Task.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+    return _task_rows_from(first_id, rng, plan, members_of, labels_of, links, now)
+
+
+def _task_rows_from(first_id: int, rng, plan, members_of, labels_of, links, now):
     rng.shuffle(plan)
+    last_position: dict[int, str] = {}
+    recent: dict[int, list[int]] = {}  # each project's last top-level tasks, parents to be
+    label_counts, label_weights = list(LABEL_COUNT_WEIGHTS), list(LABEL_COUNT_WEIGHTS.values())
+    priorities, priority_weights = list(PRIORITY_WEIGHTS), list(PRIORITY_WEIGHTS.values())
     today = now.date()
     dates = [today + timedelta(days) for days in range(-60, 61)]
     sentences = [" ".join(rng.choices(WORDS, k=10)).capitalize() + "." for _ in range(200)]
@@ -298,10 +342,20 @@ def _task_rows(spec: ScaleSpec, rng: random.Random, plan: list[int], members_of,
     start = now - HISTORY
     spacing = HISTORY / max(len(plan), 1)
     for index, project_id in enumerate(plan):
+        task_id = first_id + index  # ids follow creation (the id sequence is moved past them)
         members = members_of[project_id]
         status = rng.choices(statuses, weights)[0]
         created = start + spacing * index
+        position = last_position[project_id] = key_after(last_position.get(project_id))
+        parents = recent.setdefault(project_id, [])
+        parent_id = rng.choice(parents) if parents and rng.random() < SUBTASK_SHARE else None
+        if parent_id is None:
+            parents.append(task_id)
+            del parents[:-5]
+        count = rng.choices(label_counts, label_weights)[0]
+        links += [(task_id, label_id) for label_id in rng.sample(labels_of[project_id], count)]
         yield (
+            task_id,
             project_id,
             " ".join(rng.choices(WORDS, k=3)).capitalize(),
             rng.choice(sentences) if rng.random() < 0.4 else "",
@@ -312,6 +366,9 @@ def _task_rows(spec: ScaleSpec, rng: random.Random, plan: list[int], members_of,
             created,
             created,
             created if status == Status.COMPLETED else None,
+            rng.choices(priorities, priority_weights)[0],
+            parent_id,
+            position,
         )
 
 
@@ -346,7 +403,9 @@ def _copy_tasks(rows, total: int, bar: Progress) -> None:
         loading = bar.add_task("tasks", total=total)
         with raw.copy(f"COPY tasks_task ({', '.join(TASK_COLUMNS)}) FROM STDIN") as copy:
             copy.set_types(
-                ["int8", "text", "text", "text", "date", "int8", "int8"] + ["timestamptz"] * 3
+                ["int8", "int8", "text", "text", "text", "date", "int8", "int8"]
+                + ["timestamptz"] * 3
+                + ["text", "int8", "text"]
             )
             for done, row in enumerate(rows, 1):
                 copy.write_row(row)
@@ -363,6 +422,24 @@ def _copy_tasks(rows, total: int, bar: Progress) -> None:
         for name, definition in foreign_keys:
             cursor.execute(f'ALTER TABLE tasks_task ADD CONSTRAINT "{name}" {definition}')
             bar.advance(rebuilding)
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('tasks_task', 'id'), "
+            "coalesce(max(id), 0) + 1, false) FROM tasks_task"
+        )
+
+
+def _copy_links(links: list[tuple[int, int]], bar: Progress) -> None:
+    """The tasks' labels (the through table's rows), by COPY."""
+    through = Task.labels.through._meta.db_table
+    loading = bar.add_task("task labels", total=len(links))
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {through} (task_id, label_id) FROM STDIN") as copy,
+    ):
+        copy.set_types(["int8", "int8"])
+        for row in links:
+            copy.write_row(row)
+    bar.update(loading, completed=len(links))
 
 
 def _bulk_create_tasks(rows, total: int, bar: Progress) -> None:
@@ -389,17 +466,31 @@ def seed_at_scale(spec: ScaleSpec) -> dict[int, User]:
             phase = bar.add_task("projects, with members", total=spec.projects)
             plan, members_of = _projects(spec, rng, people, bench)
             bar.update(phase, completed=spec.projects)
-            rows = _task_rows(spec, rng, plan, members_of, now)
+            labels_of = _labels(sorted(members_of))
+            links: list[tuple[int, int]] = []
+            rows = _task_rows(spec, rng, plan, members_of, labels_of, links, now)
             if connection.vendor == "postgresql":
                 _copy_tasks(rows, spec.tasks, bar)
+                _copy_links(links, bar)
             else:
                 _bulk_create_tasks(rows, spec.tasks, bar)
+                Task.labels.through.objects.bulk_create(
+                    [Task.labels.through(task_id=t, label_id=label) for t, label in links],
+                    batch_size=5_000,
+                )
             # Rows written in bulk send no signals: every project's list count starts afresh.
             counts.bump(Project.objects.values_list("id", flat=True))
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             # Statistics and the visibility map, as a database in steady state has them:
             # without them a fresh 1M-row table gets other plans and no index-only counts.
-            tables = ("accounts_user", "projects_project", "projects_membership", "tasks_task")
+            tables = (
+                "accounts_user",
+                "projects_project",
+                "projects_membership",
+                "tasks_task",
+                "tasks_label",
+                Task.labels.through._meta.db_table,
+            )
             phase = bar.add_task("tables, VACUUM ANALYZE", total=len(tables))
             with connection.cursor() as cursor:
                 for table in tables:

@@ -14,8 +14,10 @@ from projects.serializers import MEMBER_ROLES, TransferSerializer
 
 
 class MembershipForm(forms.ModelForm):
-    """A new member gets `admin` or `member` (the owner is made by creating or transferring
-    the project); an existing row changes only its role, and the owner's row not at all."""
+    """A new member gets `admin`, `member` or `viewer` (the owner is made by creating or
+    transferring the project); an existing row changes only its role, through
+    member_change_role (a change to viewer unassigns their tasks), and the owner's row not at
+    all."""
 
     class Meta:
         model = Membership

@@ -33,13 +33,14 @@ def member_added(*, membership, actor_id: int) -> Event:
     )
 
 
-def member_updated(*, membership, actor_id: int) -> Event:
-    return event(
-        "member.updated",
-        project_id=membership.project_id,
-        actor_id=actor_id,
-        data=member_to_dict(membership),
-    )
+def member_updated(
+    *, membership, actor_id: int, unassigned_task_ids: list[int] | None = None
+) -> Event:
+    """A role change; a change to viewer also lists the member's tasks it unassigned."""
+    data = member_to_dict(membership)
+    if unassigned_task_ids is not None:
+        data = {**data, "unassigned_task_ids": unassigned_task_ids}
+    return event("member.updated", project_id=membership.project_id, actor_id=actor_id, data=data)
 
 
 def member_removed(*, membership, actor_id: int, unassigned_task_ids: list[int]) -> Event:

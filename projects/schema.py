@@ -84,7 +84,8 @@ member_schema = extend_schema_view(
         tags=[MEMBERS_TAG],
         summary="Add a member",
         description=(
-            "Owner or admin. `role` is `admin` or `member`; an unknown email is a 400. "
+            "Owner or admin. `role` is `admin`, `member` or `viewer` (reads everything, "
+            "writes no task); an unknown email is a 400. "
             "Adding an existing member, or anyone to an Inbox, is a 409."
         ),
         request=MemberAddSerializer,
@@ -99,7 +100,12 @@ member_schema = extend_schema_view(
     partial_update=extend_schema(
         tags=[MEMBERS_TAG],
         summary="Change a member's role",
-        description="Owner or admin. The owner's row cannot be changed (409).",
+        description=(
+            "Owner or admin. The owner's row cannot be changed (409). A change to `viewer` "
+            "unassigns the member's tasks in the project, as a removal does: the one "
+            "`role_changed` entry and the `member.updated` event list them in "
+            "`unassigned_task_ids`."
+        ),
         request=MemberRoleSerializer,
         responses={200: MemberSerializer, 409: client_error("The owner's membership.")},
     ),

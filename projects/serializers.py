@@ -15,7 +15,7 @@ from projects.render import (
     project_to_dict,
 )
 
-MEMBER_ROLES = [Role.ADMIN.value, Role.MEMBER.value]
+MEMBER_ROLES = [Role.ADMIN.value, Role.MEMBER.value, Role.VIEWER.value]
 
 
 OWNER_EXAMPLE = {"id": 7, "email": "ada@example.com", "name": "Ada Lovelace"}

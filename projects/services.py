@@ -17,7 +17,8 @@ from core.services import model_update
 from projects import activity, events
 from projects.models import Membership, Project, Role, Verb
 
-# The one call from projects into tasks: a removed member's tasks become unassigned.
+# The one call from projects into tasks: the tasks of a member who is removed (or becomes a
+# viewer) become unassigned.
 from tasks.services import task_unassign_member  # isort: skip
 
 INBOX_NAME = "Inbox"
@@ -216,21 +217,30 @@ def ensure_not_owner_row(membership: Membership, action: str) -> None:
 
 @transaction.atomic
 def member_change_role(*, membership: Membership, role: str, actor: User) -> Membership:
+    """Change a member's role. A change to viewer unassigns their tasks in the project, as a
+    removal does, under the same locks (the membership row, then the tasks): a concurrent
+    assignment either runs first and is unassigned here, or waits and finds a viewer."""
     locked = _lock_membership(membership.pk)
     ensure_not_owner_row(locked, "demoted")
     if locked.role != role:
+        changes = {
+            "user_id": activity.change(locked.user_id, locked.user_id),
+            "role": activity.change(locked.role, role),
+        }
+        unassigned = None
+        if role == Role.VIEWER:
+            unassigned = task_unassign_member(project=locked.project, user=locked.user)
+            changes["unassigned_task_ids"] = activity.change(unassigned, [])
         activity.record(
-            project_id=locked.project_id,
-            actor=actor,
-            verb=Verb.ROLE_CHANGED,
-            changes={
-                "user_id": activity.change(locked.user_id, locked.user_id),
-                "role": activity.change(locked.role, role),
-            },
+            project_id=locked.project_id, actor=actor, verb=Verb.ROLE_CHANGED, changes=changes
         )
         locked.role = role
         locked.save(update_fields=["role"])
-        publish(events.member_updated(membership=locked, actor_id=actor.pk))
+        publish(
+            events.member_updated(
+                membership=locked, actor_id=actor.pk, unassigned_task_ids=unassigned
+            )
+        )
     return locked
 
 

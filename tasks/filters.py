@@ -13,10 +13,12 @@ from rest_framework.filters import BaseFilterBackend
 from core.numbers import MAX_BIGINT, positive_bigint
 from core.query import repeated_error, single_value
 from tasks.dates import DateFormField
-from tasks.models import STATUS_ORDER, Status, Task
+from tasks.models import PRIORITY_ORDER, STATUS_ORDER, Priority, Status, Task
 from tasks.selectors import today_for
 
 DUE_BUCKETS = ["overdue", "today", "future", "none"]
+# Filters that, given several times, combine like their comma forms.
+COMBINED = ("status", "priority", "label")
 
 
 class StatusListField(forms.CharField):
@@ -34,6 +36,23 @@ class StatusListField(forms.CharField):
                 code="invalid_choice",
             )
         return statuses
+
+
+class PriorityListField(forms.CharField):
+    """One priority or a comma-separated list of them."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return []
+        priorities = [part.strip() for part in value.split(",")]
+        unknown = [p for p in priorities if p not in Priority.values]
+        if unknown:
+            raise forms.ValidationError(
+                f"Unknown priority {unknown[0][:40]!r}; use {', '.join(Priority.values)}.",
+                code="invalid_choice",
+            )
+        return priorities
 
 
 class AssigneeField(forms.CharField):
@@ -107,6 +126,13 @@ class StatusListFilter(filters.Filter):
         return qs.filter(status__in=value) if value else qs
 
 
+class PriorityListFilter(filters.Filter):
+    field_class = PriorityListField
+
+    def filter(self, qs, value):
+        return qs.filter(priority__in=value) if value else qs
+
+
 class AssigneeFilter(filters.Filter):
     field_class = AssigneeField
 
@@ -125,6 +151,7 @@ class TaskFilterSet(filters.FilterSet):
 
     project = IdFilter(field_name="project_id", min_value=1, max_value=MAX_BIGINT)
     status = StatusListFilter()
+    priority = PriorityListFilter()
     due = filters.ChoiceFilter(
         choices=[(bucket, bucket) for bucket in DUE_BUCKETS],
         method="filter_due",
@@ -143,6 +170,7 @@ class TaskFilterSet(filters.FilterSet):
         fields = [
             "project",
             "status",
+            "priority",
             "due",
             "due_after",
             "due_before",
@@ -152,21 +180,19 @@ class TaskFilterSet(filters.FilterSet):
         ]
 
     def __init__(self, data=None, *args, **kwargs):
-        """`status` given several times combines like its comma form; any other filter given
-        twice is refused in `is_valid`."""
+        """`status` and `priority` given several times combine like their comma forms; any
+        other filter given twice is refused in `is_valid`."""
         self.repeated = []
         if data is not None:
             data = data.copy()
-            statuses = data.getlist("status")
-            if len(statuses) > 1:
-                data.setlist("status", [",".join(statuses)])
-            labels = data.getlist("label")  # combines as `status` does
-            if len(labels) > 1:
-                data.setlist("label", [",".join(labels)])
+            for name in COMBINED:
+                values = data.getlist(name)
+                if len(values) > 1:
+                    data.setlist(name, [",".join(values)])
             self.repeated = [
                 name
                 for name in self.base_filters
-                if name not in ("status", "label") and len(data.getlist(name)) > 1
+                if name not in COMBINED and len(data.getlist(name)) > 1
             ]
         super().__init__(data, *args, **kwargs)
 
@@ -212,6 +238,8 @@ class TaskFilterBackend(filters.DjangoFilterBackend):
 def _order_expression(field: str, descending: bool):
     if field == "status":
         return STATUS_ORDER.desc() if descending else STATUS_ORDER.asc()
+    if field == "priority":  # by urgency, served by the index tasks_project_priority_rank
+        return PRIORITY_ORDER.desc() if descending else PRIORITY_ORDER.asc()
     if field == "due_date":
         # No due date sorts last whichever way the dates run.
         expression = F("due_date")
@@ -220,14 +248,16 @@ def _order_expression(field: str, descending: bool):
 
 
 class TaskOrdering(BaseFilterBackend):
-    """`ordering=due_date,-status`: validated, workflow-ranked, nulls last, `id` tie-breaker.
+    """`ordering=due_date,-status`: validated, workflow-ranked (and urgency-ranked for
+    `priority`), nulls last, `id` tie-breaker; `position` compares by code point (its column's
+    collation, tasks.models.Task.position).
 
     DRF's OrderingFilter silently drops unknown fields and can do neither the status rank nor
     nulls-last; the contract wants both, and a 400 for a field it does not know.
     """
 
     param = "ordering"
-    fields = ("due_date", "status", "created_at", "updated_at", "title")
+    fields = ("due_date", "status", "priority", "position", "created_at", "updated_at", "title")
     default = "-created_at"
 
     def parse(self, raw: str) -> list[tuple[str, bool]]:

@@ -14,8 +14,9 @@ from core.numbers import MAX_BIGINT
 from core.schema import client_error
 from projects.feeds import feed_schema
 from tasks.filters import DUE_BUCKETS, MAX_LABEL_FILTER_IDS, TaskOrdering
+from tasks.models import Priority
 from tasks.serializers import TASK_EXAMPLE as TASK_RESPONSE
-from tasks.serializers import LabelSerializer, TaskSerializer
+from tasks.serializers import LabelSerializer, ReorderSerializer, TaskSerializer
 
 TAG = "tasks"
 IF_MATCH = OpenApiParameter(
@@ -52,6 +53,7 @@ ETAG = OpenApiParameter(
 # or of the ordering syntax; what it would generate is overridden by name). Examples go in the
 # descriptions: Swagger UI pre-fills a parameter's example, named or not, and sends it.
 STATUS_CHOICE = "(pending|in-progress|completed)"
+PRIORITY_CHOICE = f"({'|'.join(Priority.values)})"
 ORDERING_TERM = f"-?({'|'.join(TaskOrdering.fields)})"
 LABEL_TERM = "(none|[1-9][0-9]{0,17})"
 LIST_PARAMETERS = [
@@ -66,6 +68,14 @@ LIST_PARAMETERS = [
         description=(
             "One status or a comma-separated list: pending, in-progress, completed (empty: "
             "any). Given several times, the values combine. For example `pending,in-progress`."
+        ),
+    ),
+    OpenApiParameter(
+        "priority",
+        {"type": "string", "pattern": f"^({PRIORITY_CHOICE}(,{PRIORITY_CHOICE})*)?$"},
+        description=(
+            f"One priority or a comma-separated list: {', '.join(Priority.values)} (empty: "
+            "any). Given several times, the values combine. For example `high,urgent`."
         ),
     ),
     OpenApiParameter(
@@ -125,9 +135,11 @@ LIST_PARAMETERS = [
             "Comma-separated fields, each optionally prefixed with `-` for descending: "
             f"{', '.join(TaskOrdering.fields)}; each field at most once. Default (also when "
             f"empty) `{TaskOrdering.default}`. Status follows the workflow (pending < "
-            "in-progress < completed); tasks without a due date come last either way; `id` "
-            "breaks ties. Unknown or repeated fields are a 400. For example "
-            "`due_date,-status`."
+            "in-progress < completed); priority the urgency (none < low < medium < high < "
+            "urgent: `-priority` lists urgent first); position the manual order, meaningful "
+            "within one project (`project=7&ordering=position`); tasks without a due date "
+            "come last either way; `id` breaks ties. Unknown or repeated fields are a 400. "
+            "For example `due_date,-status`."
         ),
     ),
 ]
@@ -159,8 +171,8 @@ task_schema = extend_schema_view(
         tags=[TAG],
         summary="Create a task",
         description=(
-            "Any member of the project. Without `project_id` the task goes to your Inbox. "
-            "The assignee must be a member of the project."
+            "Any member of the project but a viewer (403). Without `project_id` the task goes "
+            "to your Inbox. The assignee must be a member of the project, not a viewer."
         ),
         examples=[TASK_EXAMPLE, OpenApiExample("Task", value=TASK_RESPONSE, response_only=True)],
     ),
@@ -189,17 +201,41 @@ task_schema = extend_schema_view(
     partial_update=extend_schema(
         tags=[TAG],
         summary="Update a task",
-        description="Changes only the fields sent. Changing `project_id` moves the task.",
+        description=(
+            "Changes only the fields sent; any member but a viewer (403). Changing "
+            "`project_id` moves the task (not into a project where you are a viewer: 403)."
+        ),
         parameters=[IF_MATCH, ETAG],
         responses={200: TaskSerializer, 412: STALE_412},
     ),
     destroy=extend_schema(
         tags=[TAG],
         summary="Delete a task",
-        description="Its creator, a project admin or the owner.",
+        description="Its creator (while a member and not a viewer), a project admin or the owner.",
         parameters=[IF_MATCH],
         responses={204: None, 412: STALE_412},
     ),
+)
+
+task_reorder_schema = extend_schema(
+    tags=[TAG],
+    summary="Reorder a task",
+    description=(
+        "Places the task right before `before_id` or right after `after_id` (exactly one) in "
+        "its project's manual order (`ordering=position`). The other task must be another "
+        "task of the same project; a missing task, one elsewhere and the task itself get the "
+        "same 400. Whoever may update the task may reorder it. Only the task's `position` "
+        "changes (the server respaces the project's keys when they grow too long, at most once "
+        'per thousand reorders); `task.updated` is sent with `changes: ["position"]`, and '
+        "no activity is recorded."
+    ),
+    request=ReorderSerializer,
+    parameters=[IF_MATCH, ETAG],
+    responses={
+        200: TaskSerializer,
+        412: STALE_412,
+    },
+    examples=[OpenApiExample("Task", value=TASK_RESPONSE, response_only=True)],
 )
 
 task_activity_schema = feed_schema(

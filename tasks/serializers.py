@@ -15,6 +15,7 @@ from tasks.models import DEFAULT_LABEL_COLOR, MAX_LABELS_PER_TASK, Label, Priori
 from tasks.render import LABEL_FIELDS, TASK_FIELDS, label_to_dict, task_to_dict
 from tasks.services import (  # one message each for the form and the locked write
     NO_SUCH_LABEL,
+    NO_SUCH_NEIGHBOUR,
     NO_SUCH_PROJECT,
     NOT_A_MEMBER,
     TOO_MANY_TASK_LABELS,
@@ -239,6 +240,43 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
                     found[field.field_name] = error
         ordered = {name: found.pop(name) for name in self.fields if name in found}
         return {**ordered, **found}
+
+
+class NeighbourIdField(serializers.IntegerField):
+    """A task id for `reorder/`: one no task can have (zero, negative, beyond bigint) gets the
+    answer of a task that does not exist, which the write gives under its lock."""
+
+    default_error_messages = {"does_not_exist": NO_SUCH_NEIGHBOUR}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):  # JSON true is not the id 1
+            self.fail("invalid")
+        pk = super().to_internal_value(data)
+        if not 0 < pk <= MAX_BIGINT:
+            self.fail("does_not_exist")
+        return pk
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("Before a task", value={"before_id": 45}, request_only=True),
+        OpenApiExample("After a task", value={"after_id": 43}, request_only=True),
+    ]
+)
+class ReorderSerializer(serializers.Serializer):
+    """Exactly one of `before_id` and `after_id`: another task of the same project, which the
+    task is placed right before or right after."""
+
+    before_id = NeighbourIdField(required=False, allow_null=True)
+    after_id = NeighbourIdField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        given = [name for name in ("before_id", "after_id") if attrs.get(name) is not None]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                {"before_id": "Give exactly one of before_id and after_id."}, code="invalid"
+            )
+        return attrs
 
 
 LABEL_EXAMPLE = {

@@ -9,17 +9,17 @@ import copy
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.personal_tokens import within_limit
 from core.events import publish
-from core.exceptions import FieldError, Invalid, NotFound, PreconditionFailed
+from core.exceptions import FieldError, Invalid, NotFound, PermissionDenied, PreconditionFailed
 from core.render import ExpectedVersion
 from core.services import model_update
 from projects import activity
-from projects.models import Membership, Project, Verb
+from projects.models import Membership, Project, Role, Verb
 from tasks import events, ordering
 from tasks.models import MAX_LABELS_PER_PROJECT, MAX_LABELS_PER_TASK, Label, Status, Task
 from tasks.render import task_etag, task_label_summaries
@@ -72,12 +72,15 @@ NOT_A_MEMBER = "The assignee must be a member of the task's project."
 
 
 def assignee_is_member(*, project_id: int, user_id: int | None) -> bool:
-    """Whether a task in the project may be assigned to the user (nobody, or a member).
+    """Whether a task in the project may be assigned to the user (nobody, or a member who is
+    not a viewer).
 
     For forms that validate before writing (the admin); the write checks again under a lock.
     """
     return user_id is None or (
-        Membership.objects.filter(project_id=project_id, user_id=user_id).exists()
+        Membership.objects.filter(project_id=project_id, user_id=user_id)
+        .exclude(role=Role.VIEWER)
+        .exists()
     )
 
 
@@ -113,17 +116,29 @@ def _inbox_out_of_reach(assignee_id: int | None) -> Invalid:
 
 
 class LockedProject(NamedTuple):
-    is_member: bool  # one of the member's projects (memberships_for's: within their token)
-    last_position: str | None  # the greatest task position in it (tasks.ordering)
+    role: str | None  # the member's role in it (memberships_for's: within their token)
+    # The greatest task position in it (tasks.ordering); read after the lock when `placing`.
+    last_position: str | None
+
+    @property
+    def is_member(self) -> bool:  # one of the member's projects
+        return self.role is not None
+
+    @property
+    def is_viewer(self) -> bool:  # the member reads its tasks and writes none
+        return self.role == Role.VIEWER
+
+
+VIEWER_REFUSED = "Viewers may read this project's tasks but not change them."
 
 
 def _lock_projects(
-    project_ids: set[int], *, member: User | None = None
+    project_ids: set[int], *, member: User | None = None, placing: bool = False
 ) -> dict[int, LockedProject]:
     """Hold the rows of the projects a task write touches until commit, in id order, before
     any task row; returns those that exist by id, each with whether it is one of `member`'s
-    projects and the last position of its tasks, read in the same statement. Without a
-    member, `is_member` is False.
+    projects (their role in it) and the last position of its tasks, read in the same
+    statement. Without a member, `role` is None.
 
     FOR KEY SHARE, the lock PostgreSQL's own foreign-key check takes, taken up front: a
     project's deletion (FOR UPDATE) waits for it, while other task writes in the project (and
@@ -132,36 +147,65 @@ def _lock_projects(
     the write's rows pointed at a deleted project (a foreign-key violation at commit), or the
     write and the deletion each waited for the other (a deadlock): both were 500s. SQLite runs
     one writing transaction at a time, so a plain read is enough there.
+
+    `placing`: the write chooses task positions in these projects (a create, a reorder). Their
+    rows are then held FOR NO KEY UPDATE, which such writes take in turn (a task's edit, with
+    FOR KEY SHARE, still does not wait), and `last_position` is read again once the lock is
+    held: the lock statement's own read is as of its start, before any wait for the previous
+    holder, whose new task it would miss (two creates would take one key).
     """
     ids = sorted(project_ids)
     member_id = None if member is None else member.pk
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_LOCK_PROJECTS_SQL, [member_id, ids])
+            cursor.execute(
+                _LOCK_PROJECTS_SQL if not placing else _PLACE_PROJECTS_SQL, [member_id, ids]
+            )
             rows = cursor.fetchall()
+            if placing and rows:
+                cursor.execute(_LAST_POSITIONS_SQL, [[row[0] for row in rows]])
+                last = dict(cursor.fetchall())
+                rows = [(pk, role, last[pk]) for pk, role, _ in rows]
     else:
         membership = Membership.objects.filter(project=OuterRef("pk"), user_id=member_id)
         last = Task.objects.filter(project=OuterRef("pk")).order_by("-position")
         rows = (
             Project.objects.filter(pk__in=ids)
-            .annotate(is_member=Exists(membership), last=Subquery(last.values("position")[:1]))
-            .values_list("pk", "is_member", "last")
+            .annotate(
+                role=Subquery(membership.values("role")[:1]),
+                last=Subquery(last.values("position")[:1]),
+            )
+            .values_list("pk", "role", "last")
         )
     return {
-        project_id: LockedProject(is_member and within_limit(member, project_id), last)
-        for project_id, is_member, last in rows
+        project_id: LockedProject(role if within_limit(member, project_id) else None, last)
+        for project_id, role, last in rows
     }
 
 
 _PROJECT, _MEMBERSHIP, _TASK = Project._meta, Membership._meta, Task._meta
 _LOCK_PROJECTS_SQL = (
-    f"SELECT p.{_PROJECT.pk.column}, EXISTS (SELECT 1 FROM {_MEMBERSHIP.db_table} m "  # noqa: S608 (names)
+    f"SELECT p.{_PROJECT.pk.column}, (SELECT m.{_MEMBERSHIP.get_field('role').column} "  # noqa: S608 (names)
+    f"FROM {_MEMBERSHIP.db_table} m "
     f"WHERE m.{_MEMBERSHIP.get_field('project').column} = p.{_PROJECT.pk.column} "
     f"AND m.{_MEMBERSHIP.get_field('user').column} = %s), "
     f"(SELECT max(t.{_TASK.get_field('position').column}) FROM {_TASK.db_table} t "
     f"WHERE t.{_TASK.get_field('project').column} = p.{_PROJECT.pk.column}) "
     f"FROM {_PROJECT.db_table} p WHERE p.{_PROJECT.pk.column} = ANY(%s) "
     f"ORDER BY p.{_PROJECT.pk.column} FOR KEY SHARE OF p"
+)
+_LAST_POSITION_COLUMN = _LOCK_PROJECTS_SQL[
+    _LOCK_PROJECTS_SQL.index("(SELECT max(") : _LOCK_PROJECTS_SQL.index(
+        f" FROM {_PROJECT.db_table} p"
+    )
+]
+# As _LOCK_PROJECTS_SQL, FOR NO KEY UPDATE, without the last position: it is read after the lock.
+_PLACE_PROJECTS_SQL = _LOCK_PROJECTS_SQL.replace(_LAST_POSITION_COLUMN, "NULL").replace(
+    "FOR KEY SHARE OF p", "FOR NO KEY UPDATE OF p"
+)
+_LAST_POSITIONS_SQL = (
+    f"SELECT p.id, (SELECT max(t.{_TASK.get_field('position').column}) FROM {_TASK.db_table} t "  # noqa: S608 (names)
+    f"WHERE t.{_TASK.get_field('project').column} = p.id) FROM unnest(%s::bigint[]) AS p(id)"
 )
 
 
@@ -174,10 +218,12 @@ def _lock_task(pk: int) -> Task:
 
 
 def _ensure_assignee_stays_member(task: Task) -> None:
-    """Check that the assignee belongs to the task's project and lock their membership row
-    until commit, so a concurrent removal either runs first (this write is then refused) or
-    waits and unassigns the task; never a task assigned to a non-member. The same statement
-    reads what the task's representation shows of the assignee (`task.assignee`)."""
+    """Check that the assignee belongs to the task's project, and not as a viewer, and lock
+    their membership row until commit, so a concurrent removal or change to viewer either
+    runs first (this write is then refused: PostgreSQL checks the role again on the row it
+    waited for) or waits and unassigns the task; never a task assigned to a non-member or a
+    viewer. The same statement reads what the task's representation shows of the assignee
+    (`task.assignee`)."""
     if task.assignee_id is None:
         return
     membership = (
@@ -185,6 +231,7 @@ def _ensure_assignee_stays_member(task: Task) -> None:
         .select_related("user")
         .only("user__id", "user__email", "user__name")
         .filter(project_id=task.project_id, user_id=task.assignee_id)
+        .exclude(role=Role.VIEWER)
         .first()
     )
     if membership is None:
@@ -284,11 +331,15 @@ def task_create(*, actor: User, data: dict, among_actor_projects: bool = False) 
         data = {**data, "project_id": inbox.pk}
     task = Task(created_by=actor, **data)
     task.label_list, task.subtask_count, task.completed_subtask_count = [], 0, 0
-    locked = _lock_projects({task.project_id}, member=actor if among_actor_projects else None)
+    locked = _lock_projects(
+        {task.project_id}, member=actor if among_actor_projects else None, placing=True
+    )
     if task.project_id not in locked or (
         among_actor_projects and not locked[task.project_id].is_member
     ):
         raise _no_such_project(task.assignee_id)
+    if among_actor_projects and locked[task.project_id].is_viewer:  # made a viewer meanwhile
+        raise PermissionDenied(VIEWER_REFUSED)
     _ensure_assignee_stays_member(task)
     labels = _lock_labels(task.project_id, label_ids or [])
     _sync_completed_at(task, previous_status=None)
@@ -371,12 +422,16 @@ def _lock_checked(
     refusal names `assignee_id` too if it names no user: `_no_such_project`)."""
     moving = target_project_id not in (None, task.project_id)
     wanted = {task.project_id, target_project_id} if moving else {task.project_id}
-    existing = _lock_projects(wanted, member=actor if among_actor_projects else None)
+    existing = _lock_projects(
+        wanted, member=actor if among_actor_projects else None, placing=moving
+    )
     if moving and (
         target_project_id not in existing
         or (among_actor_projects and not existing[target_project_id].is_member)
     ):
         raise _no_such_project(assignee_id)
+    if moving and among_actor_projects and existing[target_project_id].is_viewer:
+        raise PermissionDenied(VIEWER_REFUSED)  # made a viewer of the target meanwhile
     if task.project_id not in existing:
         raise NotFound()  # the task went with its project
     locked = _lock_task(task.pk)
@@ -531,10 +586,112 @@ def task_delete(*, task: Task, actor: User, expected: ExpectedVersion | None = N
     locked.delete()
 
 
+NO_SUCH_NEIGHBOUR = "Name another task of this task's project."
+
+
+@transaction.atomic
+def task_reorder(
+    *,
+    task: Task,
+    actor: User,
+    before_id: int | None = None,
+    after_id: int | None = None,
+    expected: ExpectedVersion | None = None,
+) -> Task:
+    """Place the task right before the task `before_id` or right after the task `after_id`
+    (exactly one is given) of its project: its `position` becomes a key between that task and
+    the one next to it. Only the task's row changes, unless the new key would be longer than
+    tasks.ordering.REBALANCE_LENGTH: then every task of the project gets an evenly spaced key,
+    in the new order. `task.updated` with `changes: ["position"]` for each task whose position
+    changed; no activity (a position is not one of the tracked fields).
+
+    The project's row is held FOR NO KEY UPDATE first (`_lock_projects(placing=True)`), so
+    reorders and creates in one project choose their keys one at a time, each reading the
+    keys the previous one wrote.
+    """
+    attr, neighbour_id = (
+        ("before_id", before_id) if before_id is not None else ("after_id", after_id)
+    )
+    locked_projects = _lock_projects({task.project_id}, member=actor, placing=True)
+    if task.project_id not in locked_projects or not locked_projects[task.project_id].is_member:
+        raise NotFound()  # the task went with its project, or the actor left it
+    if locked_projects[task.project_id].is_viewer:  # made a viewer meanwhile
+        raise PermissionDenied(VIEWER_REFUSED)
+    locked = _lock_task(task.pk)
+    if locked.project_id not in locked_projects:  # moved meanwhile: hold its project instead
+        _lock_projects({locked.project_id}, placing=True)
+    if not version_matches(expected, locked, caller=actor):
+        raise PreconditionFailed()
+    others = Task.objects.filter(project_id=locked.project_id).exclude(pk=locked.pk)
+    neighbour = others.filter(pk=neighbour_id).values_list("position", flat=True).first()
+    if neighbour is None:
+        raise Invalid(NO_SUCH_NEIGHBOUR, code="does_not_exist", attr=attr)
+    if attr == "before_id":
+        side = others.filter(position__lt=neighbour).order_by("-position")
+        lower, upper = side.values_list("position", flat=True).first(), neighbour
+    else:
+        side = others.filter(position__gt=neighbour).order_by("position")
+        lower, upper = neighbour, side.values_list("position", flat=True).first()
+    try:
+        key = ordering.key_between(lower, upper)
+        if key == locked.position:  # placed where it is: a new key all the same, as promised
+            key = ordering.key_between(lower, key)
+    except ordering.InvalidKey:  # neighbours' keys not of the scheme's form (written by hand)
+        key = None
+    now = timezone.now()
+    if key is None or ordering.needs_respacing(key):
+        keys = _respace(locked, after=lower, now=now)
+        key = keys.get(locked.pk, locked.position)
+    else:
+        Task.objects.filter(pk=locked.pk).update(position=key, updated_at=now)
+        keys = {locked.pk: key}
+    locked.position, locked.updated_at = key, now
+    changed = {locked.pk: locked}
+    respaced = [pk for pk in keys if pk != locked.pk]
+    if respaced:  # rare by construction (tasks.ordering.REBALANCE_LENGTH)
+        changed.update((t.pk, t) for t in renderable(Task.objects.filter(pk__in=respaced)))
+    publish(
+        *(
+            event
+            for pk in keys
+            for event in events.task_updated(
+                task=changed[pk], actor_id=actor.pk, changes=["position"]
+            )
+        )
+    )
+    return locked
+
+
+def _respace(task: Task, *, after: str | None, now) -> dict[int, str]:
+    """Give every task of the task's project an evenly spaced key, in their order with `task`
+    right after the key `after` (None: first); returns the new keys that changed, by id, in
+    order."""
+    rows = list(
+        Task.objects.filter(project_id=task.project_id)
+        .exclude(pk=task.pk)
+        .order_by("position", "id")
+        .values_list("pk", "position")
+    )
+    place = sum(1 for _, position in rows if after is not None and position <= after)
+    rows.insert(place, (task.pk, None))
+    keys = {
+        pk: key
+        for (pk, position), key in zip(rows, ordering.respaced(len(rows)), strict=True)
+        if position != key
+    }
+    Task.objects.bulk_update(
+        [Task(pk=pk, position=key, updated_at=now) for pk, key in keys.items()],
+        ["position", "updated_at"],
+        batch_size=1000,
+    )
+    return keys
+
+
 def task_unassign_member(*, project: Project, user: User) -> list[int]:
-    """Unassign a departing member's tasks in the project (within the caller's transaction:
-    member_remove locks the membership first); returns the ids of the tasks it changed, which
-    the member's removal lists in its one activity entry."""
+    """Unassign a departing member's tasks in the project, or those of a member made a viewer
+    (within the caller's transaction: member_remove and member_change_role lock the
+    membership first); returns the ids of the tasks it changed, which the removal (or role
+    change) lists in its one activity entry."""
     task_ids = list(
         Task.objects.select_for_update()
         .filter(project=project, assignee=user)

@@ -19,9 +19,15 @@ from tasks import listing, selectors, services
 from tasks.filters import TaskFilterBackend, TaskFilterSet, TaskOrdering
 from tasks.listing import task_row_to_dict
 from tasks.models import Label, Task
-from tasks.permissions import CanChangeLabels, CanDeleteTask, CanMoveTask
-from tasks.schema import label_schema, task_activity_schema, task_schema
-from tasks.serializers import LabelSerializer, TaskSerializer
+from tasks.permissions import (
+    CanChangeLabels,
+    CanDeleteTask,
+    CanEditTask,
+    CanMoveTask,
+    ensure_may_create_in_named_project,
+)
+from tasks.schema import label_schema, task_activity_schema, task_reorder_schema, task_schema
+from tasks.serializers import LabelSerializer, ReorderSerializer, TaskSerializer
 
 
 def none_match_hits(if_none_match: str | None, etag: str) -> bool:
@@ -45,11 +51,20 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
     lookup_value_regex = ID_PATTERN
     filter_backends = [TaskFilterBackend, TaskOrdering]
     filterset_class = TaskFilterSet
+    serializer_classes_by_action = {"reorder": ReorderSerializer}
     permission_classes_by_action = {
-        "update": [CanMoveTask],
-        "partial_update": [CanMoveTask],
+        # create: not in a project where the caller is a viewer (the write checks it)
+        "update": [CanEditTask, CanMoveTask],
+        "partial_update": [CanEditTask, CanMoveTask],
         "destroy": [CanDeleteTask],
     }
+    # Who may update a task may reorder it: the update's permissions, but for the move check,
+    # which reads a `project_id` that a reorder's body does not have.
+    permission_classes_by_action["reorder"] = [
+        permission
+        for permission in permission_classes_by_action["partial_update"]
+        if permission is not CanMoveTask
+    ]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -65,7 +80,7 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
 
     def check_preconditions(self, task: Task) -> None:
         """A stale If-Match is a 412 before the body is looked at."""
-        if self.action in ("update", "partial_update", "destroy"):
+        if self.action in ("update", "partial_update", "destroy", "reorder"):
             expected = expected_version(self.request)
             if not services.version_matches(expected, task, caller=self.request.user):
                 raise PreconditionFailed()
@@ -107,7 +122,9 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            ensure_may_create_in_named_project(request)  # the role's 403 before the body's 400
+            serializer.is_valid(raise_exception=True)
         task = services.task_create(
             actor=request.user, data=serializer.validated_data, among_actor_projects=True
         )
@@ -133,6 +150,21 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
         task = self.get_object()
         services.task_delete(task=task, actor=request.user, expected=expected_version(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @task_reorder_schema
+    @action(detail=True, methods=["post"])
+    def reorder(self, request, pk=None):
+        task = self.get_object()  # 404, 403, 412
+        serializer = self.get_serializer(data=request_body(request))
+        serializer.is_valid(raise_exception=True)  # 400
+        task = services.task_reorder(
+            task=task,
+            actor=request.user,
+            expected=expected_version(request),
+            **serializer.validated_data,
+        )
+        data = TaskSerializer(task, context=self.get_serializer_context()).data
+        return Response(data, headers=etag_header(data))
 
     @task_activity_schema
     @action(detail=True, methods=["get"])

@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import call_command
 from django.db.models import Exists, Max, Min, OuterRef
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from bench.scale_seed import TASK_COLUMNS, bench_email, main, users_without_an_inbox
@@ -38,7 +39,7 @@ def test_seeds_the_counts_asked_for():
 
 def test_seeds_every_stored_task_column():
     """A column added to the task model and not to the seeder fails here, not in the bench."""
-    stored = [field.column for field in Task._meta.concrete_fields if not field.primary_key]
+    stored = [field.column for field in Task._meta.concrete_fields]
 
     assert sorted(TASK_COLUMNS) == sorted(stored)
 
@@ -111,3 +112,48 @@ def test_the_demo_data_leaves_a_seeded_database_alone():
 def test_refuses_a_scale_the_bench_users_do_not_fit_in():
     with pytest.raises(SystemExit, match="fewer than the bench users see"):
         main(["--tasks=100", "--users=3", "--projects=8", "--bench-users=1000"])
+
+
+def test_seeded_tasks_follow_each_other_in_their_projects_manual_order():
+    """Each task after the older ones of its project, as a create places it: distinct keys
+    whose code-point order is the creation order."""
+    seed()
+
+    by_project: dict[int, list[tuple]] = {}
+    for row in Task.objects.order_by("created_at", "id").values_list("project_id", "position"):
+        by_project.setdefault(row[0], []).append(row[1])
+    for positions in by_project.values():
+        assert positions == sorted(positions)
+        assert len(set(positions)) == len(positions)
+    assert Task.objects.order_by("-id").values_list("id", flat=True)[0] == TASKS
+
+
+def test_seeded_labels_subtasks_and_priorities_keep_to_their_project():
+    seed()
+
+    links = Task.labels.through.objects.select_related("task", "label")
+    assert links.exists()
+    assert all(link.task.project_id == link.label.project_id for link in links)
+    subtasks = Task.objects.filter(parent__isnull=False).select_related("parent")
+    assert subtasks.exists()
+    assert all(task.parent.project_id == task.project_id for task in subtasks)
+    assert all(task.parent.parent_id is None for task in subtasks)
+    assert set(Task.objects.values_list("priority", flat=True)) == {
+        "none",
+        "low",
+        "medium",
+        "high",
+        "urgent",
+    }
+
+
+def test_a_task_created_after_seeding_gets_a_fresh_id():
+    """The id sequence is moved past the ids the seeder chose."""
+    seed()
+    client = APIClient()
+    client.force_authenticate(User.objects.get(email=bench_email(BENCH[0])))
+
+    response = client.post("/api/v1/tasks/", {"title": "After the seed"}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["id"] > TASKS

@@ -662,9 +662,55 @@ TASKS = Folder(
             tests='pm.test("one match", () => pm.expect(pm.response.json().count).to.eql(1));',
         ),
         Case(
-            "Unknown ordering field (400)", "GET /api/v1/tasks/?ordering=priority", names="ordering"
+            "Unknown ordering field (400)", "GET /api/v1/tasks/?ordering=assignee", names="ordering"
         ),
         Case("List tasks without a token (401)", "GET /api/v1/tasks/", auth=NO_AUTH),
+        Case(
+            "Create a second task in the project",
+            "POST /api/v1/tasks/",
+            body={"title": "Proofread the launch post", "project_id": number("projectId")},
+            tests='save("secondTaskId", pm.response.json().id);',
+        ),
+        Case(
+            "Reorder the task after the second one",
+            "POST /api/v1/tasks/{{taskId}}/reorder/",
+            body={"after_id": number("secondTaskId")},
+            tests="""
+                pm.test("a new position", () =>
+                  pm.expect(pm.response.json().position).to.be.a("string"));
+            """,
+        ),
+        Case(
+            "Reorder without before_id or after_id (400)",
+            "POST /api/v1/tasks/{{taskId}}/reorder/",
+            body={},
+            names="before_id",
+        ),
+        Case(
+            "Reorder before a task that does not exist (400)",
+            "POST /api/v1/tasks/{{taskId}}/reorder/",
+            body={"before_id": number("missingId")},
+            names="before_id",
+        ),
+        Case(
+            "Reorder a task that does not exist (404)",
+            "POST /api/v1/tasks/{{missingId}}/reorder/",
+            body={"after_id": number("taskId")},
+        ),
+        Case(
+            "List the project's tasks in their manual order",
+            "GET /api/v1/tasks/?project={{projectId}}&ordering=position",
+            tests="""
+                const ids = pm.response.json().results.map((task) => task.id);
+                pm.test("the reordered task last", () => pm.expect(ids).to.eql([
+                  Number(pm.variables.get("secondTaskId")), Number(pm.variables.get("taskId")),
+                ]));
+            """,
+        ),
+        Case(
+            "List urgent and high-priority tasks, most urgent first",
+            "GET /api/v1/tasks/?priority=urgent,high&ordering=-priority",
+        ),
         Case(
             "Get the task (ETag)",
             "GET /api/v1/tasks/{{taskId}}/",

@@ -6,9 +6,9 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
-from projects.models import Membership, Project
+from projects.models import Membership, Project, Role
 from tasks.models import Task
-from tests.factories import TaskFactory, UserFactory
+from tests.factories import MembershipFactory, TaskFactory, UserFactory
 from tests.support.envelope import assert_error
 from tests.support.personal_tokens import READ, READ_WRITE, WRITE, token_client
 from tests.support.urls import (
@@ -138,6 +138,36 @@ def test_a_read_token_may_make_every_read(team, world, index, scopes):
     method, url = reads(world)[index]
 
     response = send(token_client(team.owner, scopes=scopes), method, url)
+
+    assert response.status_code == 200, response.content
+
+
+# A viewer's token is bound by the role too: of the writes above, only those outside the
+# project (a new project, their own name) go through, whatever the token's scopes.
+VIEWER_WRITES = [201, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200]
+
+
+@pytest.mark.parametrize("index", range(WRITE_COUNT))
+def test_a_viewers_read_write_token_writes_only_what_a_viewer_may(team, world, index):
+    method, url, body, _ = writes(world)[index]
+    viewer = MembershipFactory(project=team.project, role=Role.VIEWER).user
+    before = snapshot()
+
+    response = send(token_client(viewer, scopes=READ_WRITE), method, url, body)
+
+    if VIEWER_WRITES[index] == 403:
+        assert_error(response, 403, code="permission_denied")
+        assert snapshot() == before
+    else:
+        assert response.status_code == VIEWER_WRITES[index], response.content
+
+
+@pytest.mark.parametrize("index", range(READ_COUNT))
+def test_a_viewers_read_token_makes_every_read(team, world, index):
+    method, url = reads(world)[index]
+    viewer = MembershipFactory(project=team.project, role=Role.VIEWER).user
+
+    response = send(token_client(viewer, scopes=READ), method, url)
 
     assert response.status_code == 200, response.content
 

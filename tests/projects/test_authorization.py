@@ -7,26 +7,28 @@ rows act on another plain member's row (`{user_id}`), never on the caller's own.
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import TaskFactory, UserFactory
+from projects.models import Role
+from tests.factories import MembershipFactory, TaskFactory, UserFactory
 from tests.support.envelope import assert_error
 from tests.support.projects import db_state
 
-ROLES = ("owner", "admin", "member", "non-member", "anonymous")
+ROLES = ("owner", "admin", "member", "viewer", "non-member", "anonymous")
 
 # fmt: off
 CONTRACT = [
-    # method    path                                   owner admin member non-member anonymous
-    ("GET",    "projects/",                             200,  200,  200,   200,       401),
-    ("POST",   "projects/",                             201,  201,  201,   201,       401),
-    ("GET",    "projects/{id}/",                        200,  200,  200,   404,       401),
-    ("PATCH",  "projects/{id}/",                        200,  200,  403,   404,       401),
-    ("PUT",    "projects/{id}/",                        200,  200,  403,   404,       401),
-    ("DELETE", "projects/{id}/",                        204,  403,  403,   404,       401),
-    ("POST",   "projects/{id}/transfer/",               200,  403,  403,   404,       401),
-    ("GET",    "projects/{id}/members/",                200,  200,  200,   404,       401),
-    ("POST",   "projects/{id}/members/",                201,  201,  403,   404,       401),
-    ("PATCH",  "projects/{id}/members/{user_id}/",      200,  200,  403,   404,       401),
-    ("DELETE", "projects/{id}/members/{user_id}/",      204,  204,  403,   404,       401),
+    # method    path                                 owner admin member viewer non-member anonymous
+    ("GET",    "projects/",                         200,  200,  200,   200,   200,       401),
+    ("POST",   "projects/",                         201,  201,  201,   201,   201,       401),
+    ("GET",    "projects/{id}/",                    200,  200,  200,   200,   404,       401),
+    ("PATCH",  "projects/{id}/",                    200,  200,  403,   403,   404,       401),
+    ("PUT",    "projects/{id}/",                    200,  200,  403,   403,   404,       401),
+    ("DELETE", "projects/{id}/",                    204,  403,  403,   403,   404,       401),
+    ("POST",   "projects/{id}/transfer/",           200,  403,  403,   403,   404,       401),
+    ("GET",    "projects/{id}/activity/",           200,  200,  200,   200,   404,       401),
+    ("GET",    "projects/{id}/members/",            200,  200,  200,   200,   404,       401),
+    ("POST",   "projects/{id}/members/",            201,  201,  403,   403,   404,       401),
+    ("PATCH",  "projects/{id}/members/{user_id}/",  200,  200,  403,   403,   404,       401),
+    ("DELETE", "projects/{id}/members/{user_id}/",  204,  204,  403,   403,   404,       401),
 ]
 # fmt: on
 
@@ -62,6 +64,7 @@ def test_project_and_member_endpoints_follow_the_contract_table(
         "owner": team.owner,
         "admin": team.admin,
         "member": team.member,
+        "viewer": MembershipFactory(project=team.project, role=Role.VIEWER).user,
         "non-member": team.stranger,
     }
     client = APIClient() if role == "anonymous" else client_for(callers[role])

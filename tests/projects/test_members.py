@@ -135,7 +135,7 @@ def test_adding_without_a_role_adds_a_member(client_for, team):
         pytest.param({"role": None}, id="null"),
     ],
 )
-def test_role_other_than_admin_or_member_is_a_400_on_role(client_for, team, body):
+def test_role_outside_admin_member_and_viewer_is_a_400_on_role(client_for, team, body):
     newcomer = UserFactory()
     before = db_state()
 
@@ -201,7 +201,9 @@ def test_admin_can_demote_an_admin_to_member(client_for, team):
 
 
 @pytest.mark.parametrize("role", ["owner", "boss", None])
-def test_changing_to_a_role_other_than_admin_or_member_is_a_400_on_role(client_for, team, role):
+def test_changing_to_a_role_outside_admin_member_and_viewer_is_a_400_on_role(
+    client_for, team, role
+):
     before = db_state()
 
     response = client_for(team.owner).patch(

@@ -129,10 +129,10 @@ def deliver_everything(webhook: Webhook) -> None:
 
 async def capture_every_message(team, webhook_url: str | None = None):
     """One change of each kind through the API, with the sockets of the project's owner, a
-    member and a newcomer (who is added, promoted, assigned a task, then removed) open; plus
-    a ping and a message that is not one. Returns every message the sockets received, and
-    the webhooks (on the project, and on a project created then deleted) that were sent the
-    same events and a ping when `webhook_url` is given."""
+    member and a newcomer (who is added, promoted, assigned a task, made a viewer, then
+    removed) open; plus a ping and a message that is not one. Returns every message the
+    sockets received, and the webhooks (on the project, and on a project created then
+    deleted) that were sent the same events and a ping when `webhook_url` is given."""
     owner, member, newcomer = team.owner, team.member, team.newcomer
     project = team.project.pk
     captured: list[dict] = []
@@ -176,6 +176,8 @@ async def capture_every_message(team, webhook_url: str | None = None):
         await step(owner.client.patch, label_url(project, label["id"]), {"color": "#2563EB"})
         await step(owner.client.delete, label_url(project, label["id"]), status=204)
         await step(member.client.patch, task_url(task["id"]), {"status": "completed"})
+        # A change to viewer unassigns the newcomer's task: member.updated lists it.
+        await step(owner.client.patch, member_url(project, newcomer.id), {"role": "viewer"})
         await step(owner.client.delete, member_url(project, newcomer.id), status=204)
         await step(member.client.delete, task_url(task["id"]), status=204)
         await step(owner.client.post, transfer_url(project), {"user_id": member.id})

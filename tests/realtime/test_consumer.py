@@ -546,6 +546,36 @@ async def test_role_change_sends_member_updated_to_the_project(team, open_socket
 
 
 @run_async
+async def test_a_change_to_viewer_sends_one_member_updated_listing_the_unassigned_tasks(
+    team, open_socket
+):
+    """No task.updated per unassigned task; the viewer's sockets keep every project event."""
+    task = await call(TaskFactory, project=team.project, assignee=team.member.user)
+    owner = await open_socket(team.owner.access)
+    viewer = await open_socket(team.member.access)
+    stranger = await open_socket(team.stranger.access)
+
+    response = await call(
+        team.owner.client.patch, member_url(team.project.pk, team.member.id), {"role": "viewer"}
+    )
+
+    assert response.status_code == 200, response.content
+    for socket in (owner, viewer):
+        event = await socket.receive_event("member.updated")
+        assert set(event["data"]) == MEMBER_DATA_KEYS | {"unassigned_task_ids"}
+        assert event["data"] == {**response.json(), "unassigned_task_ids": [task.pk]}
+    await assert_all_silent(owner, viewer, stranger)
+
+    created = await call(
+        team.owner.client.post, TASKS, {"title": "Seen by viewers", "project_id": team.project.pk}
+    )
+    assert created.status_code == 201, created.content
+    for socket in (owner, viewer):
+        assert (await socket.receive_event("task.created"))["data"]["id"] == created.json()["id"]
+    await assert_all_silent(owner, viewer, stranger)
+
+
+@run_async
 async def test_added_member_gets_member_added_once_and_then_the_projects_events(team, open_socket):
     owner = await open_socket(team.owner.access)
     newcomer = await open_socket(team.newcomer.access)

@@ -154,7 +154,6 @@ def test_identical_created_at_in_the_default_order_comes_out_in_id_order(client,
 @pytest.mark.parametrize(
     "ordering",
     [
-        "priority",
         "id",
         "-id",
         "assignee",

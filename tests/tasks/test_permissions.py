@@ -1,32 +1,34 @@
 """Who may read, change, delete and move a task, as the contract's rules say.
 
-The task is created by a plain member (`creator`). Every write sends a valid body, so the
-status reflects authorization alone. The move target is a project every actor belongs to,
-so only the right to take the task out of its current project decides a move.
+The task is created by a plain member (`creator`); a viewer reads it and writes nothing.
+Every write sends a valid body, so the status reflects authorization alone. The move target
+is a project every actor belongs to, so only the right to take the task out of its current
+project decides a move.
 """
 
 import pytest
 from rest_framework.test import APIClient
 
-from projects.models import Project
+from projects.models import Project, Role
 from tasks.models import Task
 from tests.factories import MembershipFactory, ProjectFactory
 from tests.support.envelope import assert_error
 from tests.support.tasks import db_state, make_task, task_rows, without_ids
-from tests.support.urls import task_url
+from tests.support.urls import task_feed_url, task_url
 
 pytestmark = pytest.mark.django_db
 
-ACTORS = ("creator", "other member", "admin", "owner", "non-member", "anonymous")
+ACTORS = ("creator", "other member", "viewer", "admin", "owner", "non-member", "anonymous")
 
 # fmt: off
 CONTRACT = [
-    # action     creator  other member  admin  owner  non-member  anonymous
-    ("retrieve", 200,     200,          200,   200,   404,        401),
-    ("patch",    200,     200,          200,   200,   404,        401),
-    ("put",      200,     200,          200,   200,   404,        401),
-    ("delete",   204,     403,          204,   204,   404,        401),
-    ("move",     200,     403,          200,   200,   404,        401),
+    # action     creator  other member  viewer  admin  owner  non-member  anonymous
+    ("retrieve", 200,     200,          200,    200,   200,   404,        401),
+    ("patch",    200,     200,          403,    200,   200,   404,        401),
+    ("put",      200,     200,          403,    200,   200,   404,        401),
+    ("delete",   204,     403,          403,    204,   204,   404,        401),
+    ("move",     200,     403,          403,    200,   200,   404,        401),
+    ("activity", 200,     200,          200,    200,   200,   404,        401),
 ]
 # fmt: on
 
@@ -39,7 +41,7 @@ CASES = [
 
 def request_for(action: str, target: Project, assignee_id: int) -> tuple[str, dict | None]:
     """The method and a body that the endpoint accepts from a caller allowed to make it."""
-    if action == "retrieve":
+    if action in ("retrieve", "activity"):
         return "get", None
     if action == "patch":
         return "patch", {"title": "Patched", "status": "in-progress"}
@@ -58,6 +60,7 @@ def test_task_endpoints_follow_the_contract_table(client_for, team, action, acto
     users = {
         "creator": team.member,
         "other member": team.other_member,
+        "viewer": MembershipFactory(project=team.project, role=Role.VIEWER).user,
         "admin": team.admin,
         "owner": team.owner,
         "non-member": team.stranger,
@@ -68,14 +71,17 @@ def test_task_endpoints_follow_the_contract_table(client_for, team, action, acto
     method, body = request_for(action, target, team.member.id)
     before = db_state()
 
-    response = getattr(client, method)(task_url(task.id), body, format="json")
+    url = task_feed_url(task.id) if action == "activity" else task_url(task.id)
+    response = getattr(client, method)(url, body, format="json")
 
     if expected >= 400:
         assert_error(response, expected)
         assert db_state() == before, "a refused call changed the database"
         return
     assert response.status_code == expected, response.content
-    if action == "retrieve":
+    if action == "activity":
+        assert db_state() == before
+    elif action == "retrieve":
         assert response.json()["id"] == task.id
         assert db_state() == before
     elif action == "delete":

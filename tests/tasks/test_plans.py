@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from projects.models import Membership
-from tasks.models import Label, Status, Task
+from tasks.models import Label, Priority, Status, Task
 from tests.factories import ProjectFactory, UserFactory
 from tests.support.auth import logged_in
 from tests.support.concurrency import require_postgresql
@@ -73,6 +73,7 @@ class Table:
                     description=(f"Notes {number} gamma" if number % 25 == 0 else "")
                     + (f" {RARE_WORD}" if number % 1999 == 0 else ""),
                     status=status,
+                    priority=list(Priority)[number % len(Priority)],
                     completed_at=None if status != Status.COMPLETED else project.created_at,
                     due_date=None if number % 5 == 0 else today + timedelta(days=number % 41 - 20),
                     assignee=assignees[number % len(assignees)],
@@ -199,6 +200,14 @@ CASES = [
     "ordering=-updated_at",
     "ordering=title",
     "status=pending&due=overdue&ordering=due_date",
+    "priority=high",
+    "priority=high,urgent",
+    "ordering=priority",
+    "ordering=-priority",
+    "priority=urgent&ordering=-priority",
+    "project=PROJECT&ordering=position",
+    "project=PROJECT&ordering=-position",
+    "ordering=position",
 ]
 
 
@@ -221,12 +230,17 @@ def test_list_plan_reads_only_the_callers_projects(table, query):
         "ordering=due_date",
         "ordering=updated_at",
         "search=invoice",
+        "ordering=priority",
+        "ordering=-priority",
+        "project=PROJECT&ordering=position",
+        "ordering=position",
     ],
 )
 def test_list_plan_for_a_broad_caller_reads_only_their_projects(table, query):
     """A caller who sees 40% of the table, all of it older than the rest: a walk of the global
     created_at index would find their page only after every other project's task; each of
     their projects' own first rows, merged (tasks.listing.page_rows), never reads those."""
+    query = query.replace("PROJECT", str(table.projects[5].id))
     assert_plans_stay_in_the_callers_projects(
         logged_in(table.broad_caller), query, table.visible_to(table.broad_caller)
     )
@@ -256,16 +270,21 @@ def test_the_page_walks_each_projects_rows_instead_of_collecting_every_match(tab
         ("ordering=status", "tasks_project_status_rank"),
         ("status=pending&ordering=status", "tasks_project_status_rank"),
         ("ordering=-due_date", "tasks_project_due_desc"),
+        ("ordering=priority", "tasks_project_priority_rank"),
+        ("ordering=-priority", "tasks_project_priority_rank"),
+        ("project=PROJECT&ordering=position", "tasks_project_position"),
+        ("project=PROJECT&ordering=-position", "tasks_project_position"),
     ],
 )
 def test_orderings_walk_an_index_in_their_order(table, query, index):
-    """The workflow rank and due dates newest first have indexes in each project's order:
-    a page reads its first rows per project instead of sorting every visible task
-    (bench/README.md has the figures). At this table's size
+    """The workflow rank, the urgency, the manual order and due dates newest first have
+    indexes in each project's order: a page reads its first rows per project instead of
+    sorting every visible task (bench/README.md has the figures). At this table's size
     sorting a project's few rows is cheapest, so sorting is switched off to ask whether the
     index can serve the order at all: if the ordering's expression drifts from the index's,
     it cannot."""
     client = logged_in(table.broad_caller)
+    query = query.replace("PROJECT", str(table.projects[5].id))
     _count, page = task_queries(client, f"{TASKS}?page_size={PAGE}&{query}")
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_sort = off")

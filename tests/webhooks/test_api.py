@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from tests.factories import ProjectFactory
+from projects.models import Role
+from tests.factories import MembershipFactory, ProjectFactory
 from webhooks.models import Delivery, Webhook
 
 pytestmark = pytest.mark.django_db
@@ -74,11 +75,12 @@ def test_owners_and_admins_manage_webhooks(client_for, team, role):
     assert client.delete(url).status_code == 204
 
 
-def test_members_get_403_and_strangers_404(client_for, team, owner):
+def test_members_and_viewers_get_403_and_strangers_404(client_for, team, owner):
     hook = create(owner, team.project.pk).json()
     url = f"{hooks_url(team.project.pk)}{hook['id']}/"
     delivery = owner.post(f"{url}ping/").json()
     member, stranger = client_for(team.member), client_for(team.stranger)
+    viewer = client_for(MembershipFactory(project=team.project, role=Role.VIEWER).user)
     calls = [
         ("get", hooks_url(team.project.pk)),
         ("post", hooks_url(team.project.pk)),
@@ -92,6 +94,7 @@ def test_members_get_403_and_strangers_404(client_for, team, owner):
     ]
     for method, path in calls:
         assert getattr(member, method)(path, GOOD, format="json").status_code == 403, path
+        assert getattr(viewer, method)(path, GOOD, format="json").status_code == 403, path
         assert getattr(stranger, method)(path, GOOD, format="json").status_code == 404, path
     assert Webhook.objects.get().description == ""
     assert Delivery.objects.count() == 1
