@@ -3,9 +3,11 @@ from django.contrib import admin
 from django.db import transaction
 
 from core.admin import ServiceModelAdmin, copy_saved
+from projects.admin import ProjectAdmin
 from projects.models import Project
 from tasks import services
-from tasks.models import Task
+from tasks.models import MAX_LABELS_PER_TASK, Label, Task
+from tasks.serializers import LabelSerializer
 
 EDITABLE_FIELDS = ["project", "title", "description", "status", "due_date", "assignee"]
 
@@ -13,7 +15,7 @@ EDITABLE_FIELDS = ["project", "title", "description", "status", "due_date", "ass
 class TaskAdminForm(forms.ModelForm):
     class Meta:
         model = Task
-        fields = EDITABLE_FIELDS
+        fields = [*EDITABLE_FIELDS, "labels"]
 
     def clean(self):
         cleaned = super().clean()
@@ -22,7 +24,22 @@ class TaskAdminForm(forms.ModelForm):
             project_id=project.pk, user_id=assignee.pk if assignee else None
         ):
             self.add_error("assignee", services.NOT_A_MEMBER)
+        labels = cleaned.get("labels")
+        if labels is not None and project is not None:
+            if len(labels) > MAX_LABELS_PER_TASK:
+                self.add_error("labels", services.TOO_MANY_TASK_LABELS)
+            elif any(label.project_id != project.pk for label in labels):
+                self.add_error("labels", services.NO_SUCH_LABEL)
         return cleaned
+
+
+def label_data(data: dict) -> dict:
+    """The admin's `labels` (Label objects) as the services' `label_ids`."""
+    if "labels" not in data:
+        return data
+    data = dict(data)
+    data["label_ids"] = [label.pk for label in data.pop("labels")]
+    return data
 
 
 class ProjectFilter(admin.SimpleListFilter):
@@ -58,7 +75,7 @@ class TaskAdmin(ServiceModelAdmin):
     operator is the actor of the activity entry, and the event goes out on commit."""
 
     form = TaskAdminForm
-    fields = [*EDITABLE_FIELDS, "created_by", "created_at", "updated_at", "completed_at"]
+    fields = [*EDITABLE_FIELDS, "labels", "created_by", "created_at", "updated_at", "completed_at"]
     readonly_fields = ["created_by", "created_at", "updated_at", "completed_at"]
     list_display = [
         "title",
@@ -79,7 +96,7 @@ class TaskAdmin(ServiceModelAdmin):
         "assignee__email",
     ]
     search_help_text = "Title, description, project name, project owner's or assignee's email."
-    autocomplete_fields = ["project", "assignee"]
+    autocomplete_fields = ["project", "assignee", "labels"]
     date_hierarchy = "created_at"
     list_per_page = 50
     show_full_result_count = False
@@ -87,11 +104,17 @@ class TaskAdmin(ServiceModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             data = {field: form.cleaned_data[field] for field in form.changed_data}
-            saved = services.task_edit(task=obj, actor=request.user, data=data)
+            saved = services.task_edit(task=obj, actor=request.user, data=label_data(data))
         else:
-            data = {field: form.cleaned_data[field] for field in EDITABLE_FIELDS}
-            saved = services.task_create(actor=request.user, data=data)
+            data = {field: form.cleaned_data[field] for field in [*EDITABLE_FIELDS, "labels"]}
+            saved = services.task_create(actor=request.user, data=label_data(data))
         copy_saved(obj, saved)
+
+    def save_related(self, request, form, formsets, change):
+        """The labels were set by the service (save_model): the form's own m2m save would
+        write them again, past the rules."""
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request, obj):
         services.task_delete(task=obj, actor=request.user)
@@ -104,3 +127,104 @@ class TaskAdmin(ServiceModelAdmin):
             for task in queryset:
                 if task.pk not in deleted:
                     deleted.update(services.task_delete(task=task, actor=request.user))
+
+
+# --- labels ---------------------------------------------------------------------------------
+
+
+class LabelAdminForm(forms.ModelForm):
+    """The API's rules for a label's name and color (trimmed, 1-50 characters; `#rrggbb`,
+    lower-cased); the uniqueness of the name and the cap are the services'."""
+
+    class Meta:
+        model = Label
+        fields = ["project", "name", "color"]
+
+    def clean(self):
+        cleaned = super().clean()
+        given = {name: cleaned[name] for name in ("name", "color") if cleaned.get(name)}
+        checked = LabelSerializer(data=given, partial=self.instance.pk is not None)
+        if not checked.is_valid():
+            for field, errors in checked.errors.items():
+                self.add_error(field if field in self.fields else None, errors)
+        else:
+            cleaned.update(checked.validated_data)
+        return cleaned
+
+
+def _label_write(request, label: Label, form, *, project: Project | None = None) -> Label:
+    data = {
+        name: form.cleaned_data[name] for name in ("name", "color") if name in form.cleaned_data
+    }
+    if label.pk is None:
+        return services.label_create(
+            actor=request.user, project=project or form.cleaned_data["project"], data=data
+        )
+    changed = {name: value for name, value in data.items() if name in form.changed_data}
+    return services.label_update(actor=request.user, label=label, data=changed)
+
+
+@admin.register(Label)
+class LabelAdmin(ServiceModelAdmin):
+    """Labels, written through tasks.services like the API: names unique in a project
+    ignoring case, at most 200 per project, a deletion takes the label off its tasks."""
+
+    form = LabelAdminForm
+    list_display = ["name", "color", "project", "created_at"]
+    list_select_related = ["project__owner"]
+    search_fields = ["name", "project__name"]
+    search_help_text = "Label or project name."
+    autocomplete_fields = ["project"]
+    readonly_fields = ["created_at"]
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        return [*readonly, "project"] if obj is not None else readonly
+
+    def save_model(self, request, obj, form, change):
+        copy_saved(obj, _label_write(request, obj, form))
+
+    def delete_model(self, request, obj):
+        services.label_delete(actor=request.user, label=obj)
+
+
+class LabelInline(admin.TabularInline):
+    """A project's labels on its page, written through the label services."""
+
+    model = Label
+    form = LabelAdminForm
+    extra = 0
+    fields = ["name", "color", "created_at"]
+    readonly_fields = ["created_at"]
+
+
+class ProjectWithLabelsAdmin(ProjectAdmin):
+    """The project admin with its labels inline: registered here, since projects may not
+    import tasks (import-linter's layers)."""
+
+    inlines = [*ProjectAdmin.inlines, LabelInline]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Label:
+            return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        deleted = set(formset.deleted_forms)
+        for label_form in formset.forms:
+            label = label_form.instance
+            if label_form in deleted:
+                if label.pk is not None:
+                    services.label_delete(actor=request.user, label=label)
+                    formset.deleted_objects.append(label)
+            elif label.pk is None and label_form.has_changed():
+                formset.new_objects.append(
+                    _label_write(request, label, label_form, project=form.instance)
+                )
+            elif label.pk is not None and label_form.changed_data:
+                _label_write(request, label, label_form)
+                formset.changed_objects.append((label, label_form.changed_data))
+        return None
+
+
+admin.site.unregister(Project)  # registered by projects.admin, imported above
+admin.site.register(Project, ProjectWithLabelsAdmin)

@@ -4,7 +4,7 @@
 from core.events import Event, event
 from core.realtime import user_group
 from tasks.models import Task
-from tasks.render import task_to_dict
+from tasks.render import label_to_dict, task_to_dict
 
 
 def _assigned(task: Task, actor_id: int, data: dict, changes: list[str]) -> Event:
@@ -56,3 +56,22 @@ def task_moved(
 
 def task_deleted(*, task_id: int, project_id: int, actor_id: int) -> list[Event]:
     return [event("task.deleted", project_id=project_id, actor_id=actor_id, data={"id": task_id})]
+
+
+def label_created(*, label, actor_id: int) -> list[Event]:
+    data = label_to_dict(label)
+    return [event("label.created", project_id=label.project_id, actor_id=actor_id, data=data)]
+
+
+def label_updated(*, label, actor_id: int, changes: list[str]) -> list[Event]:
+    """`changes` lists the changed fields (`name`, `color`), as the activity entry does."""
+    data = {**label_to_dict(label), "changes": changes}
+    return [event("label.updated", project_id=label.project_id, actor_id=actor_id, data=data)]
+
+
+def label_deleted(
+    *, label_id: int, project_id: int, task_ids: list[int], actor_id: int
+) -> list[Event]:
+    """One event for the label and every task it left: no `task.updated` per task."""
+    data = {"id": label_id, "task_ids": task_ids}
+    return [event("label.deleted", project_id=project_id, actor_id=actor_id, data=data)]

@@ -5,7 +5,7 @@ naming the parameter instead of reaching the database.
 """
 
 from django import forms
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django_filters import rest_framework as filters
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.filters import BaseFilterBackend
@@ -18,7 +18,7 @@ from tasks.selectors import today_for
 
 DUE_BUCKETS = ["overdue", "today", "future", "none"]
 # Filters that, given several times, combine like their comma forms.
-COMBINED = ("status", "priority")
+COMBINED = ("status", "priority", "label")
 
 
 class StatusListField(forms.CharField):
@@ -79,6 +79,49 @@ class ParentField(forms.CharField):
         if task_id is None:
             raise forms.ValidationError("Use a task id or 'none'.", code="invalid")
         return task_id
+
+
+MAX_LABEL_FILTER_IDS = 100
+
+
+class LabelListField(forms.CharField):
+    """Label ids and `none`, comma-separated: (whether `none` was named, the ids)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        # At most the cap and `none`, plus the rest unsplit: the work stays bounded.
+        parts = [part.strip() for part in value.split(",", MAX_LABEL_FILTER_IDS + 1)]
+        if len([part for part in parts if part != "none"]) > MAX_LABEL_FILTER_IDS:
+            raise forms.ValidationError(
+                f"Name at most {MAX_LABEL_FILTER_IDS} labels.", code="max_length"
+            )
+        ids = {positive_bigint(part) for part in parts if part != "none"}
+        if None in ids:
+            raise forms.ValidationError(
+                "Use label ids and 'none', comma-separated.", code="invalid"
+            )
+        return "none" in parts, sorted(ids)
+
+
+class LabelFilter(filters.Filter):
+    """Tasks carrying any of the labels, or (`none`) no label at all: EXISTS on the task's
+    rows of the labels' table, so each task is tested by its own index entries."""
+
+    field_class = LabelListField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        without_labels, label_ids = value
+        carried = Task.labels.through.objects.filter(task_id=OuterRef("pk"))
+        condition = Q()
+        if label_ids:
+            condition |= Q(Exists(carried.filter(label_id__in=label_ids)))
+        if without_labels:
+            condition |= ~Q(Exists(carried))
+        return qs.filter(condition)
 
 
 class IdFilter(filters.NumberFilter):
@@ -147,6 +190,7 @@ class TaskFilterSet(filters.FilterSet):
     assignee = AssigneeFilter()
     search = filters.CharFilter(method="filter_search", max_length=200)
     parent = ParentFilter()
+    label = LabelFilter(field_name="labels")  # for the schema; LIST_PARAMETERS documents it
 
     class Meta:
         model = Task
@@ -160,6 +204,7 @@ class TaskFilterSet(filters.FilterSet):
             "assignee",
             "search",
             "parent",
+            "label",
         ]
 
     def __init__(self, data=None, *args, **kwargs):

@@ -98,3 +98,12 @@ class CanMoveTask(BasePermission):
             self.message = VIEWER_MESSAGE
             return False
         return True
+
+
+class CanChangeLabels(BasePermission):
+    """Labels are created and changed by the owner, admins and members; viewers only read."""
+
+    message = "Viewers may not create or change labels."
+
+    def has_object_permission(self, request, view, obj):
+        return caller_role(obj) in {Role.OWNER, Role.ADMIN, Role.MEMBER}

@@ -37,6 +37,20 @@ TASK_FIELDS = (
 
 
 LABEL_SUMMARY_FIELDS = ("id", "name", "color")
+LABEL_FIELDS = ("id", "project_id", "name", "color", "task_count", "created_at")
+
+
+def label_to_dict(label: Label) -> dict:
+    """A label as its own endpoints and events show it; `task_count` (its tasks) is annotated
+    by the selector (tasks.selectors.labels_of) or set by the write."""
+    return {
+        "id": label.id,
+        "project_id": label.project_id,
+        "name": label.name,
+        "color": label.color,
+        "task_count": label.task_count,
+        "created_at": utc_timestamp(label.created_at),
+    }
 
 
 def label_summary(label: Label) -> dict:

@@ -13,10 +13,10 @@ from drf_spectacular.utils import (
 from core.numbers import MAX_BIGINT
 from core.schema import client_error
 from projects.feeds import feed_schema
-from tasks.filters import DUE_BUCKETS, TaskOrdering
+from tasks.filters import DUE_BUCKETS, MAX_LABEL_FILTER_IDS, TaskOrdering
 from tasks.models import Priority
 from tasks.serializers import TASK_EXAMPLE as TASK_RESPONSE
-from tasks.serializers import ReorderSerializer, TaskSerializer
+from tasks.serializers import LabelSerializer, ReorderSerializer, TaskSerializer
 
 TAG = "tasks"
 IF_MATCH = OpenApiParameter(
@@ -55,6 +55,7 @@ ETAG = OpenApiParameter(
 STATUS_CHOICE = "(pending|in-progress|completed)"
 PRIORITY_CHOICE = f"({'|'.join(Priority.values)})"
 ORDERING_TERM = f"-?({'|'.join(TaskOrdering.fields)})"
+LABEL_TERM = "(none|[1-9][0-9]{0,17})"
 LIST_PARAMETERS = [
     OpenApiParameter(
         "project",
@@ -115,6 +116,19 @@ LIST_PARAMETERS = [
         description=(
             "A task id: its direct subtasks; `none`: top-level tasks only (empty: any). "
             "A task you cannot see matches nothing."
+        ),
+    ),
+    OpenApiParameter(
+        "label",
+        {
+            "type": "string",
+            "pattern": (f"^({LABEL_TERM}(,{LABEL_TERM}){{0,{MAX_LABEL_FILTER_IDS - 1}}})?$"),
+        },
+        description=(
+            "A label id or a comma-separated list: tasks carrying any of them. `none`: tasks "
+            "without labels; with ids, tasks without labels or with any of them. An id that "
+            f"is not a label of your projects matches nothing. At most {MAX_LABEL_FILTER_IDS} "
+            "ids; given several times, the values combine. For example `3,5` or `none,3`."
         ),
     ),
     OpenApiParameter(
@@ -239,5 +253,42 @@ task_activity_schema = feed_schema(
         "Every change to the task, newest first, written in a project you belong to now "
         "(a task moved in from a project you are not in does not show that project's "
         "history); a move is listed once. Members of the task's project only."
+    ),
+)
+
+
+LABEL_TAG = "labels"
+LABEL_MEMBERS = "Members of the project (viewers included); 404 for anyone else."
+LABEL_WRITERS = "The owner, admins and members (viewers 403)."
+
+label_schema = extend_schema_view(
+    list=extend_schema(
+        tags=[LABEL_TAG],
+        summary="List a project's labels",
+        description=f"{LABEL_MEMBERS} By name ignoring case, then id.",
+    ),
+    retrieve=extend_schema(tags=[LABEL_TAG], summary="Get a label", description=LABEL_MEMBERS),
+    create=extend_schema(
+        tags=[LABEL_TAG],
+        summary="Create a label",
+        description=(
+            f"{LABEL_WRITERS} `name` is unique in the project ignoring case; a project has at "
+            "most 200 labels (both a 400 on `name`)."
+        ),
+        responses={201: LabelSerializer},
+    ),
+    partial_update=extend_schema(
+        tags=[LABEL_TAG],
+        summary="Rename or recolour a label",
+        description=f"{LABEL_WRITERS} The tasks carrying it show the change.",
+    ),
+    destroy=extend_schema(
+        tags=[LABEL_TAG],
+        summary="Delete a label",
+        description=(
+            "The owner and admins (others 403). The label leaves every task that carried it; "
+            "one `label.deleted` event lists them."
+        ),
+        responses={204: None},
     ),
 )

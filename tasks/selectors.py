@@ -4,9 +4,18 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from accounts.models import User
@@ -107,4 +116,36 @@ def task_activity(user: User, task_id: int) -> QuerySet[Activity]:
         .exclude(mirror=True, changes__project_id__to__in=project_ids)
         .select_related("actor")
         .order_by("-id")
+    )
+
+
+def _label_tasks():
+    """The tasks a label's `task_count` counts (when trash comes: its untrashed ones)."""
+    return Task.objects.all()
+
+
+def _task_count() -> Coalesce:
+    carried = (
+        _label_tasks()
+        .filter(labels=OuterRef("pk"))
+        .order_by()
+        .values("labels")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(carried, output_field=IntegerField()), 0)
+
+
+def label_task_count(label: Label) -> int:
+    return _label_tasks().filter(labels=label).count()
+
+
+def labels_of(project) -> QuerySet[Label]:
+    """A project's labels (the caller's project: the view found it among theirs), each with
+    its `task_count` and the caller's role (`caller_role`, for the permission classes), by
+    name ignoring case, then id."""
+    return (
+        Label.objects.filter(project=project)
+        .annotate(task_count=_task_count(), caller_role=Value(project.caller_role))
+        .order_by(Lower("name"), "id")
     )

@@ -1,6 +1,6 @@
 from collections.abc import Mapping
 
-from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.fields import empty
 
@@ -11,13 +11,15 @@ from core.serializers import ReplaceOnPutMixin
 from projects.models import Project
 from projects.selectors import memberships_for
 from tasks.dates import DateField
-from tasks.models import Priority, Status, Task
-from tasks.render import TASK_FIELDS, task_to_dict
+from tasks.models import DEFAULT_LABEL_COLOR, MAX_LABELS_PER_TASK, Label, Priority, Status, Task
+from tasks.render import LABEL_FIELDS, TASK_FIELDS, label_to_dict, task_to_dict
 from tasks.services import (  # one message each for the form and the locked write
+    NO_SUCH_LABEL,
     NO_SUCH_NEIGHBOUR,
     NO_SUCH_PARENT,
     NO_SUCH_PROJECT,
     NOT_A_MEMBER,
+    TOO_MANY_TASK_LABELS,
 )
 
 
@@ -60,6 +62,45 @@ class AssigneeIdField(RelatedIdField):
 
     default_error_messages = {"not_a_member": NOT_A_MEMBER}
     missing = "not_a_member"
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "integer", "format": "int64"},
+        "maxItems": MAX_LABELS_PER_TASK,
+        "description": (
+            f"At most {MAX_LABELS_PER_TASK} labels of the task's project (after any move in "
+            "the same request); order and repeats do not matter. Shown in the order of "
+            "`labels`."
+        ),
+    }
+)
+class LabelIdsField(serializers.Field):
+    """A list of label ids: order and repeats do not matter. Anything but a list of at most
+    MAX_LABELS_PER_TASK distinct ids is a 400 on the field; an id no label can have gets the
+    answer of a label of another project (the write checks the rest under its locks)."""
+
+    default_error_messages = {
+        "not_a_list": "Give a list of label ids.",
+        "does_not_exist": NO_SUCH_LABEL,
+        "max_length": TOO_MANY_TASK_LABELS,
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            self.fail("not_a_list")
+        if any(isinstance(pk, bool) or not isinstance(pk, int) for pk in data):
+            self.fail("does_not_exist")
+        ids = sorted(set(data))
+        if ids and not 0 < ids[0] <= ids[-1] <= MAX_BIGINT:
+            self.fail("does_not_exist")
+        if len(ids) > MAX_LABELS_PER_TASK:
+            self.fail("max_length")
+        return ids
+
+    def to_representation(self, value):
+        return value
 
 
 class LabelSummarySerializer(serializers.Serializer):
@@ -133,7 +174,7 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
         pk_field=whole_number_id(),
     )
     assignee = UserSummarySerializer(read_only=True, allow_null=True)
-    label_ids = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+    label_ids = LabelIdsField(required=False)
     labels = LabelSummarySerializer(many=True, read_only=True)
     # A task of the task's project (after a move); checked under the write's locks
     # (tasks.services._check_parent), one message whether the parent is missing or elsewhere.
@@ -177,6 +218,7 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
             "due_date": None,
             "assignee_id": None,
             "parent_id": None,
+            "label_ids": [],
         }
 
     def __init__(self, *args, **kwargs):
@@ -247,3 +289,44 @@ class ReorderSerializer(serializers.Serializer):
                 {"before_id": "Give exactly one of before_id and after_id."}, code="invalid"
             )
         return attrs
+
+
+LABEL_EXAMPLE = {
+    "id": 3,
+    "project_id": 12,
+    "name": "Blog",
+    "color": "#2563eb",
+    "task_count": 4,
+    "created_at": "2026-11-02T09:31:00.000000Z",
+}
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("Label", value=LABEL_EXAMPLE, response_only=True),
+        OpenApiExample("Create", value={"name": "Blog", "color": "#2563EB"}, request_only=True),
+    ]
+)
+class LabelSerializer(serializers.ModelSerializer):
+    """A project's label. `name` is unique in its project ignoring case."""
+
+    name = serializers.CharField(max_length=50, help_text="1 to 50 characters after trimming.")
+    color = serializers.RegexField(
+        r"^#[0-9A-Fa-f]{6}\Z",
+        required=False,
+        help_text=f"`#rrggbb`, stored lower-cased; default `{DEFAULT_LABEL_COLOR}`.",
+        error_messages={"invalid": "Use a color as #rrggbb."},
+    )
+    project_id = serializers.IntegerField(read_only=True)
+    task_count = serializers.IntegerField(read_only=True, help_text="The tasks carrying it.")
+
+    class Meta:
+        model = Label
+        fields = LABEL_FIELDS
+        read_only_fields = ["id", "project_id", "created_at"]
+
+    def validate_color(self, value: str) -> str:
+        return value.lower()
+
+    def to_representation(self, label: Label) -> dict:
+        return label_to_dict(label)

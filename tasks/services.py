@@ -8,7 +8,7 @@ change with the same field names.
 import copy
 from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from fractional_indexing import generate_n_keys_between
@@ -22,9 +22,9 @@ from core.services import model_update
 from projects import activity
 from projects.models import Membership, Project, Role, Verb
 from tasks import events, ordering
-from tasks.models import MAX_DEPTH, Status, Task
-from tasks.render import task_etag
-from tasks.selectors import renderable, today_for
+from tasks.models import MAX_DEPTH, MAX_LABELS_PER_PROJECT, MAX_LABELS_PER_TASK, Label, Status, Task
+from tasks.render import task_etag, task_label_summaries
+from tasks.selectors import label_task_count, renderable, today_for
 
 # Model attribute -> the name clients know it by, in activity `changes` and event `changes`.
 # Services take `data` by these attributes (`by_attribute` turns the admin's related objects
@@ -339,6 +339,72 @@ def _changes_tree(task: Task, data: dict) -> bool:
     ) not in (None, task.project_id)
 
 
+# --- a task's labels (`label_ids`) ----------------------------------------------------------
+
+NO_SUCH_LABEL = "Each label must be one of the labels of the task's project."
+TOO_MANY_TASK_LABELS = f"A task carries at most {MAX_LABELS_PER_TASK} labels."
+
+_LABEL, _TASK_LABEL = Label._meta, Task.labels.through._meta
+_LOCK_LABELS_SQL = (
+    f"SELECT l.id, l.{_LABEL.get_field('project').column}, l.{_LABEL.get_field('name').column}, "  # noqa: S608 (names)
+    f"l.{_LABEL.get_field('color').column} FROM {_LABEL.db_table} l "
+    f"WHERE l.{_LABEL.get_field('project').column} = %s AND l.id = ANY(%s) "
+    "ORDER BY l.id FOR KEY SHARE"
+)
+
+
+def _lock_labels(project_id: int, label_ids) -> list[Label]:
+    """The labels `label_ids` names (order and repeats ignored), each one of the project's;
+    Invalid on `label_ids` otherwise, worded the same for a missing label and another
+    project's. Call with the project locked. On PostgreSQL the rows are held FOR KEY SHARE
+    (the lock the task's rows' foreign keys take) until commit: a concurrent deletion of one
+    of them (FOR UPDATE) then waits and takes the label off this task too, or went first and
+    this write is refused."""
+    ids = sorted(set(label_ids))
+    if len(ids) > MAX_LABELS_PER_TASK:
+        raise Invalid(TOO_MANY_TASK_LABELS, code="max_length", attr="label_ids")
+    if not ids:
+        return []
+    if connection.vendor == "postgresql":
+        labels = list(Label.objects.raw(_LOCK_LABELS_SQL, [project_id, ids]))
+    else:
+        labels = list(Label.objects.filter(project_id=project_id, pk__in=ids))
+    if len(labels) != len(ids):
+        raise Invalid(NO_SUCH_LABEL, code="does_not_exist", attr="label_ids")
+    return labels
+
+
+def _label_ids(task: Task) -> list[int]:
+    """The ids of the labels the task carries now (as read with it), ascending."""
+    return sorted(label["id"] for label in task_label_summaries(task))
+
+
+def _show_labels(task: Task, labels: list[Label]) -> None:
+    """The task renders these labels from now on, without reading them again."""
+    task.__dict__.pop("label_json", None)
+    task.label_list = list(labels)
+
+
+def _write_labels(task: Task, labels: list[Label]) -> dict | None:
+    """Give the saved task exactly these labels; the `label_ids` change (sorted id lists, as
+    activity records it), or None when they are the ones it carries."""
+    before, after = _label_ids(task), sorted(label.pk for label in labels)
+    _show_labels(task, labels)
+    if before == after:
+        return None
+    through = Task.labels.through
+    removed = sorted(set(before) - set(after))
+    added = sorted(set(after) - set(before))
+    if removed:
+        through.objects.filter(task_id=task.pk, label_id__in=removed).delete()
+    if added:
+        through.objects.bulk_create(
+            [through(task_id=task.pk, label_id=label_id) for label_id in added],
+            ignore_conflicts=True,
+        )
+    return {"from": before, "to": after}
+
+
 @transaction.atomic
 def task_create(*, actor: User, data: dict, among_actor_projects: bool = False) -> Task:
     """A new task by `actor`, in the project `data` names or else in the actor's Inbox.
@@ -352,6 +418,7 @@ def task_create(*, actor: User, data: dict, among_actor_projects: bool = False) 
     from projects.services import project_inbox_for  # noqa: PLC0415
 
     data = by_attribute(data)
+    label_ids = data.pop("label_ids", None)
     if data.get("project_id") is None:
         inbox = project_inbox_for(owner=actor)
         if not within_limit(actor, inbox.pk):
@@ -370,21 +437,26 @@ def task_create(*, actor: User, data: dict, among_actor_projects: bool = False) 
         raise PermissionDenied(VIEWER_REFUSED)
     _ensure_assignee_stays_member(task)
     _check_parent(task)
+    labels = _lock_labels(task.project_id, label_ids or [])
     _sync_completed_at(task, previous_status=None)
     task.position = ordering.key_after(locked[task.project_id].last_position)
     task.save()
+    _write_labels(task, labels)
+    changes = {name: {"from": None, "to": value} for name, value in _field_values(task).items()}
+    changes["label_ids"] = {"from": None, "to": _label_ids(task)}
     activity.record(
         project_id=task.project_id,
         actor=actor,
         verb=Verb.CREATED,
         task_id=task.pk,
-        changes={name: {"from": None, "to": value} for name, value in _field_values(task).items()},
+        changes=changes,
     )
+    fields_set = [TRACKED_FIELDS[f] for f in data if f in TRACKED_FIELDS]
     publish(
         *events.task_created(
             task=task,
             actor_id=actor.pk,
-            fields_set=[TRACKED_FIELDS[f] for f in data if f in TRACKED_FIELDS],
+            fields_set=fields_set if label_ids is None else [*fields_set, "label_ids"],
         )
     )
     return task
@@ -531,16 +603,18 @@ def _update_as_read(task: Task, *, actor: User, data: dict) -> Task | None:
         for field, value in data.items()
         if field in TRACKED_FIELDS and field != "project_id" and getattr(task, field) != value
     ]
-    if not changed:
+    relabel = "label_ids" in data and sorted(set(data["label_ids"])) != _label_ids(task)
+    if not changed and not relabel:
         return None
     updated = copy.copy(task)  # `task` stays as read if the row has changed since
     for field in changed:
         setattr(updated, field, data[field])
-    if "assignee_id" in changed:
-        try:
+    try:
+        if "assignee_id" in changed:
             _ensure_assignee_stays_member(updated)
-        except Invalid:  # refused on the locked path, against the project the task is in now
-            return None
+        labels = _lock_labels(task.project_id, data["label_ids"]) if relabel else None
+    except Invalid:  # refused on the locked path, against the project the task is in now
+        return None
     updated.completed_at = _completed_at(task, updated.status, task.status)
     updated.updated_at = timezone.now()
     written = Task.objects.filter(
@@ -556,15 +630,22 @@ def _update_as_read(task: Task, *, actor: User, data: dict) -> Task | None:
     if not written:
         return None
     changes = _changes(task, updated, changed)
+    if labels is not None:
+        changes["label_ids"] = _write_labels(updated, labels)
     _record_updated(updated, actor=actor, changes=changes, project_id=updated.project_id)
     publish(*events.task_updated(task=updated, actor_id=actor.pk, changes=list(changes)))
     return updated
 
 
 def _update(locked: Task, *, actor: User, data: dict) -> Task:
+    labels = _lock_labels(locked.project_id, data["label_ids"]) if "label_ids" in data else None
     changes = _change(
         locked, {field: value for field, value in data.items() if field != "project_id"}
     )
+    if labels is not None and (relabeled := _write_labels(locked, labels)):
+        if not changes:  # the labels alone changed: the task's version moves all the same
+            locked.save(update_fields=["updated_at"])
+        changes["label_ids"] = relabeled
     if changes:
         _record_updated(locked, actor=actor, changes=changes, project_id=locked.project_id)
         publish(*events.task_updated(task=locked, actor_id=actor.pk, changes=list(changes)))
@@ -584,9 +665,15 @@ def _move(locked: Task, *, actor: User, data: dict) -> Task:
     positions = generate_n_keys_between(
         ordering.last_position(data["project_id"]), None, 1 + len(subtask_ids)
     )
+    # The moved task keeps only the labels its request names, each one of the target's.
+    labels = _lock_labels(data["project_id"], data.get("label_ids", []))
+    labels_before = _label_ids(locked)
     _drop_labels_of_moved_tasks(locked, subtask_ids)
     locked.position = positions[0]
     changes = _change(locked, {"parent_id": None, **data}, also_save=("position",))
+    _write_labels(locked, labels)
+    if labels_before != _label_ids(locked):
+        changes["label_ids"] = {"from": labels_before, "to": _label_ids(locked)}
     _record_updated(locked, actor=actor, changes=changes, project_id=locked.project_id)
     # The source project's feed keeps the move too; the task's own feed lists it once.
     _record_updated(locked, actor=actor, changes=changes, project_id=from_project_id, mirror=True)
@@ -817,4 +904,112 @@ def task_unassign_member(*, project: Project, user: User) -> list[int]:
     )
     if task_ids:  # the caller publishes `member.removed`, which expires the project's counts
         Task.objects.filter(id__in=task_ids).update(assignee=None, updated_at=timezone.now())
+    return task_ids
+
+
+# --- labels ---------------------------------------------------------------------------------
+
+LABEL_NAME_TAKEN = "This project already has a label with this name (ignoring case)."
+TOO_MANY_LABELS = f"A project has at most {MAX_LABELS_PER_PROJECT} labels; delete one first."
+LABEL_FIELDS = ("name", "color")
+
+
+def _lock_label_project(project_id: int) -> None:
+    """The label's project, locked FOR NO KEY UPDATE before any label row: label writes in
+    one project run one after the other (the cap is counted exactly), while task writes
+    (FOR KEY SHARE) go on beside them. 404 if the project is gone meanwhile."""
+    if not Project.objects.select_for_update(no_key=True).filter(pk=project_id).exists():
+        raise NotFound()
+
+
+def _lock_label(label: Label) -> Label:
+    """The label's row, locked after its project's; 404 if it was deleted meanwhile."""
+    _lock_label_project(label.project_id)
+    locked = Label.objects.select_for_update().filter(pk=label.pk).first()
+    if locked is None:
+        raise NotFound()
+    return locked
+
+
+def _save_label(label: Label, **options) -> None:
+    """Save, mapping the unique name (ignoring case) to the 400 on `name`: the constraint is
+    checked by the database, so concurrent writes of one name cannot both pass."""
+    try:
+        with transaction.atomic():
+            label.save(**options)
+    except IntegrityError:
+        raise Invalid(LABEL_NAME_TAKEN, code="unique", attr="name") from None
+
+
+def _label_fields(label: Label) -> dict:
+    return {name: getattr(label, name) for name in LABEL_FIELDS}
+
+
+@transaction.atomic  # the admin calls it inside its own transaction
+def label_create(*, actor: User, project: Project, data: dict) -> Label:
+    """A new label of the project, with no tasks yet."""
+    _lock_label_project(project.pk)
+    if Label.objects.filter(project_id=project.pk).count() >= MAX_LABELS_PER_PROJECT:
+        raise Invalid(TOO_MANY_LABELS, code="max_labels", attr="name")
+    label = Label(project_id=project.pk, **data)
+    _save_label(label)
+    label.task_count = 0
+    activity.record(
+        project_id=project.pk,
+        actor=actor,
+        verb=Verb.LABEL_CREATED,
+        changes={
+            name: activity.change(None, value) for name, value in _label_fields(label).items()
+        },
+    )
+    publish(*events.label_created(label=label, actor_id=actor.pk))
+    return label
+
+
+@transaction.atomic  # the admin calls it inside its own transaction
+def label_update(*, actor: User, label: Label, data: dict) -> Label:
+    """Rename or recolour a label; its tasks show the change (no event per task)."""
+    locked = _lock_label(label)
+    before = _label_fields(locked)
+    changed = [name for name in LABEL_FIELDS if name in data and data[name] != before[name]]
+    for name in changed:
+        setattr(locked, name, data[name])
+    if changed:
+        _save_label(locked, update_fields=changed)
+        changes = {name: activity.change(before[name], getattr(locked, name)) for name in changed}
+        activity.record(
+            project_id=locked.project_id,
+            actor=actor,
+            verb=Verb.LABEL_UPDATED,
+            changes=changes,
+        )
+    locked.task_count = label_task_count(locked)
+    if changed:
+        publish(*events.label_updated(label=locked, actor_id=actor.pk, changes=changed))
+    return locked
+
+
+@transaction.atomic  # the admin calls it inside its own transaction
+def label_delete(*, actor: User, label: Label) -> list[int]:
+    """Delete a label: it leaves every task that carried it, in this transaction. One
+    activity entry and one `label.deleted` event list those tasks; no event per task.
+    Returns their ids."""
+    locked = _lock_label(label)
+    carriers = Task.labels.through.objects.filter(label_id=locked.pk)
+    task_ids = sorted(carriers.values_list("task_id", flat=True))
+    Label.objects.filter(pk=locked.pk).delete()  # and its rows in every task's labels
+    activity.record(
+        project_id=locked.project_id,
+        actor=actor,
+        verb=Verb.LABEL_DELETED,
+        changes={
+            "name": activity.change(locked.name, None),
+            "task_ids": activity.change(task_ids, []),
+        },
+    )
+    publish(
+        *events.label_deleted(
+            label_id=locked.pk, project_id=locked.project_id, task_ids=task_ids, actor_id=actor.pk
+        )
+    )
     return task_ids

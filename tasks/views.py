@@ -1,5 +1,5 @@
 from django.http import Http404
-from rest_framework import status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -13,18 +13,21 @@ from core.views import (
     request_body,
 )
 from projects.feeds import feed_response
+from projects.permissions import IsProjectAdmin
+from projects.views import ProjectFromUrlMixin
 from tasks import listing, selectors, services
 from tasks.filters import TaskFilterBackend, TaskFilterSet, TaskOrdering
 from tasks.listing import task_row_to_dict
-from tasks.models import Task
+from tasks.models import Label, Task
 from tasks.permissions import (
+    CanChangeLabels,
     CanDeleteTask,
     CanEditTask,
     CanMoveTask,
     ensure_may_create_in_named_project,
 )
-from tasks.schema import task_activity_schema, task_reorder_schema, task_schema
-from tasks.serializers import ReorderSerializer, TaskSerializer
+from tasks.schema import label_schema, task_activity_schema, task_reorder_schema, task_schema
+from tasks.serializers import LabelSerializer, ReorderSerializer, TaskSerializer
 
 
 def none_match_hits(if_none_match: str | None, etag: str) -> bool:
@@ -168,3 +171,52 @@ class TaskViewSet(EveryParameterErrorMixin, PermissionTableMixin, viewsets.Model
     def activity(self, request, pk=None):
         task = self.get_object()
         return feed_response(self, selectors.task_activity(request.user, task.pk))
+
+
+@label_schema
+class LabelViewSet(
+    ProjectFromUrlMixin,
+    PermissionTableMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """A project's labels: members read them (404 for anyone else); the owner, admins and
+    members create and change them; the owner and admins delete them."""
+
+    serializer_class = LabelSerializer
+    lookup_value_regex = ID_PATTERN
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    permission_classes_by_action = {
+        "create": [CanChangeLabels],  # checked on the project
+        "partial_update": [CanChangeLabels],
+        "destroy": [IsProjectAdmin],
+    }
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Label.objects.none()
+        return selectors.labels_of(self.get_project())
+
+    def create(self, request, *args, **kwargs):
+        project = self.authorize(self.get_project())
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        label = services.label_create(
+            actor=request.user, project=project, data=serializer.validated_data
+        )
+        return Response(LabelSerializer(label).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        label = self.get_object()
+        serializer = self.get_serializer(label, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        label = services.label_update(
+            actor=request.user, label=label, data=serializer.validated_data
+        )
+        return Response(LabelSerializer(label).data)
+
+    def destroy(self, request, *args, **kwargs):
+        label = self.get_object()
+        services.label_delete(actor=request.user, label=label)
+        return Response(status=status.HTTP_204_NO_CONTENT)

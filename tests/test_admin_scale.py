@@ -15,7 +15,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.models import PersonalAccessToken, User
 from projects.models import Activity, Membership, Project, Role, Verb
-from tasks.models import Task
+from tasks.models import Label, Task
 from webhooks.models import Delivery, Webhook, WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +31,7 @@ CHANGELISTS = {
         "/admin/tasks/task/?status__exact=pending&q=task",
         "/admin/tasks/task/?project={project}",
     ],
+    Label: ["/admin/tasks/label/", "/admin/tasks/label/?q=scale"],
     OutstandingToken: ["/admin/token_blacklist/outstandingtoken/"],
     PersonalAccessToken: [
         "/admin/accounts/personalaccesstoken/",
@@ -102,6 +103,10 @@ def add_rows(count: int) -> None:
         for i, user in enumerate(users)
     )
     Group.objects.bulk_create(Group(name=f"Scale group {start + i}") for i in range(count))
+    Label.objects.bulk_create(
+        Label(project=project, name=f"Scale label {start + i}")
+        for i, project in enumerate(projects)
+    )
     hooks = Webhook.objects.bulk_create(
         Webhook(project=project, url=f"https://hooks{i}.example.com/", events=["*"], secret="s")
         for i, project in enumerate(inboxes)

@@ -17,6 +17,9 @@ EVENT_TYPES = [
     "member.added",
     "member.updated",
     "member.removed",
+    "label.created",
+    "label.updated",
+    "label.deleted",
 ]
 ALL_EVENTS = "*"
 

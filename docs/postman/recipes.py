@@ -978,6 +978,59 @@ WEBHOOKS = Folder(
     ],
 )
 
+LABELS = Folder(
+    "Labels",
+    "A project's labels: members read them, the owner, admins and members create and change "
+    "them, the owner and admins delete them. Names are unique in a project ignoring case. "
+    "Tasks carry them through `label_ids`; `GET tasks/?label=` filters by them.",
+    [
+        Case(
+            "Create a label",
+            "POST /api/v1/projects/{{projectId}}/labels/",
+            body={"name": "Blog", "color": "#2563EB"},
+            tests="""
+                const label = pm.response.json();
+                pm.test("stored lower-cased", () => pm.expect(label.color).to.eql("#2563eb"));
+                save("labelId", label.id);
+            """,
+        ),
+        Case(
+            "Create a label whose name is taken (400)",
+            "POST /api/v1/projects/{{projectId}}/labels/",
+            body={"name": "BLOG"},
+            names="name",
+        ),
+        Case(
+            "Create a label in a project that does not exist (404)",
+            "POST /api/v1/projects/{{missingId}}/labels/",
+            body={"name": "Blog"},
+        ),
+        Case("List the project's labels", "GET /api/v1/projects/{{projectId}}/labels/"),
+        Case("Get the label", "GET /api/v1/projects/{{projectId}}/labels/{{labelId}}/"),
+        Case(
+            "Get a label that does not exist (404)",
+            "GET /api/v1/projects/{{projectId}}/labels/{{missingId}}/",
+        ),
+        Case(
+            "Rename the label",
+            "PATCH /api/v1/projects/{{projectId}}/labels/{{labelId}}/",
+            body={"name": "Blog posts"},
+        ),
+        Case(
+            "Recolour the label with a bad color (400)",
+            "PATCH /api/v1/projects/{{projectId}}/labels/{{labelId}}/",
+            body={"color": "blue"},
+            names="color",
+        ),
+        Case(
+            "Delete the label as a plain member (403)",
+            "DELETE /api/v1/projects/{{projectId}}/labels/{{labelId}}/",
+            auth=MEMBER,
+        ),
+        Case("Delete the label", "DELETE /api/v1/projects/{{projectId}}/labels/{{labelId}}/"),
+    ],
+)
+
 ERRORS = Folder(
     "Errors",
     "Conventions every URL under /api/ follows: errors are JSON in one envelope, a path "
@@ -1010,4 +1063,4 @@ CLEAN_UP = Folder(
     ],
 )
 
-FOLDERS = [AUTH, TOKENS, PROJECTS, MEMBERS, TASKS, ACTIVITY, WEBHOOKS, ERRORS, CLEAN_UP]
+FOLDERS = [AUTH, TOKENS, PROJECTS, MEMBERS, TASKS, ACTIVITY, WEBHOOKS, LABELS, ERRORS, CLEAN_UP]

@@ -28,6 +28,8 @@ from tests.support.receiver import Receiver
 from tests.support.urls import (
     PROJECTS,
     TASKS,
+    label_url,
+    labels_url,
     member_url,
     members_url,
     project_url,
@@ -163,7 +165,16 @@ async def capture_every_message(team, webhook_url: str | None = None):
             },
             status=201,
         )
+        label = await step(owner.client.post, labels_url(project), {"name": "Blog"}, status=201)
         await step(owner.client.post, TASKS, {"title": "Plain", "project_id": project}, 201)
+        await step(
+            owner.client.post,
+            TASKS,
+            {"title": "Labelled", "project_id": project, "label_ids": [label["id"]]},
+            status=201,
+        )
+        await step(owner.client.patch, label_url(project, label["id"]), {"color": "#2563EB"})
+        await step(owner.client.delete, label_url(project, label["id"]), status=204)
         await step(member.client.patch, task_url(task["id"]), {"status": "completed"})
         # A change to viewer unassigns the newcomer's task: member.updated lists it.
         await step(owner.client.patch, member_url(project, newcomer.id), {"role": "viewer"})

@@ -7,6 +7,7 @@ import datetime
 import json
 
 import pytest
+from django import forms
 
 from tests.support.events import record_sent
 
@@ -28,6 +29,10 @@ def _add_form(data: dict, form) -> None:
         value = form[name].value()
         if value is False:
             continue  # an unticked checkbox is not sent
+        if value is None and isinstance(
+            field, forms.MultipleChoiceField | forms.ModelMultipleChoiceField
+        ):
+            continue  # nor an empty multiple select
         data[form.add_prefix(name)] = "on" if value is True else _as_post_value(value)
 
 

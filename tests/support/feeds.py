@@ -29,8 +29,9 @@ def change(before, after) -> dict:
 
 
 def created_changes(task: dict) -> dict:
-    """`created` changes: every writable field, from null to its value."""
-    return {
+    """`created` changes: every writable field, from null to its value (`label_ids` as a
+    sorted list)."""
+    changes = {
         field: change(None, task[field])
         for field in (
             "project_id",
@@ -43,6 +44,7 @@ def created_changes(task: dict) -> dict:
             "parent_id",
         )
     }
+    return {**changes, "label_ids": change(None, sorted(task["label_ids"]))}
 
 
 def create_task(client, **fields) -> dict:

@@ -38,3 +38,11 @@ def task_url(task_id) -> str:
 
 def task_feed_url(task_id) -> str:
     return f"{TASKS}{task_id}/activity/"
+
+
+def labels_url(project_id) -> str:
+    return f"{PROJECTS}{project_id}/labels/"
+
+
+def label_url(project_id, label_id) -> str:
+    return f"{PROJECTS}{project_id}/labels/{label_id}/"

@@ -43,6 +43,7 @@ def test_created_records_every_writable_field_from_null(member, team):
             "due_date": change(None, "2026-12-01"),
             "assignee_id": change(None, team.owner.id),
             "parent_id": change(None, None),
+            "label_ids": change(None, []),
         },
     )
 
@@ -67,6 +68,7 @@ def test_created_with_only_a_title_records_the_defaults_in_the_inbox(member, tea
                 "due_date": change(None, None),
                 "assignee_id": change(None, None),
                 "parent_id": change(None, None),
+                "label_ids": change(None, []),
             },
         )
     ]

@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from projects.models import Membership
-from tasks.models import Priority, Status, Task
+from tasks.models import Label, Priority, Status, Task
 from tests.factories import ProjectFactory, UserFactory
 from tests.support.auth import logged_in
 from tests.support.concurrency import require_postgresql
@@ -322,3 +322,28 @@ def test_search_can_use_the_trigram_indexes(table):
     used = index_names(explain(sql))
 
     assert {"tasks_title_trgm", "tasks_description_trgm"} <= used, (sql, used)
+
+
+@pytest.mark.parametrize(
+    "query", ["label=MINE", "label=none", "label=none,MINE", "label=MINE,THEIRS"]
+)
+def test_label_filter_plans_read_only_the_callers_projects(table, query):
+    """`label=` tests each of the caller's tasks by its own rows of the labels' table
+    (EXISTS), whoever else carries the label: a third of the caller's first project's tasks
+    carry theirs, every task of another project carries another label."""
+    mine = Label.objects.create(project=table.projects[0], name="mine")
+    theirs = Label.objects.create(project=table.projects[30], name="theirs")
+    through = Task.labels.through
+    own = Task.objects.filter(project=table.projects[0]).values_list("id", flat=True)
+    other = Task.objects.filter(project=table.projects[30]).values_list("id", flat=True)
+    through.objects.bulk_create(
+        [through(task_id=task_id, label_id=mine.id) for task_id in list(own)[::3]]
+        + [through(task_id=task_id, label_id=theirs.id) for task_id in other]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {through._meta.db_table}")
+    query = query.replace("MINE", str(mine.id)).replace("THEIRS", str(theirs.id))
+
+    assert_plans_stay_in_the_callers_projects(
+        logged_in(table.caller), query, table.visible_to(table.caller)
+    )
