@@ -1,8 +1,10 @@
-"""Demo data: three users sharing a project full of tasks, so the API has something to show.
+"""Demo data: three users sharing a project full of tasks, so the API has something to show:
+priorities, labels, a few subtasks and a manual order that differs from the creation order.
 
 The benchmarks' data at scale comes from bench/seed.py instead.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
@@ -13,8 +15,8 @@ from accounts.models import User
 from accounts.services import user_create
 from projects.models import Project, Role
 from projects.services import member_add, project_create
-from tasks.models import Status
-from tasks.services import task_create
+from tasks.models import Priority, Status
+from tasks.services import label_create, task_create, task_reorder
 
 DEMO_PASSWORD = "tasklane-demo-password"
 DEMO_USERS = [
@@ -22,16 +24,63 @@ DEMO_USERS = [
     ("bob@example.com", "Bob Okafor", "America/New_York"),
     ("carol@example.com", "Carol Tanaka", "Asia/Tokyo"),
 ]
-DEMO_TASKS = [
-    ("Write the launch announcement", Status.IN_PROGRESS, -2, 0),
-    ("Review the pricing page", Status.PENDING, 0, 1),
-    ("Fix the signup email typo", Status.COMPLETED, -5, 2),
-    ("Prepare the demo video", Status.PENDING, 3, 0),
-    ("Update the FAQ", Status.PENDING, None, None),
-    ("Load-test the API", Status.IN_PROGRESS, 7, 1),
-    ("Translate the landing page", Status.PENDING, -1, 2),
-    ("Order launch stickers", Status.COMPLETED, -10, None),
+DEMO_LABELS = [
+    ("launch", "#2563eb"),
+    ("design", "#db2777"),
+    ("bug", "#dc2626"),
+    ("docs", "#16a34a"),
 ]
+
+
+@dataclass(frozen=True)
+class DemoTask:
+    title: str
+    status: str
+    due_in_days: int | None
+    assignee: int | None  # index in DEMO_USERS
+    priority: str = Priority.NONE
+    labels: tuple[str, ...] = ()
+    parent: str | None = None  # the title of an earlier task
+
+
+DEMO_TASKS = [
+    DemoTask(
+        "Write the launch announcement",
+        Status.IN_PROGRESS,
+        -2,
+        0,
+        Priority.HIGH,
+        ("launch", "docs"),
+    ),
+    DemoTask("Review the pricing page", Status.PENDING, 0, 1, Priority.MEDIUM, ("launch",)),
+    DemoTask("Fix the signup email typo", Status.COMPLETED, -5, 2, Priority.URGENT, ("bug",)),
+    DemoTask("Prepare the demo video", Status.PENDING, 3, 0, Priority.LOW, ("design",)),
+    DemoTask("Update the FAQ", Status.PENDING, None, None, labels=("docs",)),
+    DemoTask("Load-test the API", Status.IN_PROGRESS, 7, 1, Priority.HIGH),
+    DemoTask("Translate the landing page", Status.PENDING, -1, 2, Priority.MEDIUM, ("launch",)),
+    DemoTask("Order launch stickers", Status.COMPLETED, -10, None),
+    # Subtasks of the announcement and of the video.
+    DemoTask(
+        "Draft the announcement", Status.COMPLETED, -4, 0, parent="Write the launch announcement"
+    ),
+    DemoTask(
+        "Get the announcement reviewed",
+        Status.PENDING,
+        -2,
+        1,
+        parent="Write the launch announcement",
+    ),
+    DemoTask(
+        "Record the voice-over",
+        Status.PENDING,
+        2,
+        2,
+        labels=("design",),
+        parent="Prepare the demo video",
+    ),
+]
+# The manual order puts the urgent fix first, as a team would drag it to the top.
+FIRST_IN_ORDER = "Fix the signup email typo"
 
 
 class Command(BaseCommand):
@@ -66,18 +115,31 @@ class Command(BaseCommand):
         )
         member_add(project=project, user=bob, role=Role.ADMIN, actor=alice)
         member_add(project=project, user=carol, role=Role.MEMBER, actor=alice)
+        labels = {
+            name: label_create(actor=alice, project=project, data={"name": name, "color": color})
+            for name, color in DEMO_LABELS
+        }
         today = timezone.now().date()
-        for title, status, due_in_days, assignee_index in DEMO_TASKS:
-            task_create(
+        tasks = {}
+        for demo in DEMO_TASKS:
+            tasks[demo.title] = task_create(
                 actor=alice,
                 data={
                     "project": project,
-                    "title": title,
-                    "status": status,
-                    "due_date": None if due_in_days is None else today + timedelta(due_in_days),
-                    "assignee": None if assignee_index is None else users[assignee_index],
+                    "title": demo.title,
+                    "status": demo.status,
+                    "priority": demo.priority,
+                    "due_date": None
+                    if demo.due_in_days is None
+                    else today + timedelta(demo.due_in_days),
+                    "assignee": None if demo.assignee is None else users[demo.assignee],
+                    "label_ids": [labels[name].pk for name in demo.labels],
+                    "parent": None if demo.parent is None else tasks[demo.parent],
                 },
             )
+        task_reorder(
+            task=tasks[FIRST_IN_ORDER], actor=alice, before_id=tasks[DEMO_TASKS[0].title].pk
+        )
         inbox = Project.objects.get(owner=bob, is_inbox=True)
         task_create(actor=bob, data={"project": inbox, "title": "Renew passport"})
         self.stdout.write(
