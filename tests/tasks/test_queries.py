@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from projects.models import Role
-from tasks.models import Status
+from tasks.models import Label, Status
 from tests.factories import MembershipFactory, ProjectFactory
 from tests.support.personal_tokens import token_client
 from tests.support.tasks import make_task
@@ -31,19 +31,25 @@ def projects(team):
 
 def add_tasks(projects, count: int, offset: int = 0):
     """Tasks spread over the projects, each with a creator and an assignee from its members,
-    varied so that every user lookup would be a different row."""
-    tasks = []
+    varied so that every user lookup would be a different row; each carries two labels of
+    its project, and every third is a subtask of the one before it in its project."""
+    tasks, last_in = [], {}
     for index in range(offset, offset + count):
         project = projects[index % len(projects)]
         members = [m.user for m in project.memberships.order_by("id").select_related("user")]
-        tasks.append(
-            make_task(
-                project=project,
-                created_by=members[index % len(members)],
-                assignee=members[(index + 1) % len(members)],
-                status=list(Status.values)[index % 3],
-            )
+        labels = [
+            Label.objects.get_or_create(project=project, name=name)[0] for name in ("a", "b", "c")
+        ]
+        task = make_task(
+            project=project,
+            created_by=members[index % len(members)],
+            assignee=members[(index + 1) % len(members)],
+            status=list(Status.values)[index % 3],
+            parent=last_in.get(project.pk) if index % 3 == 2 else None,
         )
+        task.labels.add(labels[index % 3], labels[(index + 1) % 3])
+        last_in[project.pk] = task
+        tasks.append(task)
     return tasks
 
 
@@ -125,7 +131,10 @@ def test_task_list_costs_four_queries(client_for, team, projects, django_assert_
     with django_assert_num_queries(LIST_QUERIES):
         response = client.get(TASKS, {"page_size": 50})
 
-    assert len(response.json()["results"]) == 50
+    results = response.json()["results"]
+    assert len(results) == 50
+    assert all(len(task["labels"]) == 2 for task in results)
+    assert sum(task["subtask_count"] for task in results) > 0
 
 
 def test_task_detail_costs_two_queries(client_for, team, projects, django_assert_num_queries):
