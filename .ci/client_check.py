@@ -4,7 +4,8 @@ Installs openapi-python-client (pinned in .ci/client-requirements.txt) into a th
 virtualenv, starts `make run` (DEBUG off, PostgreSQL and Redis from the environment),
 generates a client from the schema the server serves at /api/schema/ with warnings as
 errors, and runs .ci/client_scenario.py with that client against the server: a user's first
-steps and the errors a client must handle, through the client's typed models. A schema that
+steps (labels, priorities, subtasks and the manual order among them) and the errors a client
+must handle, through the client's typed models. A schema that
 generates badly or a response the client cannot read fails CI: both are schema bugs.
 
     .venv/bin/python .ci/client_check.py

@@ -15,21 +15,27 @@ from http import HTTPStatus
 
 from tasklane_api_client import AuthenticatedClient, Client
 from tasklane_api_client.api.auth import auth_login_create, auth_me_retrieve, auth_register_create
+from tasklane_api_client.api.labels import projects_labels_create
 from tasklane_api_client.api.projects import projects_create, projects_retrieve
 from tasklane_api_client.api.tasks import (
     tasks_create,
     tasks_list,
     tasks_partial_update,
+    tasks_reorder_create,
     tasks_retrieve,
 )
 from tasklane_api_client.models import (
     ClientErrorResponse,
+    Label,
+    LabelRequest,
     LoginRequest,
     PaginatedTaskList,
     PatchedTaskRequest,
+    PriorityEnum,
     Project,
     ProjectRequest,
     RegisterRequest,
+    ReorderRequest,
     RoleEnum,
     Task,
     TaskRequest,
@@ -153,7 +159,7 @@ def main(base: str) -> None:
         "list every project's tasks, ordered, two per page, with a next page",
     )
 
-    invalid = tasks_list.sync_detailed(client=api, ordering="priority")
+    invalid = tasks_list.sync_detailed(client=api, ordering="shoe_size")
     check(
         invalid.status_code == HTTPStatus.BAD_REQUEST
         and isinstance(invalid.parsed, ValidationErrorResponse)
@@ -212,11 +218,153 @@ def main(base: str) -> None:
         "the stale write changed nothing",
     )
 
+    labels_priorities_subtasks_and_order(api, project, other)
+
     expired = AuthenticatedClient(base_url=base, token="not-a-token", timeout=10)
     denied = auth_me_retrieve.sync_detailed(client=expired)
     check(
         client_error(denied, HTTPStatus.UNAUTHORIZED, "token_not_valid"),
         "a bad token: a typed 401",
+    )
+
+
+def positions(page) -> list:
+    return [t.position for t in page.results]
+
+
+def labels_priorities_subtasks_and_order(api, project, other) -> None:
+    """Labels, priorities, subtasks and the manual order, through the typed models."""
+    label = projects_labels_create.sync(
+        project_pk=project.id, client=api, body=LabelRequest(name="Copy", color="#1E90FF")
+    )
+    check(
+        isinstance(label, Label)
+        and label.project_id == project.id
+        and label.color == "#1e90ff"
+        and label.task_count == 0,
+        "create a label: a typed Label, its color lower-cased",
+    )
+    parent = tasks_create.sync(
+        client=api,
+        body=TaskRequest(
+            title="Draft the press kit",
+            project_id=project.id,
+            priority=PriorityEnum.HIGH,
+            label_ids=[label.id, label.id],
+        ),
+    )
+    check(
+        isinstance(parent, Task)
+        and parent.priority == PriorityEnum.HIGH
+        and parent.label_ids == [label.id]
+        and [(lab.id, lab.name, lab.color) for lab in parent.labels]
+        == [(label.id, "Copy", "#1e90ff")]
+        and parent.parent_id is None
+        and parent.subtask_count == 0
+        and parent.position > other.position,
+        "create a task with a priority and a label: typed enum and nested labels, placed last",
+    )
+    subtask = tasks_create.sync(
+        client=api,
+        body=TaskRequest(title="Pick the photos", project_id=project.id, parent_id=parent.id),
+    )
+    check(
+        isinstance(subtask, Task)
+        and subtask.parent_id == parent.id
+        and subtask.priority == PriorityEnum.NONE
+        and subtask.label_ids == []
+        and subtask.labels == [],
+        "create a subtask: parent_id set, default priority none, no labels",
+    )
+    parent = tasks_retrieve.sync(id=parent.id, client=api)
+    check(
+        isinstance(parent, Task)
+        and parent.subtask_count == 1
+        and parent.completed_subtask_count == 0,
+        "the parent counts its subtask",
+    )
+    tasks_partial_update.sync(
+        id=subtask.id, client=api, body=PatchedTaskRequest(status=TaskStatusEnum.COMPLETED)
+    )
+    parent = tasks_retrieve.sync(id=parent.id, client=api)
+    check(
+        isinstance(parent, Task)
+        and parent.subtask_count == 1
+        and parent.completed_subtask_count == 1,
+        "a completed subtask counts as completed",
+    )
+
+    page = tasks_list.sync(client=api, label=str(label.id), priority="high,urgent")
+    check(
+        isinstance(page, PaginatedTaskList) and [t.id for t in page.results] == [parent.id],
+        "list with the label and priority filters",
+    )
+    page = tasks_list.sync(client=api, project=project.id, label="none", parent=str(parent.id))
+    check(
+        isinstance(page, PaginatedTaskList) and [t.id for t in page.results] == [subtask.id],
+        "list a task's subtasks (parent filter), without labels (label=none)",
+    )
+    page = tasks_list.sync(client=api, project=project.id, parent="none", ordering="-priority")
+    check(
+        isinstance(page, PaginatedTaskList)
+        and subtask.id not in [t.id for t in page.results]
+        and page.results[0].id == parent.id,
+        "top-level tasks only (parent=none), most urgent first",
+    )
+
+    before = tasks_list.sync(client=api, project=project.id, ordering="position")
+    check(
+        isinstance(before, PaginatedTaskList)
+        and positions(before) == sorted(positions(before))
+        and len(set(positions(before))) == before.count
+        and before.results[-1].id == subtask.id,
+        "ordering=position: the manual order, distinct positions, the newest task last",
+    )
+    first = before.results[0]
+    moved = tasks_reorder_create.sync(
+        id=subtask.id, client=api, body=ReorderRequest(before_id=first.id)
+    )
+    check(
+        isinstance(moved, Task) and moved.id == subtask.id and moved.position < first.position,
+        "reorder before_id: the task moves to the front",
+    )
+    after = tasks_list.sync(client=api, project=project.id, ordering="position")
+    ids = [t.id for t in before.results]
+    check(
+        isinstance(after, PaginatedTaskList)
+        and [t.id for t in after.results] == [subtask.id, *ids[:-1]]
+        and positions(after) == sorted(positions(after)),
+        "the list in position order shows it first, the others unchanged in order",
+    )
+    moved = tasks_reorder_create.sync(
+        id=subtask.id, client=api, body=ReorderRequest(after_id=parent.id)
+    )
+    after = tasks_list.sync(client=api, project=project.id, ordering="position")
+    order = [t.id for t in after.results]
+    check(
+        isinstance(moved, Task)
+        and isinstance(after, PaginatedTaskList)
+        and order.index(subtask.id) == order.index(parent.id) + 1
+        and positions(after) == sorted(positions(after)),
+        "reorder after_id: right after that task",
+    )
+    both = tasks_reorder_create.sync_detailed(
+        id=subtask.id, client=api, body=ReorderRequest(before_id=first.id, after_id=parent.id)
+    )
+    check(
+        both.status_code == HTTPStatus.BAD_REQUEST
+        and isinstance(both.parsed, ValidationErrorResponse)
+        and [error.attr for error in both.parsed.errors] == ["before_id"],
+        "reorder with both before_id and after_id: a typed 400 on before_id",
+    )
+    itself = tasks_reorder_create.sync_detailed(
+        id=subtask.id, client=api, body=ReorderRequest(after_id=subtask.id)
+    )
+    check(
+        itself.status_code == HTTPStatus.BAD_REQUEST
+        and isinstance(itself.parsed, ValidationErrorResponse)
+        and [error.attr for error in itself.parsed.errors] == ["after_id"],
+        "reorder after itself: a typed 400 on after_id",
     )
 
 

@@ -485,9 +485,9 @@ PROJECTS = Folder(
 
 MEMBERS = Folder(
     "Members",
-    "A project's members and their roles (`owner`, `admin`, `member`). Owners and admins add, "
-    "change and remove members; any member may leave; the owner's row cannot be changed or "
-    "removed (409), and nobody can be added to an Inbox (409).",
+    "A project's members and their roles (`owner`, `admin`, `member`, `viewer`: a read-only "
+    "member). Owners and admins add, change and remove members; any member may leave; the "
+    "owner's row cannot be changed or removed (409), and nobody can be added to an Inbox (409).",
     [
         Case(
             "Add a member",
@@ -593,8 +593,10 @@ TASKS = Folder(
     "Tasks",
     "Tasks in every project you belong to: idempotent creates (`Idempotency-Key`), filters "
     "and ordering on the list, ETags on the detail (`If-None-Match` for a 304, `If-Match` "
-    "against lost updates: a stale one is a 412). Any member creates and edits tasks; a task "
-    "is deleted by its creator, an admin or the owner.",
+    "against lost updates: a stale one is a 412), a manual order (`reorder/`, "
+    "`ordering=position`), priorities and subtasks (`parent_id`, the `parent` filter). Any "
+    "member but a viewer creates, edits and reorders tasks; a task is deleted by its creator, "
+    "an admin or the owner.",
     [
         Case(
             "Create a task (Idempotency-Key)",
@@ -708,13 +710,74 @@ TASKS = Folder(
             """,
         ),
         Case(
+            "Create a subtask",
+            "POST /api/v1/tasks/",
+            body={
+                "title": "Pick the header image",
+                "project_id": number("projectId"),
+                "parent_id": number("taskId"),
+                "priority": "high",
+            },
+            description="`parent_id` makes the new task a subtask of another task of the same "
+            "project; the parent's `subtask_count` counts it.",
+            tests="""
+                const task = pm.response.json();
+                pm.test("a subtask of the task", () =>
+                  pm.expect(task.parent_id).to.eql(Number(pm.variables.get("taskId"))));
+                save("subtaskId", task.id);
+            """,
+        ),
+        Case(
+            "Create a subtask of a task in another project (400)",
+            "POST /api/v1/tasks/",
+            body={
+                "title": "Misplaced",
+                "project_id": number("projectId"),
+                "parent_id": number("inboxTaskId"),
+            },
+            names="parent_id",
+        ),
+        Case(
+            "Make a task its own parent (400)",
+            "PATCH /api/v1/tasks/{{taskId}}/",
+            body={"parent_id": number("taskId")},
+            names="parent_id",
+        ),
+        Case(
+            "List the task's subtasks",
+            "GET /api/v1/tasks/?parent={{taskId}}",
+            tests="""
+                const ids = pm.response.json().results.map((task) => task.id);
+                pm.test("its one subtask", () =>
+                  pm.expect(ids).to.eql([Number(pm.variables.get("subtaskId"))]));
+            """,
+        ),
+        Case(
+            "List the project's top-level tasks",
+            "GET /api/v1/tasks/?project={{projectId}}&parent=none&ordering=position",
+            tests="""
+                const ids = pm.response.json().results.map((task) => task.id);
+                pm.test("no subtask", () =>
+                  pm.expect(ids).to.not.include(Number(pm.variables.get("subtaskId"))));
+            """,
+        ),
+        Case(
             "List urgent and high-priority tasks, most urgent first",
             "GET /api/v1/tasks/?priority=urgent,high&ordering=-priority",
+            tests="""
+                const ids = pm.response.json().results.map((task) => task.id);
+                pm.test("the high-priority subtask", () =>
+                  pm.expect(ids).to.eql([Number(pm.variables.get("subtaskId"))]));
+            """,
         ),
         Case(
             "Get the task (ETag)",
             "GET /api/v1/tasks/{{taskId}}/",
             tests="""
+                pm.test("one subtask, not completed", () => {
+                  pm.expect(pm.response.json().subtask_count).to.eql(1);
+                  pm.expect(pm.response.json().completed_subtask_count).to.eql(0);
+                });
                 pm.test("has an ETag", () =>
                   pm.expect(pm.response.headers.get("ETag")).to.be.a("string"));
                 save("etag", pm.response.headers.get("ETag"));
@@ -1017,6 +1080,33 @@ LABELS = Folder(
             body={"name": "Blog posts"},
         ),
         Case(
+            "Label the task",
+            "PATCH /api/v1/tasks/{{taskId}}/",
+            body={"label_ids": [number("labelId")]},
+            tests="""
+                const task = pm.response.json();
+                pm.test("the label, by id and in full", () => {
+                  pm.expect(task.label_ids).to.eql([Number(pm.variables.get("labelId"))]);
+                  pm.expect(task.labels[0].name).to.eql("Blog posts");
+                });
+            """,
+        ),
+        Case(
+            "Label the task with a label that does not exist (400)",
+            "PATCH /api/v1/tasks/{{taskId}}/",
+            body={"label_ids": [number("missingId")]},
+            names="label_ids",
+        ),
+        Case(
+            "List the tasks carrying the label",
+            "GET /api/v1/tasks/?label={{labelId}}",
+            tests="""
+                const ids = pm.response.json().results.map((task) => task.id);
+                pm.test("the labelled task", () =>
+                  pm.expect(ids).to.eql([Number(pm.variables.get("taskId"))]));
+            """,
+        ),
+        Case(
             "Recolour the label with a bad color (400)",
             "PATCH /api/v1/projects/{{projectId}}/labels/{{labelId}}/",
             body={"color": "blue"},
@@ -1025,6 +1115,26 @@ LABELS = Folder(
         Case(
             "Delete the label as a plain member (403)",
             "DELETE /api/v1/projects/{{projectId}}/labels/{{labelId}}/",
+            auth=MEMBER,
+        ),
+        Case(
+            "Make the member a viewer",
+            "PATCH /api/v1/projects/{{projectId}}/members/{{memberId}}/",
+            body={"role": "viewer"},
+            description="A viewer reads the project and may not write its tasks or labels. "
+            "Their tasks in the project become unassigned.",
+            tests='pm.test("viewer", () => pm.expect(pm.response.json().role).to.eql("viewer"));',
+        ),
+        Case(
+            "Create a task as a viewer (403)",
+            "POST /api/v1/tasks/",
+            body={"title": "Not allowed", "project_id": number("projectId")},
+            auth=MEMBER,
+        ),
+        Case(
+            "Create a label as a viewer (403)",
+            "POST /api/v1/projects/{{projectId}}/labels/",
+            body={"name": "Viewers' label"},
             auth=MEMBER,
         ),
         Case("Delete the label", "DELETE /api/v1/projects/{{projectId}}/labels/{{labelId}}/"),
