@@ -35,7 +35,8 @@ from tasklane_api_client.models import (
     Project,
     ProjectRequest,
     RegisterRequest,
-    ReorderRequest,
+    ReorderAfterRequest,
+    ReorderBeforeRequest,
     RoleEnum,
     Task,
     TaskRequest,
@@ -322,7 +323,7 @@ def labels_priorities_subtasks_and_order(api, project, other) -> None:
     )
     first = before.results[0]
     moved = tasks_reorder_create.sync(
-        id=subtask.id, client=api, body=ReorderRequest(before_id=first.id)
+        id=subtask.id, client=api, body=ReorderBeforeRequest(before_id=first.id)
     )
     check(
         isinstance(moved, Task) and moved.id == subtask.id and moved.position < first.position,
@@ -337,7 +338,7 @@ def labels_priorities_subtasks_and_order(api, project, other) -> None:
         "the list in position order shows it first, the others unchanged in order",
     )
     moved = tasks_reorder_create.sync(
-        id=subtask.id, client=api, body=ReorderRequest(after_id=parent.id)
+        id=subtask.id, client=api, body=ReorderAfterRequest(after_id=parent.id)
     )
     after = tasks_list.sync(client=api, project=project.id, ordering="position")
     order = [t.id for t in after.results]
@@ -348,9 +349,10 @@ def labels_priorities_subtasks_and_order(api, project, other) -> None:
         and positions(after) == sorted(positions(after)),
         "reorder after_id: right after that task",
     )
-    both = tasks_reorder_create.sync_detailed(
-        id=subtask.id, client=api, body=ReorderRequest(before_id=first.id, after_id=parent.id)
-    )
+    # The schema's body is one of the two (oneOf); a client that sends both anyway:
+    both_body = ReorderBeforeRequest(before_id=first.id)
+    both_body.additional_properties["after_id"] = parent.id
+    both = tasks_reorder_create.sync_detailed(id=subtask.id, client=api, body=both_body)
     check(
         both.status_code == HTTPStatus.BAD_REQUEST
         and isinstance(both.parsed, ValidationErrorResponse)
@@ -358,7 +360,7 @@ def labels_priorities_subtasks_and_order(api, project, other) -> None:
         "reorder with both before_id and after_id: a typed 400 on before_id",
     )
     itself = tasks_reorder_create.sync_detailed(
-        id=subtask.id, client=api, body=ReorderRequest(after_id=subtask.id)
+        id=subtask.id, client=api, body=ReorderAfterRequest(after_id=subtask.id)
     )
     check(
         itself.status_code == HTTPStatus.BAD_REQUEST

@@ -521,6 +521,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "core.schema.add_links",
+        "core.schema.require_bodies_with_required_fields",
     ],
 }
 

@@ -423,3 +423,18 @@ def add_links(result, generator, request, public):
         response = result["paths"][path][method]["responses"][status]
         response.setdefault("links", {}).update(links)
     return result
+
+
+def require_bodies_with_required_fields(result, generator, request, public):
+    """drf-spectacular postprocessing hook: a request body whose inline schema requires a
+    field is itself required. drf-spectacular leaves a body given as a plain schema optional
+    (a PATCH that requires its one field, as `PATCH members/{user_id}/` requires `role`)."""
+    for operations in result["paths"].values():
+        for operation in operations.values():
+            body = operation.get("requestBody") if isinstance(operation, dict) else None
+            if body is None:
+                continue
+            schemas = [content.get("schema", {}) for content in body.get("content", {}).values()]
+            if any(schema.get("required") for schema in schemas):
+                body["required"] = True
+    return result

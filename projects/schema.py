@@ -7,9 +7,9 @@ from core.schema import client_error
 from projects.feeds import feed_schema
 from projects.serializers import (
     MEMBER_EXAMPLE,
+    MEMBER_ROLES,
     PROJECT_EXAMPLE,
     MemberAddSerializer,
-    MemberRoleSerializer,
     MemberSerializer,
     ProjectSerializer,
     TransferSerializer,
@@ -106,7 +106,16 @@ member_schema = extend_schema_view(
             "`role_changed` entry and the `member.updated` event list them in "
             "`unassigned_task_ids`."
         ),
-        request=MemberRoleSerializer,
+        # A PATCH whose one field is required: the schema a serializer gives a PATCH makes
+        # every field optional, and this endpoint answers a 400 on `role` without it.
+        request={
+            "application/json": {
+                "type": "object",
+                "required": ["role"],
+                "properties": {"role": {"type": "string", "enum": list(MEMBER_ROLES)}},
+            }
+        },
+        examples=[OpenApiExample("Make admin", value={"role": "admin"}, request_only=True)],
         responses={200: MemberSerializer, 409: client_error("The owner's membership.")},
     ),
     destroy=extend_schema(

@@ -15,8 +15,8 @@ from core.schema import client_error
 from projects.feeds import feed_schema
 from tasks.filters import DUE_BUCKETS, MAX_LABEL_FILTER_IDS, TaskOrdering
 from tasks.models import Priority
+from tasks.serializers import REORDER_REQUEST, LabelSerializer, TaskSerializer
 from tasks.serializers import TASK_EXAMPLE as TASK_RESPONSE
-from tasks.serializers import LabelSerializer, ReorderSerializer, TaskSerializer
 
 TAG = "tasks"
 IF_MATCH = OpenApiParameter(
@@ -237,13 +237,17 @@ task_reorder_schema = extend_schema(
         'per thousand reorders); `task.updated` is sent with `changes: ["position"]`, and '
         "no activity is recorded."
     ),
-    request=ReorderSerializer,
+    request=REORDER_REQUEST,
     parameters=[IF_MATCH, ETAG],
     responses={
         200: TaskSerializer,
         412: STALE_412,
     },
-    examples=[OpenApiExample("Task", value=TASK_RESPONSE, response_only=True)],
+    examples=[
+        OpenApiExample("Before a task", value={"before_id": 45}, request_only=True),
+        OpenApiExample("After a task", value={"after_id": 43}, request_only=True),
+        OpenApiExample("Task", value=TASK_RESPONSE, response_only=True),
+    ],
 )
 
 task_activity_schema = feed_schema(

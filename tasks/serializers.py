@@ -1,6 +1,11 @@
 from collections.abc import Mapping
 
-from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    PolymorphicProxySerializer,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers
 from rest_framework.fields import empty
 
@@ -289,6 +294,23 @@ class ReorderSerializer(serializers.Serializer):
                 {"before_id": "Give exactly one of before_id and after_id."}, code="invalid"
             )
         return attrs
+
+
+class ReorderBefore(serializers.Serializer):
+    before_id = NeighbourIdField(help_text="The task to place this one right before.")
+
+
+class ReorderAfter(serializers.Serializer):
+    after_id = NeighbourIdField(help_text="The task to place this one right after.")
+
+
+# The request body as the schema states it: exactly one of the two ids (ReorderSerializer
+# validates it so; `null` counts as not given).
+REORDER_REQUEST = PolymorphicProxySerializer(
+    component_name="ReorderRequest",
+    serializers=[ReorderBefore, ReorderAfter],
+    resource_type_field_name=None,
+)
 
 
 LABEL_EXAMPLE = {

@@ -107,3 +107,33 @@ def test_links_lead_from_a_new_project_to_its_webhooks_and_on_to_their_deliverie
             for parameter in link["parameters"]:
                 assert "{" + parameter + "}" in path, (parameter, path)
     assert chain[1]["ReadTheDeliveries"]["parameters"]["webhook_pk"] == "$response.body#/id"
+
+
+def _body(schema, path: str, method: str) -> dict:
+    return schema["paths"][path][method]["requestBody"]
+
+
+def _resolve(schema, node: dict) -> dict:
+    if "$ref" in node:
+        return schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+def test_a_role_change_states_that_role_is_required(schema):
+    """The endpoint answers a 400 on `role` without it: the body and the field are required
+    in the schema too, though it is a PATCH."""
+    body = _body(schema, "/api/v1/projects/{project_pk}/members/{user_id}/", "patch")
+
+    assert body["required"] is True
+    shown = body["content"]["application/json"]["schema"]
+    assert shown["required"] == ["role"]
+    assert shown["properties"]["role"]["enum"] == ["admin", "member", "viewer"]
+
+
+def test_a_reorder_body_is_exactly_one_of_before_id_and_after_id(schema):
+    body = _body(schema, "/api/v1/tasks/{id}/reorder/", "post")
+    choice = _resolve(schema, body["content"]["application/json"]["schema"])
+
+    options = [_resolve(schema, option) for option in choice["oneOf"]]
+
+    assert [option["required"] for option in options] == [["before_id"], ["after_id"]]
