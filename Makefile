@@ -45,8 +45,16 @@ run: install .env
 superuser: install .env
 	$(BIN)/python manage.py createsuperuser $(if $(DJANGO_SUPERUSER_EMAIL),--noinput)
 
+# In parallel (pytest-xdist): a worker process per CPU, at most 2 (each worker's servers and
+# threads hold up to ~20 PostgreSQL connections at once; PostgreSQL's default limit is 100),
+# each test file whole on one worker (a file's module-wide servers start once). Each worker has
+# its own test database and Redis database (REDIS_URL's and the next: conftest.py).
+# TEST_WORKERS=0: one process.
+TEST_WORKERS ?= logical
+
 test: install
-	DJANGO_DEBUG=0 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DJANGO_DEBUG=0 $(BIN)/python -m pytest -n $(TEST_WORKERS) --maxprocesses 2 --dist loadfile \
+		$(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,14 +1,41 @@
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from config.settings import DEVELOPMENT_KEY_FILE, development_secret_key
 from core.breaker import reset_all
 from projects.models import Project, Role
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 from tests.support.auth import logged_in
 from tests.support.openapi import validating_test_clients
+from tests.support.parallel import redis_url_of_worker
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config, specs):
+    """Parallel runs (`make test`, pytest-xdist): before any worker process starts.
+
+    Each worker gets a Redis database of its own (REDIS_URL's, then the next ones): the
+    settings are read while a worker starts, so only its environment can say which, and the
+    servers and workers its tests start inherit it. Its PostgreSQL test database is
+    pytest-django's `test_<name>_gw<n>`.
+
+    A DEBUG start without a key writes the checkout's development key once: made here, no
+    two workers race to create it.
+    """
+    base = os.environ.get("REDIS_URL")
+    for index, spec in enumerate(specs):
+        if base:
+            try:
+                spec.env["REDIS_URL"] = redis_url_of_worker(base, index)
+            except ValueError as error:
+                raise pytest.UsageError(str(error)) from None
+    development_secret_key(Path(settings.BASE_DIR) / DEVELOPMENT_KEY_FILE)
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from core.cache import RedisCache
 from tests.factories import UserFactory
 from tests.support.connections import connection_ids, connections_received
+from tests.support.private_redis import running_private_redis
 from tests.support.server import request, require_services, start_server
 
 
@@ -65,16 +66,19 @@ def test_a_server_reuses_its_redis_connections_from_request_to_request(transacti
     pools are the process's, so requests after the first open no new Redis connection."""
     require_services()
     token = str(AccessToken.for_user(UserFactory()))
-    server = start_server(tmp_path)
-    url = f"{server.http}/api/v1/tasks/"
-    try:
-        for _ in range(3):  # the first requests open the pools' connections
-            assert request("GET", url, token=token)[0] == 200
-        before = connections_received()
-        statuses = [request("GET", url, token=token)[0] for _ in range(30)]
-        opened = connections_received() - before - 1  # minus this test's own, for `before`
-    finally:
-        server.stop()
+    # A Redis of its own: the system one counts every worker's connections (parallel runs).
+    with running_private_redis(tmp_path) as private:
+        server = start_server(tmp_path, REDIS_URL=private.url)
+        url = f"{server.http}/api/v1/tasks/"
+        try:
+            for _ in range(3):  # the first requests open the pools' connections
+                assert request("GET", url, token=token)[0] == 200
+            before = connections_received(private.url)
+            statuses = [request("GET", url, token=token)[0] for _ in range(30)]
+            # Minus this test's own connection, for `before`.
+            opened = connections_received(private.url) - before - 1
+        finally:
+            server.stop()
 
     assert statuses == [200] * 30
     assert opened <= 2, f"{opened} Redis connections opened for 30 requests"

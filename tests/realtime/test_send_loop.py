@@ -13,6 +13,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from core import realtime
 from tests.factories import UserFactory
 from tests.support.connections import connections_received
+from tests.support.private_redis import running_private_redis
 from tests.support.server import request, require_services, start_server
 
 # The events leave when their write commits.
@@ -121,16 +122,21 @@ def test_a_server_publishes_writes_without_new_redis_connections(transactional_d
     require_services()
     user = UserFactory()
     token = str(AccessToken.for_user(user))
-    server = start_server(tmp_path)
-    url = f"{server.http}/api/v1/tasks/"
-    try:
-        for n in range(3):  # the first requests open the pools' connections
-            assert request("POST", url, {"title": f"warm {n}"}, token=token)[0] == 201
-        before = connections_received()
-        statuses = [request("POST", url, {"title": f"t {n}"}, token=token)[0] for n in range(20)]
-        opened = connections_received() - before - 1  # minus this test's own, for `before`
-    finally:
-        server.stop()
+    # A Redis of its own: the system one counts every worker's connections (parallel runs).
+    with running_private_redis(tmp_path) as private:
+        server = start_server(tmp_path, REDIS_URL=private.url)
+        url = f"{server.http}/api/v1/tasks/"
+        try:
+            for n in range(3):  # the first requests open the pools' connections
+                assert request("POST", url, {"title": f"warm {n}"}, token=token)[0] == 201
+            before = connections_received(private.url)
+            statuses = [
+                request("POST", url, {"title": f"t {n}"}, token=token)[0] for n in range(20)
+            ]
+            # Minus this test's own connection, for `before`.
+            opened = connections_received(private.url) - before - 1
+        finally:
+            server.stop()
 
     assert statuses == [201] * 20
     assert opened <= 2, f"{opened} Redis connections opened for 20 writes"

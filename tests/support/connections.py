@@ -5,8 +5,10 @@ import os
 import redis
 
 
-def connections_received() -> int:
-    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+def connections_received(url: str) -> int:
+    """Counted server-wide: every client of that server adds to it, from any database (for a
+    figure of one process's own, a private server: tests/support/private_redis.py)."""
+    client = redis.Redis.from_url(url)
     try:
         return client.info("stats")["total_connections_received"]
     finally:

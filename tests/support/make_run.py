@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tests.support.parallel import exclusive
 from tests.support.server import free_port, wait_until_live
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,12 +77,15 @@ class MakeRun:
 
 
 def start_make_run(tmp_path: Path, **env: str) -> MakeRun:
-    server = MakeRun(tmp_path, **env)
-    try:
-        server.wait_until_live()
-    except BaseException:
-        server.stop()
-        raise
+    """Started one at a time across a parallel run's workers: each `make run` collects the
+    static files into the checkout's staticfiles/ before its server starts."""
+    with exclusive("make-run"):
+        server = MakeRun(tmp_path, **env)
+        try:
+            server.wait_until_live()
+        except BaseException:
+            server.stop()
+            raise
     return server
 
 

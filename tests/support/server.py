@@ -24,6 +24,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.support.parallel import worker_count, worker_index
+
 BASE_DIR = Path(settings.BASE_DIR)
 
 
@@ -56,9 +58,24 @@ def wait_until_live(base: str, process, logs, *, timeout: float, interval: float
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port free now, for a server about to start. Of the ports the system hands out, only
+    those of this worker (of a parallel run, tests/support/parallel.py): two workers never
+    pick the same port in the moment between the probe and the server's bind. The system's
+    choices for outgoing connections (even ports) stay clear of its choices for bind (odd
+    ones), hence `port // 2`."""
+    rejected = []
+    try:
+        while True:
+            probe = socket.socket()
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+            if (port // 2) % worker_count() == worker_index():
+                probe.close()
+                return port
+            rejected.append(probe)  # kept bound until one is found: the system picks another
+    finally:
+        for probe in rejected:
+            probe.close()
 
 
 class Blackhole:
