@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from projects.models import Membership, Project, Role
-from tasks.models import Task
+from tasks.models import Label, Task
 from tests.factories import MembershipFactory, TaskFactory, UserFactory
 from tests.support.envelope import assert_error
 from tests.support.personal_tokens import READ, READ_WRITE, WRITE, token_client
@@ -15,6 +15,8 @@ from tests.support.urls import (
     ME,
     PROJECTS,
     TASKS,
+    label_url,
+    labels_url,
     member_url,
     members_url,
     project_feed_url,
@@ -29,12 +31,17 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def world(team):
-    """The team's project with one task, seen by its owner (who may do anything in it)."""
+    """The team's project with two tasks and a label, seen by its owner (who may do anything
+    in it)."""
     task = TaskFactory(project=team.project, title="Original")
+    other = TaskFactory(project=team.project, title="Other")
+    label = Label.objects.create(project=team.project, name="Blog")
     newcomer = UserFactory()
     return {
         "project": team.project.id,
         "task": task.id,
+        "other_task": other.id,
+        "label": label.id,
         "admin": team.admin.id,
         "member": team.member.id,
         "newcomer_email": newcomer.email,
@@ -56,6 +63,10 @@ def writes(w) -> list[tuple[str, str, dict, int]]:
         ("patch", task_url(w["task"]), {"title": "Changed"}, 200),
         ("put", task_url(w["task"]), {"title": "Replaced"}, 200),
         ("delete", task_url(w["task"]), None, 204),
+        ("post", f"{task_url(w['task'])}reorder/", {"after_id": w["other_task"]}, 200),
+        ("post", labels_url(w["project"]), {"name": "Docs"}, 201),
+        ("patch", label_url(w["project"], w["label"]), {"name": "Renamed"}, 200),
+        ("delete", label_url(w["project"], w["label"]), None, 204),
         ("patch", ME, {"name": "New name"}, 200),
     ]
 
@@ -71,12 +82,14 @@ def reads(w) -> list[tuple[str, str]]:
         ("options", TASKS),
         ("get", task_url(w["task"])),
         ("get", task_feed_url(w["task"])),
+        ("get", labels_url(w["project"])),
+        ("get", label_url(w["project"], w["label"])),
         ("get", ME),
     ]
 
 
-WRITE_COUNT = 13
-READ_COUNT = 10
+WRITE_COUNT = 17
+READ_COUNT = 12
 
 
 def snapshot():
@@ -84,7 +97,8 @@ def snapshot():
     return (
         sorted(Project.objects.values_list("id", "name", "description", "owner_id")),
         sorted(Membership.objects.values_list("project_id", "user_id", "role")),
-        sorted(Task.objects.values_list("id", "title", "project_id")),
+        sorted(Task.objects.values_list("id", "title", "project_id", "position")),
+        sorted(Label.objects.values_list("id", "name", "color")),
         sorted(UserFactory._meta.model.objects.values_list("id", "name", "email")),
     )
 
@@ -144,7 +158,7 @@ def test_a_read_token_may_make_every_read(team, world, index, scopes):
 
 # A viewer's token is bound by the role too: of the writes above, only those outside the
 # project (a new project, their own name) go through, whatever the token's scopes.
-VIEWER_WRITES = [201, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200]
+VIEWER_WRITES = [201, *[403] * 15, 200]
 
 
 @pytest.mark.parametrize("index", range(WRITE_COUNT))
