@@ -1,9 +1,9 @@
 """The OpenAPI documentation of the project and member endpoints, applied in projects/views.py
 with one decorator line per viewset or action."""
 
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 
-from core.schema import client_error
+from core.schema import ValidationErrorResponseSerializer, client_error
 from projects.feeds import feed_schema
 from projects.serializers import (
     MEMBER_EXAMPLE,
@@ -116,7 +116,19 @@ member_schema = extend_schema_view(
             }
         },
         examples=[OpenApiExample("Make admin", value={"role": "admin"}, request_only=True)],
-        responses={200: MemberSerializer, 409: client_error("The owner's membership.")},
+        responses={
+            200: MemberSerializer,
+            # Stated here: a plain request schema gives drf-standardized-errors no serializer
+            # to derive the 400 from.
+            400: OpenApiResponse(
+                ValidationErrorResponseSerializer,
+                description=(
+                    "Invalid request: `role` missing or not `admin`, `member` or `viewer`; "
+                    "`attr` null for a malformed body."
+                ),
+            ),
+            409: client_error("The owner's membership."),
+        },
     ),
     destroy=extend_schema(
         tags=[MEMBERS_TAG],

@@ -128,6 +128,8 @@ def test_a_role_change_states_that_role_is_required(schema):
     shown = body["content"]["application/json"]["schema"]
     assert shown["required"] == ["role"]
     assert shown["properties"]["role"]["enum"] == ["admin", "member", "viewer"]
+    responses = schema["paths"]["/api/v1/projects/{project_pk}/members/{user_id}/"]["patch"]
+    assert "400" in responses["responses"]  # a malformed body or a missing role
 
 
 def test_a_reorder_body_is_exactly_one_of_before_id_and_after_id(schema):
