@@ -139,3 +139,18 @@ def test_a_reorder_body_is_exactly_one_of_before_id_and_after_id(schema):
     options = [_resolve(schema, option) for option in choice["oneOf"]]
 
     assert [option["required"] for option in options] == [["before_id"], ["after_id"]]
+
+
+def test_every_operation_that_takes_a_body_documents_its_400(schema):
+    """A body can always be malformed (`attr` null): whatever describes the body (a
+    serializer, a plain schema, a oneOf), the 400 is in the responses."""
+    missing = [
+        (method, path)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict)
+        and "requestBody" in operation
+        and "400" not in operation["responses"]
+    ]
+
+    assert missing == []
