@@ -131,11 +131,19 @@ def development_secret_key(path: Path) -> str:
     A key written in the repository would be the same in every checkout, and `make run` is
     also how people run on PostgreSQL or on 0.0.0.0: anyone could sign tokens for them.
     """
-    try:
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+    if not path.exists():
+        # Written whole under a name of its own, then linked into place (atomic, and refused
+        # if the file exists): a concurrent start never reads a key file still being written,
+        # and the first start's key is the one every start keeps.
+        draft = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
             file.write(secrets.token_urlsafe(50))
-    except FileExistsError:
-        pass  # made by an earlier start (or a concurrent one)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # made meanwhile by a concurrent start
+        finally:
+            draft.unlink()
     key = path.read_text().strip()
     if not key:
         raise ImproperlyConfigured(f"{path} is empty: delete it to get a new development key.")

@@ -2,7 +2,9 @@
 settings docs/operations.md documents, and a development key that no other checkout shares."""
 
 import stat
+import threading
 
+import config.settings as settings_module
 from config.settings import BASE_DIR, DEVELOPMENT_KEY_FILE, development_secret_key
 from tests.support.startup import SAFE_PRODUCTION, start
 
@@ -46,6 +48,36 @@ def test_the_development_key_is_random_and_kept(tmp_path):
     assert first != other
     assert len(first) >= 50
     assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o600
+
+
+def test_a_start_beside_one_still_writing_the_key_gets_a_whole_key(tmp_path, monkeypatch):
+    """Two starts at once (xdist workers, a server and its worker): one is still making its
+    key when the other looks. Neither may read an empty file; both keep one key."""
+    path = tmp_path / "key"
+    writing, release = threading.Event(), threading.Event()
+    make_key = settings_module.secrets.token_urlsafe
+
+    def slow_in_the_first_start(size):
+        if threading.current_thread().name == "first":
+            writing.set()
+            release.wait(5)
+        return make_key(size)
+
+    monkeypatch.setattr(settings_module.secrets, "token_urlsafe", slow_in_the_first_start)
+    keys = {}
+    first = threading.Thread(
+        target=lambda: keys.update(first=development_secret_key(path)), name="first"
+    )
+    first.start()
+    assert writing.wait(5)
+
+    keys["second"] = development_secret_key(path)
+    release.set()
+    first.join(5)
+
+    assert keys["first"] == keys["second"] == path.read_text().strip()
+    assert len(keys["second"]) >= 50
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["key"]  # no draft left behind
 
 
 def test_debug_without_a_key_signs_with_the_checkouts_own_key():
