@@ -9,7 +9,7 @@ import copy
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
 from django.utils import timezone
 from fractional_indexing import generate_n_keys_between
 
@@ -119,7 +119,7 @@ def _inbox_out_of_reach(assignee_id: int | None) -> Invalid:
 
 class LockedProject(NamedTuple):
     role: str | None  # the member's role in it (memberships_for's: within their token)
-    # The greatest task position in it (tasks.ordering); read after the lock when `placing`.
+    # The greatest task position in it (tasks.ordering), with `last_positions` (else None).
     last_position: str | None
 
     @property
@@ -138,13 +138,12 @@ def _lock_projects(
     project_ids: set[int],
     *,
     member: User | None = None,
-    placing: bool = False,
-    tree: bool = False,
+    exclusive: bool = False,
+    last_positions: bool = False,
 ) -> dict[int, LockedProject]:
     """Hold the rows of the projects a task write touches until commit, in id order, before
     any task row; returns those that exist by id, each with whether it is one of `member`'s
-    projects (their role in it) and the last position of its tasks, read in the same
-    statement. Without a member, `role` is None.
+    projects (their role in it), read in the same statement. Without a member, `role` is None.
 
     FOR KEY SHARE, the lock PostgreSQL's own foreign-key check takes, taken up front: a
     project's deletion (FOR UPDATE) waits for it, while other task writes in the project (and
@@ -154,27 +153,27 @@ def _lock_projects(
     write and the deletion each waited for the other (a deadlock): both were 500s. SQLite runs
     one writing transaction at a time, so a plain read is enough there.
 
-    `placing`: the write chooses task positions in these projects (a create, a reorder). Their
-    rows are then held FOR NO KEY UPDATE, which such writes take in turn (a task's edit, with
-    FOR KEY SHARE, still does not wait), and `last_position` is read again once the lock is
-    held: the lock statement's own read is as of its start, before any wait for the previous
-    holder, whose new task it would miss (two creates would take one key).
+    `exclusive`: the write chooses task positions in these projects (a create, a move, a
+    reorder) or changes their trees of subtasks (`_check_parent` says which and why). Their
+    rows are then held FOR NO KEY UPDATE, which such writes take in turn, one at a time (a
+    task's plain edit, with FOR KEY SHARE, still does not wait).
 
-    `tree`: the write changes the projects' trees of subtasks (`_check_parent` says which and
-    why); their rows are held FOR NO KEY UPDATE too (a `placing` write's lock is that already).
+    `last_positions` (implies `exclusive`): the write puts tasks after the last one of these
+    projects (a create, a move), whose position is then read once the lock is held: the lock
+    statement's own read would be as of its start, before any wait for the previous holder,
+    whose new task it would miss (two creates would take one key).
     """
     ids = sorted(project_ids)
     member_id = None if member is None else member.pk
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            exclusive = exclusive or last_positions
             cursor.execute(
-                _PLACE_PROJECTS_SQL
-                if placing
-                else (_LOCK_PROJECTS_TREE_SQL if tree else _LOCK_PROJECTS_SQL),
+                _LOCK_PROJECTS_SQL.format(lock="NO KEY UPDATE" if exclusive else "KEY SHARE"),
                 [member_id, ids],
             )
-            rows = cursor.fetchall()
-            if placing and rows:
+            rows = [(pk, role, None) for pk, role in cursor.fetchall()]
+            if last_positions and rows:
                 cursor.execute(_LAST_POSITIONS_SQL, [[row[0] for row in rows]])
                 last = dict(cursor.fetchall())
                 rows = [(pk, role, last[pk]) for pk, role, _ in rows]
@@ -185,7 +184,9 @@ def _lock_projects(
             Project.objects.filter(pk__in=ids)
             .annotate(
                 role=Subquery(membership.values("role")[:1]),
-                last=Subquery(last.values("position")[:1]),
+                last=Subquery(last.values("position")[:1])
+                if last_positions
+                else Value(None, output_field=CharField()),
             )
             .values_list("pk", "role", "last")
         )
@@ -196,32 +197,19 @@ def _lock_projects(
 
 
 _PROJECT, _MEMBERSHIP, _TASK = Project._meta, Membership._meta, Task._meta
+# {lock}: KEY SHARE, or NO KEY UPDATE for an exclusive write (_lock_projects).
 _LOCK_PROJECTS_SQL = (
     f"SELECT p.{_PROJECT.pk.column}, (SELECT m.{_MEMBERSHIP.get_field('role').column} "  # noqa: S608 (names)
     f"FROM {_MEMBERSHIP.db_table} m "
     f"WHERE m.{_MEMBERSHIP.get_field('project').column} = p.{_PROJECT.pk.column} "
-    f"AND m.{_MEMBERSHIP.get_field('user').column} = %s), "
-    f"(SELECT max(t.{_TASK.get_field('position').column}) FROM {_TASK.db_table} t "
-    f"WHERE t.{_TASK.get_field('project').column} = p.{_PROJECT.pk.column}) "
+    f"AND m.{_MEMBERSHIP.get_field('user').column} = %s) "
     f"FROM {_PROJECT.db_table} p WHERE p.{_PROJECT.pk.column} = ANY(%s) "
-    f"ORDER BY p.{_PROJECT.pk.column} FOR KEY SHARE OF p"
-)
-_LAST_POSITION_COLUMN = _LOCK_PROJECTS_SQL[
-    _LOCK_PROJECTS_SQL.index("(SELECT max(") : _LOCK_PROJECTS_SQL.index(
-        f" FROM {_PROJECT.db_table} p"
-    )
-]
-# As _LOCK_PROJECTS_SQL, FOR NO KEY UPDATE, without the last position: it is read after the lock.
-_PLACE_PROJECTS_SQL = _LOCK_PROJECTS_SQL.replace(_LAST_POSITION_COLUMN, "NULL").replace(
-    "FOR KEY SHARE OF p", "FOR NO KEY UPDATE OF p"
+    f"ORDER BY p.{_PROJECT.pk.column} FOR {{lock}} OF p"
 )
 _LAST_POSITIONS_SQL = (
     f"SELECT p.id, (SELECT max(t.{_TASK.get_field('position').column}) FROM {_TASK.db_table} t "  # noqa: S608 (names)
     f"WHERE t.{_TASK.get_field('project').column} = p.id) FROM unnest(%s::bigint[]) AS p(id)"
 )
-# A tree write's lock (`_check_parent`): FOR NO KEY UPDATE waits for another tree write (or a
-# placing one) in the project, never for the other task writes (FOR KEY SHARE).
-_LOCK_PROJECTS_TREE_SQL = _LOCK_PROJECTS_SQL.replace("FOR KEY SHARE OF p", "FOR NO KEY UPDATE OF p")
 
 
 def _lock_task(pk: int) -> Task:
@@ -313,11 +301,11 @@ def _check_parent(task: Task) -> None:
     that is the task itself or one of its subtasks at any depth, or that makes a chain deeper
     than MAX_DEPTH: the parent's depth plus the height of the task's own subtree.
 
-    The caller holds its projects' rows FOR NO KEY UPDATE (`_lock_projects(tree=True)`, or
-    `placing=True` for a create or a move): every write that changes a tree (a create under a
-    parent, a change of `parent_id`, a move, a deletion) takes that lock, so these checks read
-    a tree no other write is changing. Without it, A under B and B under A at the same moment
-    would each pass and make a cycle.
+    The caller holds its projects' rows FOR NO KEY UPDATE (`_lock_projects(exclusive=True)`,
+    or `last_positions=True` for a create or a move): every write that changes a tree (a
+    create under a parent, a change of `parent_id`, a move, a deletion) takes that lock, so
+    these checks read a tree no other write is changing. Without it, A under B and B under A
+    at the same moment would each pass and make a cycle.
     """
     if task.parent_id is None:
         return
@@ -427,7 +415,7 @@ def task_create(*, actor: User, data: dict, among_actor_projects: bool = False) 
     task = Task(created_by=actor, **data)
     task.label_list, task.subtask_count, task.completed_subtask_count = [], 0, 0
     locked = _lock_projects(
-        {task.project_id}, member=actor if among_actor_projects else None, placing=True
+        {task.project_id}, member=actor if among_actor_projects else None, last_positions=True
     )
     if task.project_id not in locked or (
         among_actor_projects and not locked[task.project_id].is_member
@@ -516,17 +504,21 @@ def _lock_checked(
     among_actor_projects: bool = False,
     assignee_id: int | None = None,
     tree: bool = False,
-) -> Task:
+) -> tuple[Task, dict[int, LockedProject]]:
     """The task's row, locked after its project's (and a move's target's), after checking the
     expected version against that same row (as the actor sees it, as the ETag they read was).
     With `among_actor_projects`, a move's target must be one of the actor's projects (else the
     refusal names `assignee_id` too if it names no user: `_no_such_project`). A move, and any
-    write with `tree`, holds the projects with the lock of a tree write (`_check_parent`)."""
+    write with `tree`, holds the projects with the lock of a tree write (`_check_parent`).
+    Returns the task and the projects as locked (a move's with the target's last position)."""
     moving = target_project_id not in (None, task.project_id)
     wanted = {task.project_id, target_project_id} if moving else {task.project_id}
     tree = tree or moving
     existing = _lock_projects(
-        wanted, member=actor if among_actor_projects else None, placing=moving, tree=tree
+        wanted,
+        member=actor if among_actor_projects else None,
+        exclusive=tree,
+        last_positions=moving,
     )
     if moving and (
         target_project_id not in existing
@@ -539,10 +531,10 @@ def _lock_checked(
         raise NotFound()  # the task went with its project
     locked = _lock_task(task.pk)
     if locked.project_id not in existing:  # moved meanwhile: hold its project too
-        _lock_projects({locked.project_id}, tree=tree)
+        _lock_projects({locked.project_id}, exclusive=tree)
     if not version_matches(expected, locked, caller=actor):
         raise PreconditionFailed()
-    return locked
+    return locked, existing
 
 
 @transaction.atomic
@@ -572,7 +564,7 @@ def task_edit(
         updated = _update_as_read(task, actor=actor, data=data)
         if updated is not None:
             return updated
-    locked = _lock_checked(
+    locked, projects = _lock_checked(
         task,
         expected,
         actor,
@@ -583,7 +575,7 @@ def task_edit(
     )
     if target in (None, locked.project_id):
         return _update(locked, actor=actor, data=data)
-    return _move(locked, actor=actor, data=data)
+    return _move(locked, actor=actor, data=data, after=projects[target].last_position)
 
 
 def _update_as_read(task: Task, *, actor: User, data: dict) -> Task | None:
@@ -652,19 +644,18 @@ def _update(locked: Task, *, actor: User, data: dict) -> Task:
     return locked
 
 
-def _move(locked: Task, *, actor: User, data: dict) -> Task:
+def _move(locked: Task, *, actor: User, data: dict, after: str | None) -> Task:
     """Both projects' feeds record the move (the task's own feed lists it once); the source
     project's sockets see the task go and the target's see it arrive, nothing else.
 
     The task takes its whole subtree along (`_move_subtasks`). Its parent stays behind, so it
     becomes top-level unless `data` names a parent in the target. Every moved task goes after
-    every task of the target, in the order task, then its subtasks level by level.
+    every task of the target (`after`, its last position as read under the lock), in the order
+    task, then its subtasks level by level.
     """
     from_project_id = locked.project_id
     subtask_ids = [task_id for task_id, level in _subtree(locked.pk) if level > 1]
-    positions = generate_n_keys_between(
-        ordering.last_position(data["project_id"]), None, 1 + len(subtask_ids)
-    )
+    positions = generate_n_keys_between(after, None, 1 + len(subtask_ids))
     # The moved task keeps only the labels its request names, each one of the target's.
     labels = _lock_labels(data["project_id"], data.get("label_ids", []))
     labels_before = _label_ids(locked)
@@ -761,7 +752,7 @@ def _move_subtasks(
 @transaction.atomic
 def task_delete(*, task: Task, actor: User, expected: ExpectedVersion | None = None) -> list[int]:
     """Returns the ids of the tasks deleted: the task's and its subtasks'."""
-    locked = _lock_checked(task, expected, actor, tree=True)
+    locked, _ = _lock_checked(task, expected, actor, tree=True)
     return _delete_with_subtasks(locked, actor=actor)
 
 
@@ -809,21 +800,21 @@ def task_reorder(
     in the new order. `task.updated` with `changes: ["position"]` for each task whose position
     changed; no activity (a position is not one of the tracked fields).
 
-    The project's row is held FOR NO KEY UPDATE first (`_lock_projects(placing=True)`), so
+    The project's row is held FOR NO KEY UPDATE first (`_lock_projects(exclusive=True)`), so
     reorders and creates in one project choose their keys one at a time, each reading the
     keys the previous one wrote.
     """
     attr, neighbour_id = (
         ("before_id", before_id) if before_id is not None else ("after_id", after_id)
     )
-    locked_projects = _lock_projects({task.project_id}, member=actor, placing=True)
+    locked_projects = _lock_projects({task.project_id}, member=actor, exclusive=True)
     if task.project_id not in locked_projects or not locked_projects[task.project_id].is_member:
         raise NotFound()  # the task went with its project, or the actor left it
     if locked_projects[task.project_id].is_viewer:  # made a viewer meanwhile
         raise PermissionDenied(VIEWER_REFUSED)
     locked = _lock_task(task.pk)
     if locked.project_id not in locked_projects:  # moved meanwhile: hold its project instead
-        _lock_projects({locked.project_id}, placing=True)
+        _lock_projects({locked.project_id}, exclusive=True)
     if not version_matches(expected, locked, caller=actor):
         raise PreconditionFailed()
     others = Task.objects.filter(project_id=locked.project_id).exclude(pk=locked.pk)

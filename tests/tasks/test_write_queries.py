@@ -1,5 +1,6 @@
-"""A task PATCH costs at most six SQL statements and a task create at most seven, counted as
-the server runs them; their responses stay what a read of the task gives, ETag included.
+"""A task PATCH costs at most six SQL statements, a create seven, a reorder eight and a move
+twelve, counted as the server runs them; their responses stay what a read of the task gives,
+ETag included.
 
 The tests run in real transactions (`django_db(transaction=True)`), so no test SAVEPOINT is
 counted; the write's own BEGIN and COMMIT are left out of the count (they carry no data).
@@ -10,7 +11,7 @@ role in one statement and writes it with one UPDATE instead of locking and readi
 neither write reads the task back for its response.
 
 A create takes a seventh: the last position of its project, read once the project's row is
-locked (FOR NO KEY UPDATE, tasks.services._lock_projects with `placing`). Read in the locking
+locked (FOR NO KEY UPDATE, tasks.services._lock_projects with `last_positions`). Read in the locking
 statement itself, as before, it is as of that statement's start, before its wait for a
 concurrent create's lock: the two took the same key (tests/tasks/test_reorder.py races them).
 """
@@ -20,13 +21,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tasks.models import Task
+from tests.factories import ProjectFactory
 from tests.support.tasks import make_task
 from tests.support.urls import TASKS, task_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# On PostgreSQL; elsewhere a read of the task brings its labels in a statement of their own.
-MOST_STATEMENTS = 6 if connection.vendor == "postgresql" else 7
+# On PostgreSQL; elsewhere each read of the task brings its labels in a statement of their own.
+LABEL_READ = 0 if connection.vendor == "postgresql" else 1
+MOST_STATEMENTS = 6 + LABEL_READ
 CREATE_STATEMENTS = MOST_STATEMENTS + 1  # the project's last position, read after its lock
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
 
@@ -95,3 +98,36 @@ def test_a_patch_of_the_title_costs_at_most_six_statements(client_for, team, if_
     assert_at_most(response, sql, 200)
     assert Task.objects.get(pk=task.id).title == "New"
     assert_answers_as_a_read(client, response)
+
+
+def test_a_reorder_costs_at_most_eight_statements(client_for, team):
+    """The caller and the task; the project locked and the caller's role; the task locked;
+    its neighbour and the next task on that side; the UPDATE; the project's webhooks. No read
+    of the project's last position, which only creates and moves need."""
+    client = client_for(team.member)
+    first, second = (make_task(project=team.project, created_by=team.member) for _ in range(2))
+
+    response, sql = statements(
+        client, "post", task_url(second.id) + "reorder/", {"before_id": first.id}
+    )
+
+    assert_at_most(response, sql, 200, most=8 + 2 * LABEL_READ)  # the task read twice
+    assert not any("max(" in text for text in sql), "\n".join(sql)
+    assert response.json()["position"] < Task.objects.get(pk=first.id).position
+
+
+def test_a_move_costs_at_most_twelve_statements(client_for, team):
+    """The caller; the task with the caller's role; the caller's memberships (the target must
+    be one of theirs); both projects locked; the target's last position, read once under that
+    lock (the move does not read it again); the task locked; its subtree; its labels dropped;
+    the UPDATE; the activity in each project; the projects' webhooks."""
+    client = client_for(team.member)
+    other_project = ProjectFactory(owner=team.member)
+    make_task(project=other_project, created_by=team.member)
+    task = make_task(project=team.project, created_by=team.member)
+
+    response, sql = statements(client, "patch", task_url(task.id), {"project_id": other_project.id})
+
+    assert_at_most(response, sql, 200, most=12 + 2 * LABEL_READ)  # the task read twice
+    last = Task.objects.filter(project=other_project).exclude(pk=task.id).get().position
+    assert response.json()["position"] > last
