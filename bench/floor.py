@@ -1,4 +1,5 @@
-"""The floor for the task list: a bare ASGI app, bench-only, never in the product's URLs.
+"""The floor for the task list and the reorder: a bare ASGI app, bench-only, never in the
+product's URLs.
 
 It answers `GET /api/v1/tasks/` with the very JSON Tasklane gives (bench/run.py compares the
 two before measuring) from hand-written SQL run with psycopg, and nothing else: the same
@@ -13,16 +14,27 @@ is what Django, DRF and the ORM cost over the database and the server.
 
 Supports what the bench asks: page, page_size, status, due, assignee, search, project,
 priority, label, parent, ordering. Each response says how many SQL statements it ran (`x-queries`).
+
+`POST /api/v1/tasks/{id}/reorder/` with `before_id` or `after_id` does what Tasklane's reorder
+does to the database, in three statements in one transaction: the task's project locked FOR NO
+KEY UPDATE with the caller's role (404 for a non-member, 403 for a viewer); the task locked with
+its neighbour's key and the next key on that side; the UPDATE, returning the task as the list
+renders it. The key is chosen as Tasklane chooses it (the same library, the same respacing of
+the whole project past REBALANCE_LENGTH). It writes no activity (Tasklane writes none for a
+reorder either) but, unlike Tasklane, announces nothing: Tasklane's figure includes reading
+the project's webhooks and sending `task.updated` to its sockets through Redis.
 """
 
 import asyncio
 import json
 import os
+import re
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import jwt
+from fractional_indexing import FIError, generate_key_between, generate_n_keys_between
 from psycopg_pool import AsyncConnectionPool
 
 PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
@@ -44,26 +56,62 @@ CALLER = """
     SELECT u.timezone, ARRAY(SELECT m.project_id FROM projects_membership m WHERE m.user_id = u.id)
     FROM accounts_user u WHERE u.id = %s AND u.is_active
 """
-PAGE = """
-    SELECT t.id, t.project_id, t.title, t.description, t.status, t.due_date, t.assignee_id,
-           a.email, a.name, t.created_by_id, c.email, c.name,
-           t.created_at, t.updated_at, t.completed_at, t.priority, t.parent_id, t.position,
-           (SELECT coalesce(json_agg(json_build_object('id', l.id, 'name', l.name,
-                                                       'color', l.color)
-                                     ORDER BY lower(l.name), l.id), '[]')
-            FROM tasks_task_labels tl JOIN tasks_label l ON l.id = tl.label_id
-            WHERE tl.task_id = t.id),
-           (SELECT count(*) FROM tasks_task s WHERE s.parent_id = t.id),
-           (SELECT count(*) FROM tasks_task s WHERE s.parent_id = t.id
-                                               AND s.status = 'completed')
-    FROM unnest(%s::bigint[]) AS p(id)
-    CROSS JOIN LATERAL (
-        SELECT * FROM tasks_task t WHERE t.project_id = p.id {filters} ORDER BY {order} LIMIT %s
-    ) t
+# A task's columns as render() reads them, from `t` with its users `a` and `c` joined (USERS).
+TASK_COLUMNS = """
+    t.id, t.project_id, t.title, t.description, t.status, t.due_date, t.assignee_id,
+    a.email, a.name, t.created_by_id, c.email, c.name,
+    t.created_at, t.updated_at, t.completed_at, t.priority, t.parent_id, t.position,
+    (SELECT coalesce(json_agg(json_build_object('id', l.id, 'name', l.name, 'color', l.color)
+                              ORDER BY lower(l.name), l.id), '[]')
+     FROM tasks_task_labels tl JOIN tasks_label l ON l.id = tl.label_id
+     WHERE tl.task_id = t.id),
+    (SELECT count(*) FROM tasks_task s WHERE s.parent_id = t.id),
+    (SELECT count(*) FROM tasks_task s WHERE s.parent_id = t.id AND s.status = 'completed')
+"""
+USERS = """
     LEFT JOIN accounts_user a ON a.id = t.assignee_id
     LEFT JOIN accounts_user c ON c.id = t.created_by_id
-    ORDER BY {order} LIMIT %s OFFSET %s
 """
+PAGE = f"""
+    SELECT {TASK_COLUMNS}
+    FROM unnest(%s::bigint[]) AS p(id)
+    CROSS JOIN LATERAL (
+        SELECT * FROM tasks_task t WHERE t.project_id = p.id {{filters}} ORDER BY {{order}} LIMIT %s
+    ) t
+    {USERS}
+    ORDER BY {{order}} LIMIT %s OFFSET %s
+"""
+# The reorder (module docstring). Its project, locked, with the caller's role and timezone.
+REORDER_PROJECT = """
+    SELECT p.id,
+           (SELECT m.role FROM projects_membership m
+            WHERE m.project_id = p.id AND m.user_id = u.id),
+           u.timezone
+    FROM accounts_user u, projects_project p
+    WHERE u.id = %(user)s AND u.is_active
+      AND p.id = (SELECT t.project_id FROM tasks_task t WHERE t.id = %(task)s)
+    FOR NO KEY UPDATE OF p
+"""
+# The task, locked, with its neighbour's key and the next key past the neighbour on that side.
+REORDER_NEIGHBOURS = """
+    SELECT t.position, n.position,
+           (SELECT s.position FROM tasks_task s
+            WHERE s.project_id = t.project_id AND s.id <> t.id AND s.position {side} n.position
+            ORDER BY s.position {direction} LIMIT 1)
+    FROM tasks_task t
+    LEFT JOIN tasks_task n ON n.id = %(neighbour)s AND n.project_id = t.project_id AND n.id <> t.id
+    WHERE t.id = %(task)s AND t.project_id = %(project)s
+    FOR UPDATE OF t
+"""
+REORDERED = f"""
+    WITH t AS (
+        UPDATE tasks_task SET position = %(key)s, updated_at = now() WHERE id = %(task)s RETURNING *
+    )
+    SELECT {TASK_COLUMNS} FROM t {USERS}
+"""
+TASK = f"SELECT {TASK_COLUMNS} FROM tasks_task t {USERS} WHERE t.id = %s"
+REBALANCE_LENGTH = 210  # tasks.ordering's: a longer key respaces the project
+REORDER_PATH = re.compile(r"/api/v1/tasks/(?P<id>[0-9]{1,18})/reorder/")
 
 _pool: AsyncConnectionPool | None = None
 _pool_lock = asyncio.Lock()
@@ -263,6 +311,93 @@ async def task_list(scope, headers) -> tuple[int, dict, int]:
     return 200, body, 3
 
 
+async def read_body(receive) -> bytes:
+    body, more = b"", True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    return body
+
+
+def reorder_request(body: bytes) -> tuple[str, int]:
+    """("before" or "after", the neighbour's id) from `{"before_id": n}` or `{"after_id": n}`."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise BadRequest("body") from None
+    named = [side for side in ("before", "after") if data.get(f"{side}_id") is not None]
+    if not isinstance(data, dict) or len(named) != 1:
+        raise BadRequest("before_id")
+    neighbour = data[f"{named[0]}_id"]
+    if not isinstance(neighbour, int) or isinstance(neighbour, bool):
+        raise BadRequest(f"{named[0]}_id")
+    return named[0], neighbour
+
+
+async def respace(connection, project_id: int, task_id: int, after: str | None) -> int:
+    """tasks.services._respace: every key of the project evenly spaced again, in their order
+    with the task right after the key `after`; returns the statements it ran."""
+    cursor = await connection.execute(
+        "SELECT id, position FROM tasks_task WHERE project_id = %s AND id <> %s "
+        "ORDER BY position, id",
+        [project_id, task_id],
+    )
+    rows = await cursor.fetchall()
+    place = sum(1 for _, position in rows if after is not None and position <= after)
+    rows.insert(place, (task_id, None))
+    keys = generate_n_keys_between(None, None, len(rows))
+    changed = [(pk, key) for (pk, position), key in zip(rows, keys, strict=True) if position != key]
+    await connection.execute(
+        "UPDATE tasks_task t SET position = v.key, updated_at = now() "
+        "FROM unnest(%s::bigint[], %s::text[]) AS v(id, key) WHERE t.id = v.id",
+        [[pk for pk, _ in changed], [key for _, key in changed]],
+    )
+    return 2
+
+
+async def task_reorder(task_id: int, headers, body: bytes) -> tuple[int, dict, int]:
+    user_id = caller_id(headers)
+    if user_id is None:
+        return 401, {"detail": "not authenticated"}, 0
+    side, neighbour_id = reorder_request(body)
+    async with (await pool()).connection() as connection, connection.transaction():
+        cursor = await connection.execute(REORDER_PROJECT, {"user": user_id, "task": task_id})
+        project = await cursor.fetchone()
+        if project is None or project[1] is None:
+            return 404, {"detail": "Not found."}, 1
+        if project[1] == "viewer":
+            return 403, {"detail": "Viewers may read this project's tasks but not change them."}, 1
+        sql = REORDER_NEIGHBOURS.format(
+            side="<" if side == "before" else ">",
+            direction="DESC" if side == "before" else "ASC",
+        )
+        cursor = await connection.execute(
+            sql, {"task": task_id, "neighbour": neighbour_id, "project": project[0]}
+        )
+        row = await cursor.fetchone()
+        if row is None:
+            return 404, {"detail": "Not found."}, 2  # moved meanwhile
+        current, neighbour, beyond = row
+        if neighbour is None:
+            return 400, {"detail": f"bad parameter {side}_id"}, 2
+        lower, upper = (beyond, neighbour) if side == "before" else (neighbour, beyond)
+        try:
+            key = generate_key_between(lower, upper)
+            if key == current:
+                key = generate_key_between(lower, key)
+        except FIError:
+            key = None
+        queries = 2
+        if key is None or len(key) > REBALANCE_LENGTH:
+            queries += await respace(connection, project[0], task_id, lower)
+            cursor = await connection.execute(TASK, [task_id])
+        else:
+            cursor = await connection.execute(REORDERED, {"key": key, "task": task_id})
+        task = await cursor.fetchone()
+    return 200, render(task, datetime.now(ZoneInfo(project[2])).date()), queries + 1
+
+
 async def application(scope, receive, send):
     if scope["type"] != "http":
         return
@@ -272,6 +407,13 @@ async def application(scope, receive, send):
         try:
             status, body, queries = await task_list(scope, headers)
         except (BadRequest, ValueError) as error:
+            status, body = 400, {"detail": f"bad parameter {error}"}
+    elif (reorder := REORDER_PATH.fullmatch(scope["path"])) and scope["method"] == "POST":
+        try:
+            status, body, queries = await task_reorder(
+                int(reorder["id"]), headers, await read_body(receive)
+            )
+        except BadRequest as error:
             status, body = 400, {"detail": f"bad parameter {error}"}
     elif scope["path"] == "/health/live/":
         status, body = 200, {"status": "ok"}

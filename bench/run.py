@@ -332,6 +332,53 @@ def check_floor(tasklane: Server, floor: Server, case: Case, token: str) -> int:
     return int(headers.get("x-queries", 0))
 
 
+def post_json(url: str, token: str, body: str) -> tuple[dict, dict]:
+    request = urllib.request.Request(
+        url,
+        data=body.encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read()), dict(response.headers)
+
+
+def check_floor_reorder(tasklane: Server, floor: Server, case: Case, token: str) -> int:
+    """The floor's reorder must do what Tasklane's does; returns its query count. Tasklane
+    puts the task right after the anchor, then the floor does the same again: the task must
+    still come right after the anchor, with a new key (tasks.services.task_reorder's rule:
+    "a new key all the same"), and the rest of it must read as Tasklane's answer does."""
+    from bench import floor as floor_app
+    from tasks.models import Task
+    from tasks.ordering import REBALANCE_LENGTH
+
+    if floor_app.REBALANCE_LENGTH != REBALANCE_LENGTH:
+        raise SystemExit("bench/floor.py's REBALANCE_LENGTH differs from tasks/ordering.py's.")
+    path = case.paths[0]
+    anchor = Task.objects.get(pk=json.loads(case.body)["after_id"])
+    expected, _ = post_json(tasklane.base + path, token, case.body)
+    actual, headers = post_json(floor.base + path, token, case.body)
+    following = (
+        Task.objects.filter(project_id=anchor.project_id, position__gt=anchor.position)
+        .order_by("position")
+        .values_list("pk", "position")
+        .first()
+    )
+    moving = ("position", "updated_at")
+    if (
+        {k: v for k, v in expected.items() if k not in moving}
+        != {k: v for k, v in actual.items() if k not in moving}
+        or following != (actual["id"], actual["position"])
+        or actual["position"] == expected["position"]
+    ):
+        say(f"Tasklane {expected}\n        floor {actual}\n        after the anchor {following}")
+        raise SystemExit(
+            f"The floor's answer to POST {path} differs from Tasklane's: bench/floor.py must "
+            "reorder as Tasklane does (update it with the product)."
+        )
+    return int(headers.get("x-queries", 0))
+
+
 def prepare_django(env: dict):
     os.environ.update(env)
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
@@ -374,7 +421,8 @@ def bench_data(scale: dict) -> dict:
 
 def count_queries(case: Case, token: str) -> int:
     """SQL statements one request runs, counted in-process through Django's test client
-    (the same middleware and views; the second of two requests, so nothing is cold)."""
+    (the same middleware and views; the second of two requests, so nothing is cold), without
+    transaction control (BEGIN, COMMIT, savepoints), which the floor does not count either."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -396,7 +444,8 @@ def count_queries(case: Case, token: str) -> int:
         raise SystemExit(
             f"{case.method} {path} answered {response.status_code}: {response.content[:300]!r}"
         )
-    return len(queries)
+    control = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+    return sum(1 for query in queries if not query["sql"].startswith(control))
 
 
 def versions(env: dict) -> dict:
@@ -604,6 +653,7 @@ def main() -> None:
             method="POST",
             body='{"after_id":' + str(data["reorder_anchor"]) + "}",
             paths=[f"/api/v1/tasks/{i}/reorder/" for i in data["reordered_ids"]],
+            floor=True,
         ),
         Case("/health/live/ (no database)", "/health/live/", token=False),
     ]
@@ -624,6 +674,8 @@ def main() -> None:
         floor_queries = {
             case.name: check_floor(tasklane, floor, case, main_token) for case in lists
         }
+        reorder = next(case for case in cases if case.name == "reorder")
+        floor_queries[reorder.name] = check_floor_reorder(tasklane, floor, reorder, main_token)
         for token in data["tokens"].values():
             for case in lists[:2]:
                 check_floor(tasklane, floor, case, token)
@@ -773,9 +825,10 @@ def render_results(**r) -> str:
         "",
         f"## Every case, user who sees {scale['main']:,} tasks",
         "",
-        "Latencies in ms. *floor*: bench/floor.py, the same page from hand-written SQL on the same "
-        "server binary and flags; *ratio*: Tasklane's req/s over the floor's (1.0 = as fast as "
-        "the hand-written SQL). *queries*: SQL statements per request, Tasklane / floor.",
+        "Latencies in ms. *floor*: bench/floor.py, the same page (or reorder) from hand-written "
+        "SQL on the same server binary and flags; *ratio*: Tasklane's req/s over the floor's "
+        "(1.0 = as fast as the hand-written SQL). *queries*: SQL statements per request, "
+        "Tasklane / floor.",
         "",
         "| case | c | req/s | p50 | p99 | floor req/s | floor p50 | floor p99 | ratio | queries |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -874,8 +927,35 @@ def render_results(**r) -> str:
                 f"| {name} | {pid} | {rss / 1024:.0f} | {peak / 1024:.0f} | "
                 f"{r['stopped'][name]:.1f} s |"
             )
+    lines += key_lengths_section()
     lines.append("")
     return "\n".join(lines)
+
+
+def key_lengths_section() -> list[str]:
+    """RESULTS.md's "Manual order keys": bench/keys.py's figures, computed now."""
+    from bench import keys
+    from tasks.ordering import REBALANCE_LENGTH
+
+    runs = {tasks: keys.random_reorders(tasks=tasks) for tasks in (20, 200, 2000)}
+    worst = min(keys.same_gap_reorders(alternate=alternate) for alternate in (False, True))
+    return [
+        "",
+        "## Manual order keys",
+        "",
+        "Not a wrk run: the keys `POST tasks/{id}/reorder/` chooses (tasks/ordering.py), computed "
+        "in-process by bench/keys.py. Longest key ever chosen over 10,000 random reorders (a "
+        "random task moved to a random place), and the respacings they caused:",
+        "",
+        "| tasks in the project | longest key | respacings |",
+        "|---:|---:|---:|",
+        *(f"| {tasks:,} | {longest} | {n} |" for tasks, (longest, n) in runs.items()),
+        "",
+        f"The worst case, every reorder into the same gap (always before the same task, or on "
+        f"either side of the last one in turn), first needs a respacing (a key longer than "
+        f"`REBALANCE_LENGTH`, {REBALANCE_LENGTH} characters) at reorder {worst:,}: no other "
+        f"task's position changes more often than once per thousand reorders.",
+    ]
 
 
 if __name__ == "__main__":

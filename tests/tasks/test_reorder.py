@@ -1,7 +1,6 @@
 """`POST tasks/{id}/reorder/`: the manual order (API contract, Tasks, "Reorder.")."""
 
 import json
-import random
 from functools import partial
 
 import pytest
@@ -10,6 +9,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from bench import keys
 from core.numbers import MAX_BIGINT
 from projects.models import Activity, Role
 from tasks import ordering
@@ -290,23 +290,11 @@ def test_a_key_too_long_respaces_the_project_in_order(team, three, monkeypatch):
     ]
 
 
-def test_the_same_gap_split_again_and_again_respaces_at_most_once_per_thousand():
+@pytest.mark.parametrize("alternate", [False, True])
+def test_the_same_gap_split_again_and_again_respaces_at_most_once_per_thousand(alternate):
     """The worst case for key growth: every reorder into the same gap. Keys start as a
-    respacing leaves them; a thousand reorders stay under the threshold."""
-    keys = generate_n_keys_between(None, None, 100)
-    low, high = keys[0], keys[1]
-    for step in range(1000):
-        key = ordering.key_between(low, high)
-        assert not ordering.needs_respacing(key), step
-        high = key if step % 2 else high
-        low = low if step % 2 else key
-
-
-@pytest.mark.parametrize("n", [1, 62, 63, 4000])
-def test_respaced_keys_are_short(n):
-    keys = ordering.respaced(n)
-    assert keys == sorted(keys) and len(set(keys)) == n
-    assert max(map(len, keys)) <= 6
+    respacing leaves them; more than a thousand reorders stay under the threshold."""
+    assert keys.same_gap_reorders(alternate=alternate) > 1000
 
 
 # --- Any sequence of reorders ------------------------------------------------------------------
@@ -353,24 +341,7 @@ def test_any_sequence_of_reorders_keeps_a_strict_order(team, monkeypatch, moves)
 def test_ten_thousand_random_reorders_keep_keys_short():
     """The keys' longest length after 10,000 random reorders among 200 tasks, as the service
     chooses them (bench/RESULTS.md, "Manual order keys")."""
-    rnd = random.Random(22)
-    order = ordering.respaced(200)
-    longest = respacings = 0
-    for _ in range(10_000):
-        mover = order.pop(rnd.randrange(len(order)))
-        del mover
-        place = rnd.randrange(len(order) + 1)
-        lower = order[place - 1] if place else None
-        upper = order[place] if place < len(order) else None
-        key = ordering.key_between(lower, upper)
-        if ordering.needs_respacing(key):
-            respacings += 1
-            order.insert(place, key)
-            order = ordering.respaced(len(order))
-            continue
-        order.insert(place, key)
-        longest = max(longest, len(key))
-    assert order == sorted(order) and len(set(order)) == len(order)
+    longest, respacings = keys.random_reorders(tasks=200, reorders=10_000)
     assert respacings == 0
     assert longest <= 12, longest
 
