@@ -209,6 +209,7 @@ INSTALLED_APPS = [
     "projects",
     "tasks",
     "webhooks",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -263,6 +264,9 @@ EVENT_SINKS = [
     # The socket groups: each event sent to the channel layer after commit.
     "core.realtime.send",
 ]
+# The notifications a write makes (core.events.Notice): stored after commit, each then sent
+# to its recipient's sockets as `notification.created` (through publish again).
+NOTICE_SINKS = ["notifications.services.notify"]
 # Safety nets for rows changed outside the services (the admin's cascades, the shell,
 # `manage.py changepassword`), the only signal receivers that do work:
 # - projects/socket_access.py: a user or membership changed by any path rechecks, moves or

@@ -1,9 +1,11 @@
 """`publish`: the one way a write's side effects happen.
 
 A service that changes data describes the change as events (`event(...)`, built by the app's
-`events.py`) and calls `publish(*events)` inside its transaction. `publish` hands them, all at
-once, to every sink that `settings.EVENT_SINKS` lists, in that order; each sink is a function
-`sink(events: list[Event]) -> None` called inside the transaction. What a sink stores commits
+`events.py`) and the notifications it makes for other users (`Notice`), and calls
+`publish(*events_and_notices)` inside its transaction. `publish` hands the events, all at
+once, to every sink that `settings.EVENT_SINKS` lists, in that order, and the notices to every
+sink of `settings.NOTICE_SINKS`; each sink is a function `sink(items: list) -> None` called
+inside the transaction. What a sink stores commits
 or rolls back with the change; what it sends leaves after the commit. The list in
 config/settings.py is the one place that names every side effect of a write, and the signals
 that remain as safety nets for changes made outside the services.
@@ -43,6 +45,20 @@ class Event:
         return project_group(self.project_id) in self.groups
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A notification a write makes for `user_ids` (the notifications app stores one per
+    user, after the commit, never for the actor, at most one per user per `publish`: the
+    first notice naming them wins, so a write lists the verb that matters most first)."""
+
+    verb: str
+    user_ids: tuple[int, ...]
+    actor_id: int
+    project_id: int
+    task_id: int | None = None
+    comment_id: int | None = None
+
+
 def event(
     event_type: str,
     *,
@@ -75,12 +91,17 @@ def _sinks(paths: tuple[str, ...]) -> list:
     return [import_string(path) for path in paths]
 
 
-def publish(*events: Event) -> None:
-    """Hand one write's events to every sink in settings.EVENT_SINKS, inside the write's
-    transaction (a sink's stored rows must commit or roll back with the change)."""
-    if not events:
+def publish(*items: Event | Notice) -> None:
+    """Hand one write's events to every sink in settings.EVENT_SINKS, and its notices to every
+    sink in settings.NOTICE_SINKS, inside the write's transaction (a sink's stored rows must
+    commit or roll back with the change)."""
+    if not items:
         return
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("publish() belongs inside the write's transaction")
-    for sink in _sinks(tuple(settings.EVENT_SINKS)):
-        sink(list(events))
+    events = [item for item in items if isinstance(item, Event)]
+    notices = [item for item in items if isinstance(item, Notice)]
+    for names, handed in ((settings.EVENT_SINKS, events), (settings.NOTICE_SINKS, notices)):
+        if handed:
+            for sink in _sinks(tuple(names)):
+                sink(handed)

@@ -143,3 +143,37 @@ class Task(models.Model):
         return (
             self.due_date is not None and self.due_date < today and self.status != Status.COMPLETED
         )
+
+
+MAX_COMMENT_LENGTH = 10_000
+MAX_MENTIONS = 20
+
+
+class Comment(models.Model):
+    """A comment on a task: plain text, returned exactly as stored (trimmed), never rendered.
+    It outlives its author's membership; an author's account deleted leaves it authorless."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="comments",
+    )
+    body = models.TextField(max_length=MAX_COMMENT_LENGTH)
+    mentions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="mentioned_in", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(body=""), name="tasks_comment_body_not_empty"),
+        ]
+        # A task's thread, oldest first, and its count (Task.comment_count) from one index.
+        indexes = [models.Index(fields=["task", "created_at", "id"], name="tasks_comment_thread")]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on task {self.task_id}"
