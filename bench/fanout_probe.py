@@ -1,10 +1,11 @@
-"""Bench only: when each `task.created` event's transaction committed, and when its event was
-handed to the channel layer, for `ws_fanout.py`.
+"""Bench only: when each `task.created` (or `comment.created`) event's transaction committed,
+and when its event was handed to the channel layer, for `ws_fanout.py`.
 
 The server's PostgreSQL connections note the clock right after each COMMIT returns, and a
 sink of core.events.publish (`record`, added to EVENT_SINKS by fanout_settings.py) writes
-`commit <task id> <time>` to the file BENCH_COMMIT_LOG once that transaction has committed;
-`published <task id> <time>` follows when core/realtime.py's `_send_logged` has returned (the
+`commit <event type> <id> <time>` (the task's or the comment's id) to the file
+BENCH_COMMIT_LOG once that transaction has committed; `published <event type> <id> <time>`
+follows when core/realtime.py's `_send_logged` has returned (the
 event is in Redis; the request handed it over before that). The clock is CLOCK_MONOTONIC
 (`time.monotonic()`), which every process on one Linux machine shares, so the harness
 compares it with its own receipt times.
@@ -33,20 +34,26 @@ def _note_commit_time() -> None:
     DatabaseWrapper._commit = _commit
 
 
-def _write(what: str, task_id: int, at: float) -> None:
+TIMED = ("task.created", "comment.created")
+
+
+def _write(what: str, event_type: str, object_id: int, at: float) -> None:
     descriptor = os.open(os.environ["BENCH_COMMIT_LOG"], os.O_WRONLY | os.O_APPEND)
     try:
-        os.write(descriptor, f"{what} {task_id} {at:.6f}\n".encode())  # one short append
+        line = f"{what} {event_type} {object_id} {at:.6f}\n"
+        os.write(descriptor, line.encode())  # one short append
     finally:
         os.close(descriptor)
 
 
 def record(events) -> None:
     for event in events:
-        if event.type == "task.created":
-            task_id = json.loads(event.text)["data"]["id"]
+        if event.type in TIMED:
+            object_id = json.loads(event.text)["data"]["id"]
             transaction.on_commit(
-                lambda task_id=task_id: _write("commit", task_id, connection.bench_committed_at)
+                lambda event=event, object_id=object_id: _write(
+                    "commit", event.type, object_id, connection.bench_committed_at
+                )
             )
 
 
@@ -57,8 +64,10 @@ def _note_publish_time(realtime) -> None:
         await send_logged(messages)
         published = time.monotonic()
         for _group, message in messages:
-            if message.get("route", {}).get("type") == "task.created":
-                _write("published", json.loads(message["text"])["data"]["id"], published)
+            event_type = message.get("route", {}).get("type")
+            if event_type in TIMED:
+                object_id = json.loads(message["text"])["data"]["id"]
+                _write("published", event_type, object_id, published)
 
     realtime._send_logged = _send_logged
 

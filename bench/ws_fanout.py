@@ -1,7 +1,9 @@
 """Fan-out latency and memory per socket, on one or more server processes with Redis.
 
 N users share one project and each holds an open events socket; the owner creates tasks over
-HTTP, and every socket's receipt of each `task.created` is timed from the write's commit (the
+HTTP (or, with `--event comment`, comments on one task, each mentioning another member), and
+every socket's receipt of each `task.created` (`comment.created`) is timed from the write's
+commit (the
 time the server's COMMIT returned, written by `fanout_probe.py`; the server runs with
 `fanout_settings.py`), and against the HTTP request and response (the write commits, and its
 event is published, between the two). Times are CLOCK_MONOTONIC, shared by the processes of
@@ -10,7 +12,7 @@ share of the two cores is part of every figure.
 
     .venv/bin/python bench/ws_fanout.py --sockets 100 1000 --writes 20 [--processes 2]
         [--layer core|channels-redis|pubsub] [--ws websockets-sansio] [--deflate on|off]
-        [--dispatch product|channels] [--database tasklane_bench]
+        [--dispatch product|channels] [--event task|comment] [--database tasklane_bench]
 
 --processes: uvicorn worker processes (WEB_CONCURRENCY); the kernel spreads the sockets.
 --layer: the product's channel layer (core), channels-redis's RedisChannelLayer as it ships
@@ -52,6 +54,17 @@ def post_json(url: str, token: str, body: dict) -> dict:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
+
+
+def member_ids(base: str, token: str, project_id: int) -> list[int]:
+    """The project's members (the first page), for the comments' mentions."""
+    request = urllib.request.Request(
+        f"{base}/api/v1/projects/{project_id}/members/?page_size=100",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        members = json.loads(response.read())["results"]
+    return [member["user"]["id"] for member in members]
 
 
 def server_workers(pid: int) -> list[int]:
@@ -99,18 +112,24 @@ def prepare(sockets: int, database: str) -> tuple[dict, list[str], int]:
     return env, tokens, project_id
 
 
-def probe_times(path: str) -> dict[tuple[str, int], float]:
-    """When each created task committed and when its event was published (`fanout_probe.py`),
-    by ("commit" or "published", task id)."""
+def probe_times(path: str, event_type: str) -> dict[tuple[str, int], float]:
+    """When each created task (comment) committed and when its event was published
+    (`fanout_probe.py`), by ("commit" or "published", its id)."""
     times = {}
     for line in Path(path).read_text().splitlines():
-        what, task, at = line.split()
-        times[what, int(task)] = float(at)
+        what, logged_type, object_id, at = line.split()
+        if logged_type == event_type:
+            times[what, int(object_id)] = float(at)
     return times
 
 
 async def run(
-    env: dict, tokens: list[str], project_id: int, writes: int, server_args: list[str]
+    env: dict,
+    tokens: list[str],
+    project_id: int,
+    writes: int,
+    server_args: list[str],
+    kind: str = "task",
 ) -> dict:
     sockets = len(tokens)
     server, base = start_server(env, *server_args)
@@ -133,14 +152,23 @@ async def run(
         open_rss = server_rss_kib(server.pid)
 
         received: dict[int, list[float]] = {}
+        timed = f"{kind}.created"
 
         async def listen(ws):
             async for message in ws:
                 event = json.loads(message)
-                if event["type"] == "task.created":
+                if event["type"] == timed:
                     received.setdefault(event["data"]["id"], []).append(time.monotonic())
 
         listeners = [asyncio.create_task(listen(ws)) for ws in connections]
+        if kind == "comment":  # the comments go on one task, each mentioning another member
+            task = await asyncio.to_thread(
+                post_json,
+                f"{base}/api/v1/tasks/",
+                tokens[0],
+                {"title": "fan-out thread", "project_id": project_id},
+            )
+            mentioned = await asyncio.to_thread(member_ids, base, tokens[0], project_id)
         workers = server_workers(server.pid)
         server_cpu = sum(cpu_seconds(worker) for worker in workers)
         harness_cpu = cpu_seconds()
@@ -148,21 +176,32 @@ async def run(
         commit_to_publish, commit_to_response, last_from_commit = [], [], []
         for i in range(writes):
             sent = time.monotonic()
-            task = await asyncio.to_thread(
-                post_json,
-                f"{base}/api/v1/tasks/",
-                tokens[0],
-                {"title": f"fan-out {i}", "project_id": project_id},
-            )
+            if kind == "comment":
+                created = await asyncio.to_thread(
+                    post_json,
+                    f"{base}/api/v1/tasks/{task['id']}/comments/",
+                    tokens[0],
+                    {"body": f"fan-out {i}", "mention_ids": [mentioned[i % len(mentioned)]]},
+                )
+            else:
+                created = await asyncio.to_thread(
+                    post_json,
+                    f"{base}/api/v1/tasks/",
+                    tokens[0],
+                    {"title": f"fan-out {i}", "project_id": project_id},
+                )
             answered = time.monotonic()
             deadline = time.monotonic() + 30
-            while len(received.get(task["id"], [])) < sockets and time.monotonic() < deadline:
+            while len(received.get(created["id"], [])) < sockets and time.monotonic() < deadline:
                 await asyncio.sleep(0.005)
-            arrivals = received.get(task["id"], [])
-            assert len(arrivals) == sockets, f"{len(arrivals)} of {sockets} sockets got task {i}"
-            probed = probe_times(env["BENCH_COMMIT_LOG"])
-            committed, published = probed["commit", task["id"]], probed["published", task["id"]]
-            assert sent < committed < published < answered, (sent, committed, published, answered)
+            arrivals = received.get(created["id"], [])
+            assert len(arrivals) == sockets, f"{len(arrivals)} of {sockets} sockets got {kind} {i}"
+            probed = probe_times(env["BENCH_COMMIT_LOG"], timed)
+            committed = probed["commit", created["id"]]
+            published = probed["published", created["id"]]
+            # The request hands its event to the server's sender and does not wait for it: the
+            # event may reach Redis after the response does.
+            assert sent < committed < min(published, answered), (sent, committed, published)
             from_commit += [(t - committed) * 1000 for t in arrivals]
             commit_to_publish.append((published - committed) * 1000)
             commit_to_response.append((answered - committed) * 1000)
@@ -176,6 +215,7 @@ async def run(
         for ws in connections:
             await ws.close()
         return {
+            "event": timed,
             "sockets": sockets,
             "processes": int(env.get("WEB_CONCURRENCY") or 1),
             "layer": env["BENCH_CHANNEL_LAYER"],
@@ -220,6 +260,12 @@ def main():
         default="product",
         help="channels: the events consumer with channels' own dispatch (fanout_probe.py)",
     )
+    parser.add_argument(
+        "--event",
+        choices=["task", "comment"],
+        default="task",
+        help="comment: time comment.created (a comment with a mention) instead of task.created",
+    )
     parser.add_argument("--database", default="tasklane_bench")
     args = parser.parse_args()
     server_args = ["--ws", args.ws, "--ws-per-message-deflate", str(args.deflate == "on")]
@@ -234,7 +280,7 @@ def main():
                 "BENCH_COMMIT_LOG": commit_log.name,
                 "BENCH_CHANNELS_DISPATCH": "1" if args.dispatch == "channels" else "0",
             }
-            result = asyncio.run(run(env, tokens, project_id, args.writes, server_args))
+            result = asyncio.run(run(env, tokens, project_id, args.writes, server_args, args.event))
             print(json.dumps(result))
 
 
