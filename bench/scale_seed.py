@@ -32,6 +32,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from accounts.models import User
+from notifications.models import Notification
+from notifications.models import Verb as NotificationVerb
 from projects import activity
 from projects.models import Activity, Membership, Project, Role, Verb
 from projects.services import INBOX_NAME
@@ -141,6 +143,10 @@ SUBTASK_SHARE = 0.1  # a subtask of one of the last few tasks of its project
 # Status mix of the seeded tasks: mostly open work, a third done.
 STATUS_WEIGHTS = {Status.PENDING: 45, Status.IN_PROGRESS: 20, Status.COMPLETED: 35}
 HISTORY = timedelta(days=730)  # created_at runs over the last two years
+# Each bench user's inbox: as many notifications as the tasks they see, about their tasks,
+# from the other members of their projects, over the last NOTIFIED days; this share unread.
+UNREAD_SHARE = 0.02
+NOTIFIED = timedelta(days=90)
 
 
 def bench_email(visible: int) -> str:
@@ -478,6 +484,10 @@ def seed_at_scale(spec: ScaleSpec) -> dict[int, User]:
                     [Task.labels.through(task_id=t, label_id=label) for t, label in links],
                     batch_size=5_000,
                 )
+            phase = bar.add_task("notifications of the bench users", total=len(bench))
+            for visible, user in bench.items():
+                _notifications(user, visible, rng, members_of, now)
+                bar.advance(phase)
             # Rows written in bulk send no signals: every project's list count starts afresh.
             counts.bump(Project.objects.values_list("id", flat=True))
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
@@ -490,6 +500,7 @@ def seed_at_scale(spec: ScaleSpec) -> dict[int, User]:
                 "tasks_task",
                 "tasks_label",
                 Task.labels.through._meta.db_table,
+                Notification._meta.db_table,
             )
             phase = bar.add_task("tables, VACUUM ANALYZE", total=len(tables))
             with connection.cursor() as cursor:
@@ -497,6 +508,41 @@ def seed_at_scale(spec: ScaleSpec) -> dict[int, User]:
                     cursor.execute(f"VACUUM ANALYZE {table}")
                     bar.advance(phase)
     return bench
+
+
+def _notifications(user: User, count: int, rng: random.Random, members_of, now) -> None:
+    """`count` notifications for the bench user, each about one of their tasks from another
+    member of its project, newest within NOTIFIED; UNREAD_SHARE of them (the newest) unread."""
+    tasks = list(
+        Task.objects.filter(project__memberships__user=user).values_list("id", "project_id")
+    )
+    if not tasks:
+        return
+    verbs = [NotificationVerb.ASSIGNED, NotificationVerb.MENTIONED, NotificationVerb.COMMENTED]
+    unread = int(count * UNREAD_SHARE)
+    rows = []
+    for index in range(count):
+        task_id, project_id = rng.choice(tasks)
+        actors = [member for member in members_of[project_id] if member != user.id]
+        rows.append(
+            Notification(
+                recipient=user,
+                verb=rng.choice(verbs),
+                actor_id=rng.choice(actors) if actors else None,
+                project_id=project_id,
+                task_id=task_id,
+                created_at=now - NOTIFIED * index / count,
+                read_at=None if index < unread else now,
+            )
+        )
+    # Their own times, not now: the field's auto_now_add is off for this one bulk write (the
+    # seeder is its own process; nothing else saves notifications meanwhile).
+    created_at = Notification._meta.get_field("created_at")
+    created_at.auto_now_add = False
+    try:
+        Notification.objects.bulk_create(rows, batch_size=5_000)
+    finally:
+        created_at.auto_now_add = True
 
 
 def users_without_an_inbox() -> int:

@@ -6,7 +6,14 @@ from django.db.models import Exists, Max, Min, OuterRef
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from bench.scale_seed import TASK_COLUMNS, bench_email, main, users_without_an_inbox
+from bench.scale_seed import (
+    TASK_COLUMNS,
+    UNREAD_SHARE,
+    bench_email,
+    main,
+    users_without_an_inbox,
+)
+from notifications.models import Notification
 from projects.models import Activity, Membership, Project, Role, Verb
 from tasks import selectors
 from tasks.models import Task
@@ -157,3 +164,20 @@ def test_a_task_created_after_seeding_gets_a_fresh_id():
 
     assert response.status_code == 201, response.content
     assert response.json()["id"] > TASKS
+
+
+@pytest.mark.parametrize("visible", BENCH)
+def test_each_bench_user_has_as_many_notifications_as_tasks_a_few_unread(visible):
+    seed()
+
+    user = User.objects.get(email=bench_email(visible))
+    mine = Notification.objects.filter(recipient=user)
+    assert mine.count() == visible
+    assert mine.filter(read_at__isnull=True).count() == int(visible * UNREAD_SHARE)
+    assert mine.exclude(actor=user).count() == visible  # from others, never themselves
+    assert (
+        mine.aggregate(Min("created_at"))["created_at__min"]
+        < (mine.aggregate(Max("created_at"))["created_at__max"])
+    )
+    # About their own tasks, in projects they belong to.
+    assert not mine.exclude(project__memberships__user=user).exists()
