@@ -4,8 +4,8 @@ with one decorator line per view or action."""
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 
 from notifications.serializers import (
+    MARK_READ_REQUEST,
     NOTIFICATION_EXAMPLE,
-    MarkReadSerializer,
     NotificationSerializer,
     UnreadCountSerializer,
 )
@@ -54,7 +54,7 @@ mark_read_schema = extend_schema(
         "the request began stays unread. Answers the unread count left. A `read` personal "
         "access token gets a 403 (this is a write)."
     ),
-    request=MarkReadSerializer,
+    request=MARK_READ_REQUEST,
     responses={200: UnreadCountSerializer},
     examples=[
         OpenApiExample("Some", value={"ids": [815, 816]}, request_only=True),

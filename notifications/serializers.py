@@ -1,7 +1,7 @@
 """The notification endpoints' bodies: the notification as notifications/render.py writes it
 (this serializer documents it; a test checks the two agree), and `read/`'s input."""
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
@@ -10,6 +10,7 @@ from core.numbers import MAX_BIGINT
 from notifications.models import Verb
 
 MAX_READ_IDS = 100
+MARK_ALL = [(True, "true")]  # the one value of `all` (config/settings.py names its enum)
 ONE_OF = 'Give exactly one of "ids" (1 to 100 notification ids) and "all": true.'
 
 NOTIFICATION_EXAMPLE = {
@@ -46,7 +47,12 @@ class UnreadCountSerializer(serializers.Serializer):
 @extend_schema_field(
     {
         "type": "array",
-        "items": {"type": "integer", "format": "int64"},
+        "items": {
+            "type": "integer",
+            "format": "int64",
+            "minimum": -MAX_BIGINT - 1,
+            "maximum": MAX_BIGINT,
+        },
         "minItems": 1,
         "maxItems": MAX_READ_IDS,
         "description": (
@@ -82,9 +88,7 @@ class MarkReadSerializer(serializers.Serializer):
     `"all": false` included, is a 400 on `ids`."""
 
     ids = NotificationIdsField(required=False)
-    all = serializers.BooleanField(
-        required=False, help_text="`true` to mark every visible notification read."
-    )
+    all = serializers.BooleanField(required=False)
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
@@ -96,3 +100,20 @@ class MarkReadSerializer(serializers.Serializer):
         if all_alone:
             return {"all": True}
         return super().to_internal_value(data)
+
+
+class MarkSomeRead(serializers.Serializer):
+    ids = NotificationIdsField()
+
+
+class MarkAllRead(serializers.Serializer):
+    all = serializers.ChoiceField(choices=MARK_ALL, help_text="`true`: every visible notification.")
+
+
+# The request body as the schema states it: one of the two forms (MarkReadSerializer
+# validates it so; a body with both matches both, which `oneOf` refuses).
+MARK_READ_REQUEST = PolymorphicProxySerializer(
+    component_name="MarkReadRequest",
+    serializers=[MarkSomeRead, MarkAllRead],
+    resource_type_field_name=None,
+)
