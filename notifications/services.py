@@ -2,9 +2,10 @@
 the notices a write lists (settings.NOTICE_SINKS). Marking them read and purging old ones are
 the only other writes."""
 
+import logging
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -13,6 +14,8 @@ from core.realtime import user_group
 from notifications.models import Notification
 from notifications.render import notification_to_dict
 from notifications.selectors import unread_count, visible_notifications
+
+logger = logging.getLogger("tasklane.notifications")
 
 
 def notify(notices: list[Notice]) -> None:
@@ -35,10 +38,30 @@ def notify(notices: list[Notice]) -> None:
         transaction.on_commit(lambda: _store(list(rows.values())), robust=True)
 
 
-@transaction.atomic
 def _store(notifications: list[Notification]) -> None:
     """Store the notifications and announce each to its recipient, in a transaction of their
-    own (the write's has committed): their events leave once they are stored."""
+    own (the write's has committed): their events leave once they are stored.
+
+    Between the write's commit and this one, what a notification names may have been deleted
+    (its task, comment, project or recipient): the batch then fails on its foreign keys, and
+    each notification is stored on its own, so one gone row costs only its own notification.
+    """
+    try:
+        _store_and_announce(notifications)
+    except IntegrityError:
+        for notification in notifications:
+            notification.pk = None  # the failed batch's ids were rolled back
+            try:
+                _store_and_announce([notification])
+            except IntegrityError:
+                logger.info(
+                    "Notification dropped: what it names was deleted meanwhile",
+                    extra={"verb": notification.verb, "recipient_id": notification.recipient_id},
+                )
+
+
+@transaction.atomic
+def _store_and_announce(notifications: list[Notification]) -> None:
     created = Notification.objects.bulk_create(notifications)
     actors = User.objects.in_bulk({n.actor_id for n in created if n.actor_id is not None})
     for notification in created:
