@@ -10,14 +10,14 @@ BOOLEANS = {"true": True, "false": False}
 
 
 class UnreadFilter(BaseFilterBackend):
-    """`unread=true` keeps the unread notifications; `unread=false` (or no parameter) keeps
-    them all. Only `true` and `false`: anything else would be a guess."""
+    """`unread=true` keeps the unread notifications; `unread=false` (or no value) keeps them
+    all. Only `true` and `false`: anything else would be a guess."""
 
     param = "unread"
 
     def wanted(self, request) -> bool:
         raw = single_value(request.query_params, self.param)
-        if raw is None:
+        if not raw:  # absent or empty, as django-filter treats the other lists' filters
             return False
         if raw not in BOOLEANS:
             raise ValidationError(

@@ -69,9 +69,10 @@ def test_unread_true_lists_only_unread_ones_and_false_lists_all(team, member):
 
     assert ids_of(member.get(NOTIFICATIONS, {"unread": "true"})) == [fresh.pk]
     assert ids_of(member.get(NOTIFICATIONS, {"unread": "false"})) == [fresh.pk, read.pk]
+    assert ids_of(member.get(NOTIFICATIONS, {"unread": ""})) == [fresh.pk, read.pk]
 
 
-@pytest.mark.parametrize("value", ["yes", "1", "True", "", "\x00"])
+@pytest.mark.parametrize("value", ["yes", "1", "True", "TRUE", " true", "\x00"])
 def test_a_bad_unread_value_is_a_400_naming_it(team, member, value):
     response = member.get(NOTIFICATIONS, {"unread": value})
 
