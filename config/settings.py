@@ -529,6 +529,7 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "tasks.models.Status.choices",
         "RoleEnum": "projects.models.Role.choices",
         "MemberRoleEnum": "projects.serializers.MEMBER_ROLES",
+        "NotificationVerbEnum": "notifications.models.Verb.choices",
         "MarkAllReadEnum": "notifications.serializers.MARK_ALL",
         "ValidationErrorEnum": f"{STANDARD_ERRORS}.ValidationErrorEnum.choices",
         "ClientErrorEnum": f"{STANDARD_ERRORS}.ClientErrorEnum.choices",
