@@ -1,7 +1,7 @@
 """The Celery application: `celery -A config worker --beat` (Procfile's `worker:` line).
 
 Its settings are the `CELERY_*` names in config/settings.py; the tasks live in the apps
-(webhooks/tasks.py) and are found by autodiscovery.
+(webhooks/tasks.py, notifications/tasks.py) and are found by autodiscovery.
 """
 
 import os
@@ -23,6 +23,7 @@ def schedule(sender, **kwargs):
 
     sender.add_periodic_task(settings.WEBHOOKS_SWEEP_INTERVAL, sender.signature("webhooks.sweep"))
     sender.add_periodic_task(3600.0, sender.signature("webhooks.purge"))
+    sender.add_periodic_task(3600.0, sender.signature("notifications.purge"))
 
 
 @worker_process_init.connect

@@ -267,6 +267,9 @@ EVENT_SINKS = [
 # The notifications a write makes (core.events.Notice): stored after commit, each then sent
 # to its recipient's sockets as `notification.created` (through publish again).
 NOTICE_SINKS = ["notifications.services.notify"]
+# Notifications, read or not, are deleted this many days after they were made (the worker's
+# beat: notifications/tasks.py).
+NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 90)
 # Safety nets for rows changed outside the services (the admin's cascades, the shell,
 # `manage.py changepassword`), the only signal receivers that do work:
 # - projects/socket_access.py: a user or membership changed by any path rechecks, moves or
@@ -526,6 +529,8 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "tasks.models.Status.choices",
         "RoleEnum": "projects.models.Role.choices",
         "MemberRoleEnum": "projects.serializers.MEMBER_ROLES",
+        "NotificationVerbEnum": "notifications.models.Verb.choices",
+        "MarkAllReadEnum": "notifications.serializers.MARK_ALL",
         "ValidationErrorEnum": f"{STANDARD_ERRORS}.ValidationErrorEnum.choices",
         "ClientErrorEnum": f"{STANDARD_ERRORS}.ClientErrorEnum.choices",
         "ServerErrorEnum": f"{STANDARD_ERRORS}.ServerErrorEnum.choices",

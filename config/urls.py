@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("projects.urls")),
     path("", include("tasks.urls")),
     path("", include("webhooks.urls")),
+    path("", include("notifications.urls")),
 ]
 
 urlpatterns = [

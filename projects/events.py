@@ -1,6 +1,6 @@
 """The project and membership events a write publishes (core.events.publish)."""
 
-from core.events import Event, event
+from core.events import Event, Notice, event
 from core.realtime import project_group, user_group
 from projects.render import member_to_dict, project_to_dict
 from projects.selectors import project_with_member_count
@@ -30,6 +30,16 @@ def member_added(*, membership, actor_id: int) -> Event:
         actor_id=actor_id,
         data=member_to_dict(membership),
         groups=(user_group(membership.user_id), project_group(membership.project_id)),
+    )
+
+
+def added_to_project(*, membership, actor_id: int) -> Notice:
+    """The added user's `added_to_project` notification (none when they added themselves)."""
+    return Notice(
+        verb="added_to_project",  # notifications.models.Verb.ADDED_TO_PROJECT
+        user_ids=(membership.user_id,),
+        actor_id=actor_id,
+        project_id=membership.project_id,
     )
 
 

@@ -206,7 +206,10 @@ def member_add(*, project: Project, user: User, role: str, actor: User) -> Membe
         verb=Verb.MEMBER_ADDED,
         changes={"user_id": activity.change(None, user.pk), "role": activity.change(None, role)},
     )
-    publish(events.member_added(membership=membership, actor_id=actor.pk))
+    publish(
+        events.member_added(membership=membership, actor_id=actor.pk),
+        events.added_to_project(membership=membership, actor_id=actor.pk),
+    )
     return membership
 
 

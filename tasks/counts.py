@@ -43,8 +43,9 @@ def bump(project_ids: Iterable[int]) -> None:
 
 def expire(events) -> None:
     """The sink of core.events.publish for counts: every project a write published an event
-    in may have changed its tasks (created, edited, moved, deleted, unassigned)."""
-    bump(event.project_id for event in events)
+    in may have changed its tasks (created, edited, moved, deleted, unassigned); a
+    notification changes none."""
+    bump(event.project_id for event in events if event.type != "notification.created")
 
 
 def task_saved(sender, instance, **kwargs) -> None:

@@ -1,32 +1,44 @@
 """The task events a write publishes (core.events.publish): the REST representation without
-`is_overdue` (each client computes it in its own time zone)."""
+`is_overdue` (each client computes it in its own time zone), and the notices (core.events.
+Notice) that become the `assigned` notifications."""
 
-from core.events import Event, event
+from core.events import Event, Notice, event
 from core.realtime import user_group
 from tasks.models import Task
 from tasks.render import label_to_dict, task_to_dict
 
 
-def _assigned(task: Task, actor_id: int, data: dict, changes: list[str]) -> Event:
-    """`task.assigned` goes to the new assignee only."""
-    return event(
-        "task.assigned",
-        project_id=task.project_id,
-        actor_id=actor_id,
-        data={**data, "changes": changes},
-        groups=(user_group(task.assignee_id),),
-    )
+def _assigned(task: Task, actor_id: int, data: dict, changes: list[str]) -> list[Event | Notice]:
+    """`task.assigned` goes to the new assignee only, and so does their `assigned`
+    notification (none when they assigned themselves: the notifications' sink skips the
+    actor)."""
+    return [
+        event(
+            "task.assigned",
+            project_id=task.project_id,
+            actor_id=actor_id,
+            data={**data, "changes": changes},
+            groups=(user_group(task.assignee_id),),
+        ),
+        Notice(
+            verb="assigned",  # notifications.models.Verb.ASSIGNED; tasks cannot import it
+            user_ids=(task.assignee_id,),
+            actor_id=actor_id,
+            project_id=task.project_id,
+            task_id=task.pk,
+        ),
+    ]
 
 
-def task_created(*, task: Task, actor_id: int, fields_set: list[str]) -> list[Event]:
+def task_created(*, task: Task, actor_id: int, fields_set: list[str]) -> list[Event | Notice]:
     data = task_to_dict(task)
     created = event("task.created", project_id=task.project_id, actor_id=actor_id, data=data)
     if task.assignee_id is None:
         return [created]
-    return [created, _assigned(task, actor_id, data, fields_set)]
+    return [created, *_assigned(task, actor_id, data, fields_set)]
 
 
-def task_updated(*, task: Task, actor_id: int, changes: list[str]) -> list[Event]:
+def task_updated(*, task: Task, actor_id: int, changes: list[str]) -> list[Event | Notice]:
     """`changes` lists the changed fields by their API names, as the activity entry does."""
     data = task_to_dict(task)
     updated = event(
@@ -36,13 +48,13 @@ def task_updated(*, task: Task, actor_id: int, changes: list[str]) -> list[Event
         data={**data, "changes": changes},
     )
     if "assignee_id" in changes and task.assignee_id is not None:
-        return [updated, _assigned(task, actor_id, data, changes)]
+        return [updated, *_assigned(task, actor_id, data, changes)]
     return [updated]
 
 
 def task_moved(
     *, task: Task, from_project_id: int, actor_id: int, changes: list[str]
-) -> list[Event]:
+) -> list[Event | Notice]:
     """The old project sees the task go, the new one sees it arrive; nothing else."""
     data = task_to_dict(task)
     moved = [
@@ -50,7 +62,7 @@ def task_moved(
         event("task.created", project_id=task.project_id, actor_id=actor_id, data=data),
     ]
     if "assignee_id" in changes and task.assignee_id is not None:
-        moved.append(_assigned(task, actor_id, data, changes))
+        moved.extend(_assigned(task, actor_id, data, changes))
     return moved
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import PersonalAccessToken, User
+from notifications.models import Notification
 from projects.models import Activity, Membership, Project, Role, Verb
 from tasks.models import Label, Task
 from webhooks.models import Delivery, Webhook, WebhookEvent
@@ -40,6 +41,11 @@ CHANGELISTS = {
     BlacklistedToken: ["/admin/token_blacklist/blacklistedtoken/"],
     Webhook: ["/admin/webhooks/webhook/", "/admin/webhooks/webhook/?is_active__exact=1&q=hooks"],
     Delivery: ["/admin/webhooks/delivery/", "/admin/webhooks/delivery/?status__exact=pending"],
+    Notification: [
+        "/admin/notifications/notification/",
+        "/admin/notifications/notification/?verb__exact=assigned&read_at__isempty=1",
+        "/admin/notifications/notification/?q=scale1%40example.com",
+    ],
 }
 
 
@@ -117,6 +123,17 @@ def add_rows(count: int) -> None:
     )
     Delivery.objects.bulk_create(
         Delivery(webhook=hook, event=event) for hook, event in zip(hooks, events, strict=True)
+    )
+    tasks = Task.objects.filter(title__startswith="Scale task").order_by("-id")[: len(projects)]
+    Notification.objects.bulk_create(
+        Notification(
+            recipient=project.owner,
+            verb="assigned",
+            actor=users[i - 1],
+            project=project,
+            task=task,
+        )
+        for i, (project, task) in enumerate(zip(projects, tasks, strict=False))
     )
 
 

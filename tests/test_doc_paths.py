@@ -26,7 +26,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("config", "core", "accounts", "projects", "tasks", "webhooks", "bench", "tests")
+PACKAGES = (
+    "config",
+    "core",
+    "accounts",
+    "projects",
+    "tasks",
+    "webhooks",
+    "notifications",
+    "bench",
+    "tests",
+)
 FOLDERS = (*PACKAGES, ".ci", "docs", "requirements")
 DOCS = ("README.md", "CONTRIBUTING.md", "docs/*.md", "bench/README.md")
 CODE = (*PACKAGES, ".ci")

@@ -27,11 +27,19 @@ logger = logging.getLogger("tasklane.webhooks")
 # Commits whose wake-up waits for the broker, per process; beyond, they are left to the sweep.
 waker = Lane("webhook-waker", 1000)
 
+# A notification goes to its recipient's sockets only; webhooks never receive it (it is not a
+# project's event, and EVENT_TYPES does not offer it).
+NEVER_DELIVERED = frozenset({"notification.created"})
+
 
 def record(events) -> None:
     """The sink of core.events.publish for webhooks: each event becomes one pending
     `Delivery` per active webhook of its project that wants it, in the write's transaction.
-    One query finds the webhooks of every project the write's events concern."""
+    One query finds the webhooks of every project the write's events concern; none when the
+    write published only events that no webhook may receive."""
+    events = [event for event in events if event.type not in NEVER_DELIVERED]
+    if not events:
+        return
     project_ids = {event.project_id for event in events}
     hooks_of: dict[int, list[Webhook]] = {project_id: [] for project_id in project_ids}
     for hook in Webhook.objects.filter(project_id__in=project_ids, is_active=True).only(

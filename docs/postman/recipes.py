@@ -1141,6 +1141,77 @@ LABELS = Folder(
     ],
 )
 
+NOTIFICATIONS = Folder(
+    "Notifications",
+    "Your inbox: what other people's writes mean for you (a new assignee, a mention, a "
+    "comment, being added to a project), for the projects you belong to now. The member "
+    "was added to the project by the owner earlier in the run, so they have one.",
+    [
+        Case(
+            "The member's notifications",
+            "GET /api/v1/notifications/",
+            auth=MEMBER,
+            tests="""
+                const results = pm.response.json().results;
+                const added = results.find((n) => n.verb === "added_to_project");
+                pm.test("added to the project, by the owner", () => {
+                  pm.expect(added.project_id).to.eql(Number(pm.variables.get("projectId")));
+                  pm.expect(added.read_at).to.eql(null);
+                });
+                save("notificationId", added.id);
+            """,
+        ),
+        Case(
+            "The member's unread notifications",
+            "GET /api/v1/notifications/?unread=true",
+            auth=MEMBER,
+            tests="""
+                pm.test("unread only", () => pm.response.json().results.forEach(
+                  (n) => pm.expect(n.read_at).to.eql(null)));
+            """,
+        ),
+        Case(
+            "List notifications with a bad unread value (400)",
+            "GET /api/v1/notifications/?unread=maybe",
+            auth=MEMBER,
+            names="unread",
+        ),
+        Case(
+            "Count the member's unread notifications",
+            "GET /api/v1/notifications/unread-count/",
+            auth=MEMBER,
+            tests="""
+                pm.test("at least the one", () =>
+                  pm.expect(pm.response.json().count).to.be.at.least(1));
+            """,
+        ),
+        Case(
+            "Mark the notification read",
+            "POST /api/v1/notifications/read/",
+            body={"ids": [number("notificationId")]},
+            auth=MEMBER,
+            tests="""
+                pm.test("the unread count left", () =>
+                  pm.expect(pm.response.json().count).to.be.a("number"));
+            """,
+        ),
+        Case(
+            "Mark read with all false (400)",
+            "POST /api/v1/notifications/read/",
+            body={"all": False},
+            auth=MEMBER,
+            names="ids",
+        ),
+        Case(
+            "Mark every notification read",
+            "POST /api/v1/notifications/read/",
+            body={"all": True},
+            auth=MEMBER,
+            tests='pm.test("none left", () => pm.expect(pm.response.json().count).to.eql(0));',
+        ),
+    ],
+)
+
 ERRORS = Folder(
     "Errors",
     "Conventions every URL under /api/ follows: errors are JSON in one envelope, a path "
@@ -1173,4 +1244,16 @@ CLEAN_UP = Folder(
     ],
 )
 
-FOLDERS = [AUTH, TOKENS, PROJECTS, MEMBERS, TASKS, ACTIVITY, WEBHOOKS, LABELS, ERRORS, CLEAN_UP]
+FOLDERS = [
+    AUTH,
+    TOKENS,
+    PROJECTS,
+    MEMBERS,
+    TASKS,
+    ACTIVITY,
+    WEBHOOKS,
+    LABELS,
+    NOTIFICATIONS,
+    ERRORS,
+    CLEAN_UP,
+]

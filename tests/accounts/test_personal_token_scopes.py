@@ -6,15 +6,20 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
+from notifications.models import Notification
 from projects.models import Membership, Project, Role
 from tasks.models import Label, Task
 from tests.factories import MembershipFactory, TaskFactory, UserFactory
 from tests.support.envelope import assert_error
+from tests.support.notifications import make_notification
 from tests.support.personal_tokens import READ, READ_WRITE, WRITE, token_client
 from tests.support.urls import (
+    MARK_READ,
     ME,
+    NOTIFICATIONS,
     PROJECTS,
     TASKS,
+    UNREAD_COUNT,
     label_url,
     labels_url,
     member_url,
@@ -37,6 +42,7 @@ def world(team):
     other = TaskFactory(project=team.project, title="Other")
     label = Label.objects.create(project=team.project, name="Blog")
     newcomer = UserFactory()
+    make_notification(team.owner, team.project, actor=team.admin)
     return {
         "project": team.project.id,
         "task": task.id,
@@ -68,6 +74,7 @@ def writes(w) -> list[tuple[str, str, dict, int]]:
         ("patch", label_url(w["project"], w["label"]), {"name": "Renamed"}, 200),
         ("delete", label_url(w["project"], w["label"]), None, 204),
         ("patch", ME, {"name": "New name"}, 200),
+        ("post", MARK_READ, {"all": True}, 200),
     ]
 
 
@@ -85,11 +92,13 @@ def reads(w) -> list[tuple[str, str]]:
         ("get", labels_url(w["project"])),
         ("get", label_url(w["project"], w["label"])),
         ("get", ME),
+        ("get", NOTIFICATIONS),
+        ("get", UNREAD_COUNT),
     ]
 
 
-WRITE_COUNT = 17
-READ_COUNT = 12
+WRITE_COUNT = 18
+READ_COUNT = 14
 
 
 def snapshot():
@@ -100,6 +109,7 @@ def snapshot():
         sorted(Task.objects.values_list("id", "title", "project_id", "position")),
         sorted(Label.objects.values_list("id", "name", "color")),
         sorted(UserFactory._meta.model.objects.values_list("id", "name", "email")),
+        sorted(Notification.objects.values_list("id", "read_at")),
     )
 
 
@@ -157,8 +167,9 @@ def test_a_read_token_may_make_every_read(team, world, index, scopes):
 
 
 # A viewer's token is bound by the role too: of the writes above, only those outside the
-# project (a new project, their own name) go through, whatever the token's scopes.
-VIEWER_WRITES = [201, *[403] * 15, 200]
+# project (a new project, their own name, their own notifications) go through, whatever the
+# token's scopes.
+VIEWER_WRITES = [201, *[403] * 15, 200, 200]
 
 
 @pytest.mark.parametrize("index", range(WRITE_COUNT))

@@ -12,6 +12,8 @@ from core.events import Notice, publish
 from core.realtime import user_group
 from core.render import utc_timestamp
 from notifications.models import Notification, Verb
+from tasks.models import Task
+from tests.factories import TaskFactory
 from tests.support.events import record_sent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -78,3 +80,28 @@ def test_notification_created_goes_to_the_recipients_sockets_only(team, settings
         "created_at": utc_timestamp(stored.created_at),
         "read_at": None,
     }
+
+
+def test_a_task_deleted_before_the_notifications_are_stored_costs_only_its_own(team, settings):
+    """The write commits, then what one notification names is gone before they are stored:
+    the others are stored and announced all the same."""
+    sent = record_sent(settings)
+    task = TaskFactory(project=team.project)
+
+    with transaction.atomic():
+        publish(
+            Notice(
+                verb=Verb.ASSIGNED,
+                user_ids=(team.member.pk,),
+                actor_id=team.owner.pk,
+                project_id=team.project.pk,
+                task_id=task.pk,
+            ),
+            notice(team, Verb.ADDED_TO_PROJECT, team.admin),
+        )
+        Task.objects.filter(pk=task.pk).delete()  # in the write, after its notices
+
+    stored = Notification.objects.get()
+    assert (stored.recipient_id, stored.verb) == (team.admin.pk, Verb.ADDED_TO_PROJECT)
+    messages = [(group, message) for batch in sent for group, message in batch]
+    assert [group for group, _ in messages] == [user_group(team.admin.pk)]

@@ -218,6 +218,7 @@ def test_a_role_changed_and_a_member_added_inline_go_through_the_services(
         "member.added",
         "member.added",
         "member.updated",
+        "notification.created",  # the newcomer's added_to_project
     ]
 
 

@@ -389,6 +389,11 @@ async def test_task_assigned_goes_to_the_new_assignee_only_at_creation_and_reass
     assert set(assigned["data"]) == TASK_DATA_KEYS | {"changes"}
     assert sorted(assigned["data"].pop("changes")) == ["assignee_id", "project_id", "title"]
     assert assigned["data"] == rest_task(created)
+    notified = await member.receive_event("notification.created")  # its inbox, after
+    assert (notified["data"]["verb"], notified["data"]["task_id"]) == (
+        "assigned",
+        assigned["data"]["id"],
+    )
     await assert_all_silent(owner, member, newcomer, stranger)
 
     task_id = created.json()["id"]
@@ -403,6 +408,7 @@ async def test_task_assigned_goes_to_the_new_assignee_only_at_creation_and_reass
     assigned = await newcomer.receive_event("task.assigned")
     assert assigned["data"].pop("changes") == ["assignee_id"]
     assert assigned["data"] == rest_task(reassigned)
+    assert (await newcomer.receive_event("notification.created"))["data"]["verb"] == "assigned"
     await assert_all_silent(owner, member, newcomer, stranger)
 
     # Unassigning, or changing something else, assigns nobody.
@@ -595,6 +601,8 @@ async def test_added_member_gets_member_added_once_and_then_the_projects_events(
         assert event["actor_id"] == team.owner.id
         assert set(event["data"]) == MEMBER_DATA_KEYS
         assert event["data"] == response.json()
+    notified = await newcomer.receive_event("notification.created")
+    assert notified["data"]["verb"] == "added_to_project"
     await assert_all_silent(owner, newcomer, stranger)  # exactly once, though sent to two groups
 
     created = await call(

@@ -93,6 +93,7 @@ async def test_a_limited_token_does_not_follow_its_user_into_a_new_project(team,
     )
     assert response.status_code == 201, response.content
     await unlimited.receive_event("member.added")
+    await unlimited.receive_event("notification.created")  # added_to_project
     await create_task(team.owner, team.project.pk)
     assert (await unlimited.receive_event("task.created"))["project_id"] == team.project.pk
     await limited.assert_silent()

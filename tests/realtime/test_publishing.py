@@ -75,6 +75,7 @@ def test_an_api_write_is_sent_once(team, sent):
     assert event_types(sent) == [
         (f"project.{team.project.pk}", "task.created"),
         (f"user.{team.owner.id}", "task.assigned"),
+        (f"user.{team.owner.id}", "notification.created"),  # its own transaction, after
     ]
 
 

@@ -113,6 +113,11 @@ async def scenario(a: Server, b: Server) -> list[str]:
         assert added["actor_id"] == alice["id"]
         assert added["data"] == member
         assert await receive(owner_ws) == added
+        welcome = await receive_event(ws, "notification.created")
+        assert (welcome["data"]["verb"], welcome["data"]["actor"]["id"]) == (
+            "added_to_project",
+            alice["id"],
+        )
 
         status, task = await api(
             "POST",
@@ -124,6 +129,8 @@ async def scenario(a: Server, b: Server) -> list[str]:
         created = await receive_event(ws, "task.created")
         assert await receive(owner_ws) == created
         assigned = await receive_event(ws, "task.assigned")
+        notified = await receive_event(ws, "notification.created")
+        assert (notified["data"]["verb"], notified["data"]["task_id"]) == ("assigned", task["id"])
         expected = {key: value for key, value in task.items() if key != "is_overdue"}
         assert created["data"] == expected
         assert {key: value for key, value in assigned["data"].items() if key != "changes"} == (

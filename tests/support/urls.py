@@ -46,3 +46,8 @@ def labels_url(project_id) -> str:
 
 def label_url(project_id, label_id) -> str:
     return f"{PROJECTS}{project_id}/labels/{label_id}/"
+
+
+NOTIFICATIONS = f"{API}notifications/"
+UNREAD_COUNT = f"{NOTIFICATIONS}unread-count/"
+MARK_READ = f"{NOTIFICATIONS}read/"

@@ -112,6 +112,7 @@ def test_a_task_added_in_the_admin_is_created_by_the_operator(
     assert sent() == [
         (f"project.{team.project.pk}", "task.created", admin_user.pk),
         (f"user.{team.member.pk}", "task.assigned", admin_user.pk),
+        (f"user.{team.member.pk}", "notification.created", admin_user.pk),  # assigned
     ]
 
 

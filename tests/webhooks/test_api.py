@@ -229,6 +229,7 @@ def test_a_public_address_is_accepted(owner, team):
         (["task.assigned"], 201, ["task.assigned"]),
         ([], 400, None),
         (["task.exploded"], 400, None),
+        (["notification.created"], 400, None),  # to its recipient's sockets only
         (["*", "task.created"], 400, None),
         ("task.created", 400, None),
         ([["task.created"]], 400, None),

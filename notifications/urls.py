@@ -1,0 +1,8 @@
+from rest_framework.routers import SimpleRouter
+
+from notifications import views
+
+router = SimpleRouter()
+router.register("notifications", views.NotificationViewSet, basename="notification")
+
+urlpatterns = router.urls
