@@ -46,3 +46,11 @@ def labels_url(project_id) -> str:
 
 def label_url(project_id, label_id) -> str:
     return f"{PROJECTS}{project_id}/labels/{label_id}/"
+
+
+def comments_url(task_id) -> str:
+    return f"{TASKS}{task_id}/comments/"
+
+
+def comment_url(task_id, comment_id) -> str:
+    return f"{TASKS}{task_id}/comments/{comment_id}/"
