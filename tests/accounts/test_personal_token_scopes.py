@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from projects.models import Membership, Project, Role
-from tasks.models import Label, Task
+from tasks.models import Comment, Label, Task
 from tests.factories import MembershipFactory, TaskFactory, UserFactory
 from tests.support.envelope import assert_error
 from tests.support.personal_tokens import READ, READ_WRITE, WRITE, token_client
@@ -15,6 +15,8 @@ from tests.support.urls import (
     ME,
     PROJECTS,
     TASKS,
+    comment_url,
+    comments_url,
     label_url,
     labels_url,
     member_url,
@@ -36,12 +38,14 @@ def world(team):
     task = TaskFactory(project=team.project, title="Original")
     other = TaskFactory(project=team.project, title="Other")
     label = Label.objects.create(project=team.project, name="Blog")
+    comment = Comment.objects.create(task=task, author=team.owner, body="First")
     newcomer = UserFactory()
     return {
         "project": team.project.id,
         "task": task.id,
         "other_task": other.id,
         "label": label.id,
+        "comment": comment.id,
         "admin": team.admin.id,
         "member": team.member.id,
         "newcomer_email": newcomer.email,
@@ -67,6 +71,9 @@ def writes(w) -> list[tuple[str, str, dict, int]]:
         ("post", labels_url(w["project"]), {"name": "Docs"}, 201),
         ("patch", label_url(w["project"], w["label"]), {"name": "Renamed"}, 200),
         ("delete", label_url(w["project"], w["label"]), None, 204),
+        ("post", comments_url(w["task"]), {"body": "New"}, 201),
+        ("patch", comment_url(w["task"], w["comment"]), {"body": "Edited"}, 200),
+        ("delete", comment_url(w["task"], w["comment"]), None, 204),
         ("patch", ME, {"name": "New name"}, 200),
     ]
 
@@ -84,12 +91,14 @@ def reads(w) -> list[tuple[str, str]]:
         ("get", task_feed_url(w["task"])),
         ("get", labels_url(w["project"])),
         ("get", label_url(w["project"], w["label"])),
+        ("get", comments_url(w["task"])),
+        ("get", comment_url(w["task"], w["comment"])),
         ("get", ME),
     ]
 
 
-WRITE_COUNT = 17
-READ_COUNT = 12
+WRITE_COUNT = 20
+READ_COUNT = 14
 
 
 def snapshot():
@@ -99,6 +108,7 @@ def snapshot():
         sorted(Membership.objects.values_list("project_id", "user_id", "role")),
         sorted(Task.objects.values_list("id", "title", "project_id", "position")),
         sorted(Label.objects.values_list("id", "name", "color")),
+        sorted(Comment.objects.values_list("id", "body")),
         sorted(UserFactory._meta.model.objects.values_list("id", "name", "email")),
     )
 
@@ -157,8 +167,9 @@ def test_a_read_token_may_make_every_read(team, world, index, scopes):
 
 
 # A viewer's token is bound by the role too: of the writes above, only those outside the
-# project (a new project, their own name) go through, whatever the token's scopes.
-VIEWER_WRITES = [201, *[403] * 15, 200]
+# project (a new project, their own name) and a comment of their own go through, whatever the
+# token's scopes (the owner's comment is not theirs to edit or delete).
+VIEWER_WRITES = [201, *[403] * 15, 201, 403, 403, 200]
 
 
 @pytest.mark.parametrize("index", range(WRITE_COUNT))
