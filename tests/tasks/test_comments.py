@@ -18,6 +18,7 @@ from notifications.models import Notification
 from projects.models import Activity, Membership, Role
 from tasks.models import Comment, Task
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+from tests.support.admin import errors_of, form_data
 from tests.support.concurrency import require_postgresql, run_together
 from tests.support.envelope import assert_error
 from tests.support.tasks import make_task
@@ -691,3 +692,81 @@ def test_a_mention_and_a_concurrent_removal_never_leave_a_non_member_mentioned(c
     assert statuses[1] == 204
     assert statuses[0] in (201, 400)
     assert Comment.objects.count() == (1 if statuses[0] == 201 else 0)
+
+
+# --- the admin ------------------------------------------------------------------------------
+
+
+def inline_rows(data: dict) -> str:
+    """The comment inline's form prefix in an admin POST body."""
+    key = next(key for key in data if key.endswith("-TOTAL_FORMS") and "comment" in key)
+    return key.removesuffix("-TOTAL_FORMS")
+
+
+def test_the_task_page_adds_a_comment_through_the_service(
+    admin_client, admin_user, team, task, sent, django_capture_on_commit_callbacks
+):
+    url = f"/admin/tasks/task/{task.pk}/change/"
+    data = form_data(admin_client.get(url))
+    prefix = inline_rows(data)
+    data[f"{prefix}-TOTAL_FORMS"] = "1"
+    data[f"{prefix}-0-body"] = "  From the operator  "
+    data[f"{prefix}-0-mentions"] = [team.member.pk]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, data)
+
+    assert response.status_code == 302, errors_of(response)
+    comment = Comment.objects.get()
+    assert (comment.author, comment.body) == (admin_user, "From the operator")
+    assert list(comment.mentions.values_list("id", flat=True)) == [team.member.pk]
+    assert [event["type"] for event in sent if event["type"].startswith("comment.")] == [
+        "comment.created"
+    ]
+    assert notifications() == {
+        (team.member.pk, "mentioned", comment.pk),
+        (team.owner.pk, "commented", comment.pk),
+        (team.admin.pk, "commented", comment.pk),
+    }
+
+
+def test_the_task_page_edits_and_deletes_comments_through_the_services(
+    admin_client, team, task, sent
+):
+    kept = write_comment(task, team.member, "Before")
+    gone = write_comment(task, team.other_member, "Gone")
+    url = f"/admin/tasks/task/{task.pk}/change/"
+    data = form_data(admin_client.get(url))
+    prefix = inline_rows(data)
+    rows = {data[f"{prefix}-{n}-id"]: n for n in range(2)}
+    data[f"{prefix}-{rows[kept.pk]}-body"] = "After"
+    data[f"{prefix}-{rows[gone.pk]}-DELETE"] = "on"
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, errors_of(response)
+    assert list(Comment.objects.values_list("id", "body", "author_id")) == [
+        (kept.pk, "After", team.member.pk)
+    ]
+    assert [(e["type"], e["data"].get("changes")) for e in sent] == [
+        ("comment.updated", ["body"]),
+        ("comment.deleted", None),
+    ]
+
+
+def test_the_task_page_refuses_a_stranger_mention_and_a_blank_body(admin_client, team, task):
+    url = f"/admin/tasks/task/{task.pk}/change/"
+    data = form_data(admin_client.get(url))
+    prefix = inline_rows(data)
+    data[f"{prefix}-TOTAL_FORMS"] = "2"
+    data[f"{prefix}-0-body"] = "Hello"
+    data[f"{prefix}-0-mentions"] = [team.stranger.pk]
+    data[f"{prefix}-1-body"] = "x\x00y"
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    [formset] = [inline.formset for inline in response.context["inline_admin_formsets"]]
+    assert "mentions" in formset.forms[0].errors
+    assert "body" in formset.forms[1].errors
+    assert not Comment.objects.exists()
