@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.startup import PROJECT_ROOT
 
-PACKAGES = ["config", "core", "accounts", "projects", "tasks", "webhooks"]
+PACKAGES = ["config", "core", "accounts", "projects", "tasks", "webhooks", "notifications"]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
@@ -51,10 +51,10 @@ def test_the_code_keeps_every_contract(copy_of_the_code):
 @pytest.mark.parametrize(
     ("module", "line", "contract"),
     [
-        ("core/numbers.py", "import projects.models", "webhooks -> projects -> accounts -> core"),
-        ("accounts/models.py", "import tasks.models", "webhooks -> projects -> accounts -> core"),
-        ("projects/selectors.py", "import tasks.selectors", "webhooks -> projects -> accounts"),
-        ("core/realtime.py", "import webhooks.outbox", "webhooks -> projects -> accounts"),
+        ("core/numbers.py", "import projects.models", "notifications -> projects"),
+        ("accounts/models.py", "import tasks.models", "notifications -> projects"),
+        ("projects/selectors.py", "import tasks.selectors", "notifications -> projects"),
+        ("core/realtime.py", "import webhooks.outbox", "notifications -> projects"),
         ("webhooks/outbox.py", "import tasks.models", "tasks | webhooks"),
         ("tasks/services.py", "import webhooks.models", "tasks | webhooks"),
         ("tasks/render.py", "import config.settings", "no app imports it"),
