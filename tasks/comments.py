@@ -23,7 +23,6 @@ from tasks.services import _lock_projects
 NO_SUCH_MENTION = "Mention only members of the task's project."
 TOO_MANY_MENTIONS = "Mention at most 20 people in a comment."
 NOT_THE_AUTHOR = "Only the comment's author may edit it."
-COMMENT_FIELDS = ("body", "mention_ids")  # what an edit may change, as `changes` names them
 
 # Notification verbs (notifications.models.Verb's values: tasks does not import that app).
 MENTIONED = "mentioned"
