@@ -7,9 +7,11 @@ the `mentioned` and `commented` notifications, and that comments are not activit
 """
 
 import json
+import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -695,6 +697,34 @@ def test_a_mention_and_a_concurrent_removal_never_leave_a_non_member_mentioned(c
     assert statuses[1] == 204
     assert statuses[0] in (201, 400)
     assert Comment.objects.count() == (1 if statuses[0] == 201 else 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mention_waits_for_a_removal_in_progress_and_is_then_refused(client_for, team):
+    """The membership is read under a lock: a removal that has deleted the row but not yet
+    committed holds the comment back until it commits, and the comment then finds no member
+    (a plain read would still see the row, and store a mention of a non-member)."""
+    require_postgresql()
+    task = make_task(project=team.project, created_by=team.owner)
+    leaving = MembershipFactory(project=team.project).user
+    author = client_for(team.member)
+    deleted = threading.Event()
+
+    def remove():
+        with transaction.atomic():
+            Membership.objects.filter(project=team.project, user=leaving).delete()
+            deleted.set()
+            time.sleep(0.5)  # the comment is sent meanwhile
+
+    def comment():
+        deleted.wait(timeout=10)
+        body = {"body": "x", "mention_ids": [leaving.id]}
+        return author.post(comments_url(task.id), body, format="json")
+
+    _, response = run_together([remove, comment])
+
+    assert_error(response, 400, attr="mention_ids")
+    assert not Comment.objects.exists()
 
 
 # --- the admin ------------------------------------------------------------------------------
