@@ -66,7 +66,8 @@ TASK_COLUMNS = """
      FROM tasks_task_labels tl JOIN tasks_label l ON l.id = tl.label_id
      WHERE tl.task_id = t.id),
     (SELECT count(*) FROM tasks_task s WHERE s.parent_id = t.id),
-    (SELECT count(*) FROM tasks_task s WHERE s.parent_id = t.id AND s.status = 'completed')
+    (SELECT count(*) FROM tasks_task s WHERE s.parent_id = t.id AND s.status = 'completed'),
+    (SELECT count(*) FROM tasks_comment c WHERE c.task_id = t.id)
 """
 USERS = """
     LEFT JOIN accounts_user a ON a.id = t.assignee_id
@@ -159,7 +160,7 @@ def render(row, today) -> dict:
     (task_id, project_id, title, description, status, due_date, assignee_id) = row[:7]
     (assignee_email, assignee_name, creator_id, creator_email, creator_name) = row[7:12]
     created_at, updated_at, completed_at = row[12:15]
-    priority, parent_id, position, labels, subtasks, completed_subtasks = row[15:]
+    priority, parent_id, position, labels, subtasks, completed_subtasks, comments = row[15:]
     return {
         "id": task_id,
         "project_id": project_id,
@@ -175,6 +176,7 @@ def render(row, today) -> dict:
         "parent_id": parent_id,
         "subtask_count": subtasks,
         "completed_subtask_count": completed_subtasks,
+        "comment_count": comments,
         "position": position,
         "created_by": user(creator_id, creator_email, creator_name),
         "created_at": timestamp(created_at),

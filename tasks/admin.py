@@ -5,9 +5,9 @@ from django.db import transaction
 from core.admin import ServiceModelAdmin, copy_saved
 from projects.admin import ProjectAdmin
 from projects.models import Project
-from tasks import services
-from tasks.models import MAX_LABELS_PER_TASK, Label, Task
-from tasks.serializers import LabelSerializer
+from tasks import comments, services
+from tasks.models import MAX_LABELS_PER_TASK, MAX_MENTIONS, Comment, Label, Task
+from tasks.serializers import CommentWriteSerializer, LabelSerializer
 
 EDITABLE_FIELDS = ["project", "title", "description", "status", "due_date", "assignee"]
 
@@ -69,6 +69,90 @@ class ProjectFilter(admin.SimpleListFilter):
         return queryset.filter(project_id=project_id) if project_id else queryset.none()
 
 
+# --- comments (inline on the task's page) ----------------------------------------------------
+
+
+class CommentAdminForm(forms.ModelForm):
+    """The API's rules for a comment: the body trimmed, 1-10,000 characters, no NUL (the
+    serializer's own checks), at most MAX_MENTIONS mentions, each a member of the task's
+    project (checked again by the services under their locks)."""
+
+    class Meta:
+        model = Comment
+        fields = ["body", "mentions"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "body" in cleaned:
+            checked = CommentWriteSerializer(data={"body": cleaned["body"]}, partial=True)
+            if checked.is_valid():
+                cleaned["body"] = checked.validated_data["body"]
+            else:
+                self.add_error("body", checked.errors["body"])
+        mentions = cleaned.get("mentions")
+        task = self.instance.task if self.instance.task_id else None
+        if mentions is not None and len(mentions) > MAX_MENTIONS:
+            self.add_error("mentions", comments.TOO_MANY_MENTIONS)
+        elif mentions and task is not None:
+            members = set(
+                task.project.memberships.filter(user__in=mentions).values_list("user_id", flat=True)
+            )
+            if any(user.pk not in members for user in mentions):
+                self.add_error("mentions", comments.NO_SUCH_MENTION)
+        return cleaned
+
+
+class CommentInline(admin.StackedInline):
+    """A task's comments on its page, written through tasks.comments like the API's: a new
+    comment's author is the operator; events and notifications go out on commit."""
+
+    model = Comment
+    form = CommentAdminForm
+    extra = 0
+    fields = ["body", "mentions", "author", "created_at", "updated_at"]
+    readonly_fields = ["author", "created_at", "updated_at"]
+    autocomplete_fields = ["mentions"]
+
+
+def _comment_data(form) -> dict:
+    """What the comment form changed, as the comment services take it."""
+    data = {}
+    if "body" in form.changed_data:
+        data["body"] = form.cleaned_data["body"]
+    if "mentions" in form.changed_data:
+        data["mention_ids"] = [user.pk for user in form.cleaned_data["mentions"]]
+    return data
+
+
+def save_comments(request, task: Task, formset) -> None:
+    """The comment inline's rows through the comment services (never the formset's own
+    save): the operator writes as themselves, member of the project or not."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    deleted = set(formset.deleted_forms)
+    for form in formset.forms:
+        comment = form.instance
+        if form in deleted:
+            if comment.pk is not None:
+                comments.comment_delete(comment=comment, actor=request.user, as_member=False)
+                formset.deleted_objects.append(comment)
+        elif comment.pk is None and form.has_changed():
+            mentions = form.cleaned_data.get("mentions") or []
+            formset.new_objects.append(
+                comments.comment_create(
+                    task=task,
+                    actor=request.user,
+                    body=form.cleaned_data["body"],
+                    mention_ids=[user.pk for user in mentions],
+                    as_member=False,
+                )
+            )
+        elif comment.pk is not None and form.changed_data:
+            comments.comment_edit(
+                comment=comment, actor=request.user, data=_comment_data(form), as_member=False
+            )
+            formset.changed_objects.append((comment, form.changed_data))
+
+
 @admin.register(Task)
 class TaskAdmin(ServiceModelAdmin):
     """Tasks, written through tasks.services like the API: the assignee must be a member, the
@@ -100,6 +184,7 @@ class TaskAdmin(ServiceModelAdmin):
     date_hierarchy = "created_at"
     list_per_page = 50
     show_full_result_count = False
+    inlines = [CommentInline]
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -115,6 +200,11 @@ class TaskAdmin(ServiceModelAdmin):
         write them again, past the rules."""
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Comment:
+            return save_comments(request, form.instance, formset)
+        return super().save_formset(request, form, formset, change)
 
     def delete_model(self, request, obj):
         services.task_delete(task=obj, actor=request.user)

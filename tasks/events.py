@@ -5,7 +5,7 @@ Notice) that become the `assigned` notifications."""
 from core.events import Event, Notice, event
 from core.realtime import user_group
 from tasks.models import Task
-from tasks.render import label_to_dict, task_to_dict
+from tasks.render import comment_to_dict, label_to_dict, task_to_dict
 
 
 def _assigned(task: Task, actor_id: int, data: dict, changes: list[str]) -> list[Event | Notice]:
@@ -87,3 +87,21 @@ def label_deleted(
     """One event for the label and every task it left: no `task.updated` per task."""
     data = {"id": label_id, "task_ids": task_ids}
     return [event("label.deleted", project_id=project_id, actor_id=actor_id, data=data)]
+
+
+def comment_created(*, comment, project_id: int, actor_id: int) -> list[Event]:
+    data = comment_to_dict(comment)
+    return [event("comment.created", project_id=project_id, actor_id=actor_id, data=data)]
+
+
+def comment_updated(*, comment, project_id: int, actor_id: int, changes: list[str]) -> list[Event]:
+    """`changes` lists the changed fields (`body`, `mention_ids`)."""
+    data = {**comment_to_dict(comment), "changes": changes}
+    return [event("comment.updated", project_id=project_id, actor_id=actor_id, data=data)]
+
+
+def comment_deleted(
+    *, comment_id: int, task_id: int, project_id: int, actor_id: int
+) -> list[Event]:
+    data = {"id": comment_id, "task_id": task_id}
+    return [event("comment.deleted", project_id=project_id, actor_id=actor_id, data=data)]

@@ -28,7 +28,7 @@ from accounts.render import USER_SUMMARY_FIELDS
 from core.render import utc_timestamp
 from tasks import counts
 from tasks.models import Status, Task
-from tasks.render import LABELS_SQL, TASK_FIELDS, label_order, label_summary
+from tasks.render import COMMENT_COUNT_SQL, LABELS_SQL, TASK_FIELDS, label_order, label_summary
 from tasks.selectors import renderable
 
 # The users a task embeds, each read as its id column and, through a join, the other fields
@@ -36,7 +36,7 @@ from tasks.selectors import renderable
 EMBEDDED_USERS = ("assignee", "created_by")
 COMPUTED_FIELDS = ("is_overdue", "label_ids")  # label_ids: the ids of `labels`
 # Read by a subquery of their own in the row's statement (_SUBQUERY_COLUMNS).
-AGGREGATED_FIELDS = ("labels", "subtask_count", "completed_subtask_count")
+AGGREGATED_FIELDS = ("labels", "subtask_count", "completed_subtask_count", "comment_count")
 
 
 def _row_fields() -> tuple[str, ...]:
@@ -77,6 +77,7 @@ def task_row_to_dict(row: dict, *, today: date) -> dict:
         "parent_id": row["parent_id"],
         "subtask_count": row["subtask_count"],
         "completed_subtask_count": row["completed_subtask_count"],
+        "comment_count": row["comment_count"],
         "position": row["position"],
         "created_by": _user(row, "created_by"),
         "created_at": row["created_at"],
@@ -159,14 +160,15 @@ def page_rows(ordered: QuerySet[Task], *, project_ids: list[int], start: int, st
 
 def _subquery_columns() -> dict[str, str]:
     """PostgreSQL's SQL for the AGGREGATED_FIELDS of the row's task (`task.id`): its labels
-    as task_to_dict shows them (tasks.render.LABELS_SQL) and the counts of its direct
-    subtasks."""
+    as task_to_dict shows them (tasks.render.LABELS_SQL), the counts of its direct
+    subtasks and of its comments (tasks.render.COMMENT_COUNT_SQL)."""
     task = Task._meta
     subtasks = f"SELECT count(*) FROM {task.db_table} s WHERE s.parent_id = task.id"  # noqa: S608
     return {
         "labels": LABELS_SQL.format(task="task"),
         "subtask_count": subtasks,
         "completed_subtask_count": f"{subtasks} AND s.status = '{Status.COMPLETED.value}'",
+        "comment_count": COMMENT_COUNT_SQL.format(task="task"),
     }
 
 
@@ -212,7 +214,7 @@ def task_rows_by_id(task_ids: list[int]) -> list[dict]:
     rows = {}
     plain = [name for name in TASK_ROW_FIELDS if name not in AGGREGATED_FIELDS]
     tasks = renderable(Task.objects.filter(pk__in=task_ids)).prefetch_related(None)
-    for row in tasks.values(*plain, "subtask_count", "completed_subtask_count"):
+    for row in tasks.values(*plain, "subtask_count", "completed_subtask_count", "comment_count"):
         for name in TIMESTAMP_FIELDS:
             row[name] = utc_timestamp(row[name])
         row["labels"] = []

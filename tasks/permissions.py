@@ -9,6 +9,7 @@ from rest_framework.permissions import BasePermission
 from core.views import request_body
 from projects.models import Role
 from projects.permissions import caller_role, can_manage_project
+from tasks.comments import NOT_THE_AUTHOR
 from tasks.selectors import roles_for
 from tasks.services import VIEWER_REFUSED as VIEWER_MESSAGE
 
@@ -107,3 +108,21 @@ class CanChangeLabels(BasePermission):
 
     def has_object_permission(self, request, view, obj):
         return caller_role(obj) in {Role.OWNER, Role.ADMIN, Role.MEMBER}
+
+
+class IsCommentAuthor(BasePermission):
+    """A comment is edited by its author only; members read and write comments alike."""
+
+    message = NOT_THE_AUTHOR
+
+    def has_object_permission(self, request, view, obj):
+        return obj.author_id == request.user.id
+
+
+class CanDeleteComment(BasePermission):
+    """A comment is deleted by its author, a project admin or the owner (others 403)."""
+
+    message = "Only the comment's author or a project owner or admin may delete it."
+
+    def has_object_permission(self, request, view, obj):
+        return obj.author_id == request.user.id or can_manage_project(caller_role(obj))

@@ -10,7 +10,7 @@ from datetime import date
 
 from accounts.render import user_summary
 from core.render import representation_etag, utc_timestamp
-from tasks.models import Label, Status, Task
+from tasks.models import Comment, Label, Status, Task
 
 TASK_FIELDS = (
     "id",
@@ -27,6 +27,7 @@ TASK_FIELDS = (
     "parent_id",
     "subtask_count",  # direct subtasks
     "completed_subtask_count",
+    "comment_count",  # the task's comments
     "position",
     "created_by",  # accounts.render.user_summary
     "created_at",
@@ -105,6 +106,14 @@ def subtask_counts(task: Task) -> tuple[int, int]:
     return len(statuses), statuses.count(Status.COMPLETED)
 
 
+def comment_count(task: Task) -> int:
+    """The task's comments: annotated by the read that loaded the task (tasks.selectors) or
+    set by the write that knows it, else counted now."""
+    if hasattr(task, "comment_count"):
+        return task.comment_count
+    return 0 if task.pk is None else Comment.objects.filter(task_id=task.pk).count()
+
+
 def task_to_dict(task: Task, *, today: date | None = None) -> dict:
     """`is_overdue` needs the caller's today; events leave it out (each client computes it in
     its own time zone)."""
@@ -125,6 +134,7 @@ def task_to_dict(task: Task, *, today: date | None = None) -> dict:
         "parent_id": task.parent_id,
         "subtask_count": subtasks,
         "completed_subtask_count": completed_subtasks,
+        "comment_count": comment_count(task),
         "position": task.position,
         "created_by": user_summary(task.created_by),
         "created_at": utc_timestamp(task.created_at),
@@ -140,3 +150,43 @@ def task_etag(task: Task, *, today: date) -> str:
     """The ETag of the task as this caller sees it (its `today` gives `is_overdue`): the one
     validator for the detail's 304 and for `If-Match` on writes."""
     return representation_etag(task_to_dict(task, today=today))
+
+
+COMMENT_FIELDS = (
+    "id",
+    "task_id",
+    "author",  # accounts.render.user_summary; null once the author's account is deleted
+    "body",
+    "mentions",  # user_summary of each mentioned user, by id
+    "created_at",
+    "updated_at",
+)
+# The count column of a task read on PostgreSQL (tasks.selectors, tasks.listing), as
+# comment_count shows it.
+COMMENT_COUNT_SQL = (
+    f"SELECT count(*) FROM {Comment._meta.db_table} c "  # noqa: S608 (names)
+    f"WHERE c.{Comment._meta.get_field('task').column} = {{task}}.id"
+)
+
+
+def comment_mentions(comment: Comment) -> list:
+    """The mentioned users, by id: `comment.mention_list` where the read (tasks.selectors.
+    comments_of) or the write left it, else read now."""
+    users = getattr(comment, "mention_list", None)
+    if users is None:
+        users = [] if comment.pk is None else comment.mentions.all()
+    return sorted(users, key=lambda user: user.id)
+
+
+def comment_to_dict(comment: Comment) -> dict:
+    """A comment as its endpoints and the comment events show it. `body` is plain text, sent
+    as stored: clients must not render it as HTML."""
+    return {
+        "id": comment.id,
+        "task_id": comment.task_id,
+        "author": user_summary(comment.author),
+        "body": comment.body,
+        "mentions": [user_summary(user) for user in comment_mentions(comment)],
+        "created_at": utc_timestamp(comment.created_at),
+        "updated_at": utc_timestamp(comment.updated_at),
+    }

@@ -15,7 +15,13 @@ from core.schema import client_error
 from projects.feeds import feed_schema
 from tasks.filters import DUE_BUCKETS, MAX_LABEL_FILTER_IDS, TaskOrdering
 from tasks.models import Priority
-from tasks.serializers import REORDER_REQUEST, LabelSerializer, TaskSerializer
+from tasks.serializers import (
+    REORDER_REQUEST,
+    CommentSerializer,
+    CommentWriteSerializer,
+    LabelSerializer,
+    TaskSerializer,
+)
 from tasks.serializers import TASK_EXAMPLE as TASK_RESPONSE
 
 TAG = "tasks"
@@ -293,6 +299,54 @@ label_schema = extend_schema_view(
             "The owner and admins (others 403). The label leaves every task that carried it; "
             "one `label.deleted` event lists them."
         ),
+        responses={204: None},
+    ),
+)
+
+
+COMMENT_TAG = "comments"
+COMMENT_MEMBERS = "Members of the task's project, viewers included; 404 for anyone else."
+COMMENT_RULES = (
+    "`body` is plain text, 1 to 10,000 characters after trimming, stored trimmed and "
+    "otherwise exactly as sent (clients must not render it as HTML). `mention_ids`: at most "
+    "20 members of the task's project (viewers included); anyone else is a 400 on "
+    "`mention_ids`, worded the same whether the user exists or not."
+)
+
+comment_schema = extend_schema_view(
+    list=extend_schema(
+        tags=[COMMENT_TAG],
+        summary="List a task's comments",
+        description=f"{COMMENT_MEMBERS} Oldest first.",
+    ),
+    retrieve=extend_schema(
+        tags=[COMMENT_TAG], summary="Get a comment", description=COMMENT_MEMBERS
+    ),
+    create=extend_schema(
+        tags=[COMMENT_TAG],
+        summary="Comment on a task",
+        description=(
+            f"{COMMENT_MEMBERS} {COMMENT_RULES} The users mentioned are notified "
+            "(`mentioned`), and the task's creator and assignee unless mentioned "
+            "(`commented`)."
+        ),
+        request=CommentWriteSerializer,
+        responses={201: CommentSerializer},
+    ),
+    partial_update=extend_schema(
+        tags=[COMMENT_TAG],
+        summary="Edit a comment",
+        description=(
+            f"Its author only (other members 403). {COMMENT_RULES} Users newly mentioned are "
+            "notified; `comment.updated` lists the fields that changed."
+        ),
+        request=CommentWriteSerializer,
+        responses={200: CommentSerializer},
+    ),
+    destroy=extend_schema(
+        tags=[COMMENT_TAG],
+        summary="Delete a comment",
+        description="Its author, a project admin or the owner (other members 403).",
         responses={204: None},
     ),
 )

@@ -22,7 +22,7 @@ from accounts.models import User
 from accounts.personal_tokens import project_limit
 from projects.models import Activity
 from projects.selectors import caller_role, member_roles
-from tasks.models import Label, Status, Task
+from tasks.models import Comment, Label, Status, Task
 from tasks.render import LABELS_SQL
 
 
@@ -59,13 +59,26 @@ def _subtask_count(condition: Q) -> Coalesce:
     return Coalesce(Subquery(subtasks, output_field=IntegerField()), 0)
 
 
+def _comment_count() -> Coalesce:
+    comments = (
+        Comment.objects.filter(task=OuterRef("pk"))
+        .order_by()
+        .values("task")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(comments, output_field=IntegerField()), 0)
+
+
 def renderable(tasks: QuerySet[Task]) -> QuerySet[Task]:
     """Tasks with everything their representation shows (tasks.render.task_to_dict), in one
-    statement: their two users, their subtask counts and, on PostgreSQL, their labels as the
-    list shows them (`label_json`); elsewhere the labels come in one more (`label_list`)."""
+    statement: their two users, their subtask and comment counts and, on PostgreSQL, their
+    labels as the list shows them (`label_json`); elsewhere the labels come in one more
+    (`label_list`)."""
     tasks = tasks.select_related("assignee", "created_by").annotate(
         subtask_count=_subtask_count(Q()),
         completed_subtask_count=_subtask_count(Q(status=Status.COMPLETED)),
+        comment_count=_comment_count(),
     )
     if connection.vendor == "postgresql":
         labels = LABELS_SQL.format(task=Task._meta.db_table)
@@ -148,4 +161,23 @@ def labels_of(project) -> QuerySet[Label]:
         Label.objects.filter(project=project)
         .annotate(task_count=_task_count(), caller_role=Value(project.caller_role))
         .order_by(Lower("name"), "id")
+    )
+
+
+def comments_of(task: Task) -> QuerySet[Comment]:
+    """A task's comments (the caller's task: the view found it among theirs), oldest first,
+    each with its author, its mentions by id (`mention_list`) and the caller's role in the
+    task's project (`caller_role`, for the permission classes). When trash comes, a trashed
+    task is a 404 before this is asked (its comments are hidden with it)."""
+    mentions = Prefetch(
+        "mentions",
+        queryset=User.objects.only("id", "email", "name").order_by("id"),
+        to_attr="mention_list",
+    )
+    return (
+        Comment.objects.filter(task_id=task.pk)
+        .select_related("author")
+        .prefetch_related(mentions)
+        .annotate(caller_role=Value(task.caller_role))
+        .order_by("created_at", "id")
     )

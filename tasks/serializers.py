@@ -15,9 +15,27 @@ from core.numbers import MAX_BIGINT
 from core.serializers import ReplaceOnPutMixin
 from projects.models import Project
 from projects.selectors import memberships_for
+from tasks.comments import NO_SUCH_MENTION, TOO_MANY_MENTIONS
 from tasks.dates import DateField
-from tasks.models import DEFAULT_LABEL_COLOR, MAX_LABELS_PER_TASK, Label, Priority, Status, Task
-from tasks.render import LABEL_FIELDS, TASK_FIELDS, label_to_dict, task_to_dict
+from tasks.models import (
+    DEFAULT_LABEL_COLOR,
+    MAX_COMMENT_LENGTH,
+    MAX_LABELS_PER_TASK,
+    MAX_MENTIONS,
+    Comment,
+    Label,
+    Priority,
+    Status,
+    Task,
+)
+from tasks.render import (
+    COMMENT_FIELDS,
+    LABEL_FIELDS,
+    TASK_FIELDS,
+    comment_to_dict,
+    label_to_dict,
+    task_to_dict,
+)
 from tasks.services import (  # one message each for the form and the locked write
     NO_SUCH_LABEL,
     NO_SUCH_NEIGHBOUR,
@@ -134,6 +152,7 @@ TASK_EXAMPLE = {
     "parent_id": None,
     "subtask_count": 2,
     "completed_subtask_count": 1,
+    "comment_count": 3,
     "position": "a3",
     "created_by": {"id": 7, "email": "ada@example.com", "name": "Ada Lovelace"},
     "created_at": "2026-11-02T10:15:00.000000Z",
@@ -195,6 +214,7 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
     completed_subtask_count = serializers.IntegerField(
         read_only=True, help_text="Direct subtasks that are completed."
     )
+    comment_count = serializers.IntegerField(read_only=True, help_text="The task's comments.")
     position = serializers.CharField(
         read_only=True,
         help_text="The task's place in its project's manual order: compare by code point.",
@@ -211,6 +231,7 @@ class TaskSerializer(ReplaceOnPutMixin, serializers.ModelSerializer):
             "id",
             "subtask_count",
             "completed_subtask_count",
+            "comment_count",
             "position",
             "created_at",
             "updated_at",
@@ -352,3 +373,95 @@ class LabelSerializer(serializers.ModelSerializer):
 
     def to_representation(self, label: Label) -> dict:
         return label_to_dict(label)
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "integer", "format": "int64"},
+        "maxItems": MAX_MENTIONS,
+        "description": (
+            f"At most {MAX_MENTIONS} users who are members of the task's project (viewers "
+            "included); order and repeats do not matter. Shown as `mentions`, by id."
+        ),
+    }
+)
+class MentionIdsField(serializers.Field):
+    """A list of user ids: order and repeats do not matter. Anything but a list of at most
+    MAX_MENTIONS distinct ids is a 400 on the field; an id no user can have gets the answer
+    of a user outside the project (the write checks membership under its locks), so the
+    answer never tells which users exist."""
+
+    default_error_messages = {
+        "not_a_list": "Give a list of user ids.",
+        "not_a_member": NO_SUCH_MENTION,
+        "max_length": TOO_MANY_MENTIONS,
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            self.fail("not_a_list")
+        if any(isinstance(pk, bool) or not isinstance(pk, int) for pk in data):
+            self.fail("not_a_member")
+        ids = sorted(set(data))
+        if ids and not 0 < ids[0] <= ids[-1] <= MAX_BIGINT:
+            self.fail("not_a_member")
+        if len(ids) > MAX_MENTIONS:
+            self.fail("max_length")
+        return ids
+
+    def to_representation(self, value):
+        return value
+
+
+COMMENT_EXAMPLE = {
+    "id": 81,
+    "task_id": 44,
+    "author": {"id": 7, "email": "ada@example.com", "name": "Ada Lovelace"},
+    "body": "Draft is up, @Grace can you review?",
+    "mentions": [{"id": 9, "email": "grace@example.com", "name": "Grace Hopper"}],
+    "created_at": "2026-11-03T09:12:00.000000Z",
+    "updated_at": "2026-11-03T09:12:00.000000Z",
+}
+
+
+@extend_schema_serializer(
+    examples=[OpenApiExample("Comment", value=COMMENT_EXAMPLE, response_only=True)]
+)
+class CommentSerializer(serializers.ModelSerializer):
+    """A comment on a task. `body` is plain text, returned exactly as stored: clients must not
+    render it as HTML. `author` is null once the author's account is deleted."""
+
+    task_id = serializers.IntegerField(read_only=True)
+    author = UserSummarySerializer(read_only=True, allow_null=True)
+    mentions = UserSummarySerializer(many=True, read_only=True, help_text="By id.")
+
+    class Meta:
+        model = Comment
+        fields = COMMENT_FIELDS
+        read_only_fields = COMMENT_FIELDS
+
+    def to_representation(self, comment: Comment) -> dict:
+        return comment_to_dict(comment)
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Comment and mention",
+            value={"body": "Draft is up, @Grace can you review?", "mention_ids": [9]},
+            request_only=True,
+        ),
+    ]
+)
+class CommentWriteSerializer(serializers.Serializer):
+    """A comment's body and mentions, as a create or an edit sends them."""
+
+    body = serializers.CharField(
+        max_length=MAX_COMMENT_LENGTH,
+        help_text=(
+            f"Plain text, 1 to {MAX_COMMENT_LENGTH:,} characters after trimming; stored trimmed "
+            "and otherwise exactly as sent."
+        ),
+    )
+    mention_ids = MentionIdsField(required=False)

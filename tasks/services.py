@@ -414,6 +414,7 @@ def task_create(*, actor: User, data: dict, among_actor_projects: bool = False) 
         data = {**data, "project_id": inbox.pk}
     task = Task(created_by=actor, **data)
     task.label_list, task.subtask_count, task.completed_subtask_count = [], 0, 0
+    task.comment_count = 0
     locked = _lock_projects(
         {task.project_id}, member=actor if among_actor_projects else None, last_positions=True
     )

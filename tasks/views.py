@@ -15,19 +15,33 @@ from core.views import (
 from projects.feeds import feed_response
 from projects.permissions import IsProjectAdmin
 from projects.views import ProjectFromUrlMixin
-from tasks import listing, selectors, services
+from tasks import comments, listing, selectors, services
 from tasks.filters import TaskFilterBackend, TaskFilterSet, TaskOrdering
 from tasks.listing import task_row_to_dict
-from tasks.models import Label, Task
+from tasks.models import Comment, Label, Task
 from tasks.permissions import (
     CanChangeLabels,
+    CanDeleteComment,
     CanDeleteTask,
     CanEditTask,
     CanMoveTask,
+    IsCommentAuthor,
     ensure_may_create_in_named_project,
 )
-from tasks.schema import label_schema, task_activity_schema, task_reorder_schema, task_schema
-from tasks.serializers import LabelSerializer, ReorderSerializer, TaskSerializer
+from tasks.schema import (
+    comment_schema,
+    label_schema,
+    task_activity_schema,
+    task_reorder_schema,
+    task_schema,
+)
+from tasks.serializers import (
+    CommentSerializer,
+    CommentWriteSerializer,
+    LabelSerializer,
+    ReorderSerializer,
+    TaskSerializer,
+)
 
 
 def none_match_hits(if_none_match: str | None, etag: str) -> bool:
@@ -219,4 +233,74 @@ class LabelViewSet(
     def destroy(self, request, *args, **kwargs):
         label = self.get_object()
         services.label_delete(actor=request.user, label=label)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@comment_schema
+class CommentViewSet(
+    PermissionTableMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """A task's comments: the members of its project read and write them (viewers too; 404
+    for anyone else); only the author edits one; the author, an admin or the owner deletes
+    one."""
+
+    serializer_class = CommentSerializer
+    serializer_classes_by_action = {
+        "create": CommentWriteSerializer,
+        "partial_update": CommentWriteSerializer,
+    }
+    lookup_value_regex = ID_PATTERN
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    permission_classes_by_action = {
+        "partial_update": [IsCommentAuthor],
+        "destroy": [CanDeleteComment],
+    }
+
+    def get_task(self) -> Task:
+        """The task the URL names, among the caller's tasks (404 otherwise), with their role
+        in its project."""
+        if not hasattr(self, "_task"):
+            try:
+                self._task = selectors.task_for(self.request.user, int(self.kwargs["task_pk"]))
+            except Task.DoesNotExist as exc:
+                raise Http404 from exc
+        return self._task
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Comment.objects.none()
+        return selectors.comments_of(self.get_task())
+
+    def get_object(self):
+        comment = super().get_object()
+        comment.task = self.get_task()
+        return comment
+
+    def create(self, request, *args, **kwargs):
+        task = self.get_task()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        comment = comments.comment_create(
+            task=task,
+            actor=request.user,
+            body=serializer.validated_data["body"],
+            mention_ids=serializer.validated_data.get("mention_ids", []),
+        )
+        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        comment = self.get_object()  # 404, 403
+        serializer = self.get_serializer(data=request_body(request), partial=True)
+        serializer.is_valid(raise_exception=True)  # 400
+        comment = comments.comment_edit(
+            comment=comment, actor=request.user, data=serializer.validated_data
+        )
+        return Response(CommentSerializer(comment).data)
+
+    def destroy(self, request, *args, **kwargs):
+        comment = self.get_object()
+        comments.comment_delete(comment=comment, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -20,6 +20,9 @@ EVENT_TYPES = [
     "label.created",
     "label.updated",
     "label.deleted",
+    "comment.created",
+    "comment.updated",
+    "comment.deleted",
 ]
 ALL_EVENTS = "*"
 

@@ -578,8 +578,8 @@ MEMBERS = Folder(
 TASK_FIELDS = (
     '"id", "project_id", "title", "description", "status", "priority", "due_date", '
     '"assignee_id", "assignee", "label_ids", "labels", "parent_id", "subtask_count", '
-    '"completed_subtask_count", "position", "created_by", "created_at", "updated_at", '
-    '"completed_at", "is_overdue"'
+    '"completed_subtask_count", "comment_count", "position", "created_by", "created_at", '
+    '"updated_at", "completed_at", "is_overdue"'
 )
 LAUNCH_TASK = {
     "title": "Write the launch post",
@@ -1141,6 +1141,113 @@ LABELS = Folder(
     ],
 )
 
+COMMENTS = Folder(
+    "Comments",
+    "A task's comments: the members of its project, viewers included, read and write them; "
+    "only the author edits one; the author, an admin or the owner deletes one. `body` is plain "
+    "text (never render it as HTML); `mention_ids` names members of the project, who are "
+    "notified. The member is a viewer by now (Labels made them one).",
+    [
+        Case(
+            "Comment on the task",
+            "POST /api/v1/tasks/{{taskId}}/comments/",
+            body={
+                "body": "  Draft is up, can you review? <b>not bold</b>  ",
+                "mention_ids": [number("memberId")],
+            },
+            tests="""
+                const comment = pm.response.json();
+                pm.test("trimmed, otherwise as sent", () =>
+                  pm.expect(comment.body).to.eql("Draft is up, can you review? <b>not bold</b>"));
+                pm.test("the member mentioned", () =>
+                  pm.expect(comment.mentions.map((user) => user.id))
+                    .to.eql([Number(pm.variables.get("memberId"))]));
+                save("commentId", comment.id);
+            """,
+        ),
+        Case(
+            "Comment mentioning someone outside the project (400)",
+            "POST /api/v1/tasks/{{taskId}}/comments/",
+            body={"body": "Hello", "mention_ids": [number("missingId")]},
+            names="mention_ids",
+        ),
+        Case(
+            "Comment with a blank body (400)",
+            "POST /api/v1/tasks/{{taskId}}/comments/",
+            body={"body": "   "},
+            names="body",
+        ),
+        Case(
+            "Comment on a task that does not exist (404)",
+            "POST /api/v1/tasks/{{missingId}}/comments/",
+            body={"body": "Hello"},
+        ),
+        Case(
+            "Comment as a viewer",
+            "POST /api/v1/tasks/{{taskId}}/comments/",
+            body={"body": "Looks good to me."},
+            auth=MEMBER,
+            tests='save("viewerCommentId", pm.response.json().id);',
+        ),
+        Case(
+            "List the task's comments",
+            "GET /api/v1/tasks/{{taskId}}/comments/",
+            tests="""
+                const ids = pm.response.json().results.map((comment) => comment.id);
+                pm.test("oldest first", () => pm.expect(ids).to.eql([
+                  Number(pm.variables.get("commentId")),
+                  Number(pm.variables.get("viewerCommentId")),
+                ]));
+            """,
+        ),
+        Case(
+            "The task counts its comments",
+            "GET /api/v1/tasks/{{taskId}}/",
+            tests="""
+                pm.test("two comments", () =>
+                  pm.expect(pm.response.json().comment_count).to.eql(2));
+            """,
+        ),
+        Case("Get the comment", "GET /api/v1/tasks/{{taskId}}/comments/{{commentId}}/"),
+        Case(
+            "Get a comment that does not exist (404)",
+            "GET /api/v1/tasks/{{taskId}}/comments/{{missingId}}/",
+        ),
+        Case(
+            "Edit the comment",
+            "PATCH /api/v1/tasks/{{taskId}}/comments/{{commentId}}/",
+            body={"body": "Draft is up: please review today.", "mention_ids": []},
+            tests="""
+                pm.test("no one mentioned now", () =>
+                  pm.expect(pm.response.json().mentions).to.eql([]));
+            """,
+        ),
+        Case(
+            "Edit someone else's comment (403)",
+            "PATCH /api/v1/tasks/{{taskId}}/comments/{{commentId}}/",
+            body={"body": "Rewritten"},
+            auth=MEMBER,
+        ),
+        Case(
+            "Edit the comment with a body too long (400)",
+            "PATCH /api/v1/tasks/{{taskId}}/comments/{{commentId}}/",
+            body={"body": "x" * 10_001},
+            names="body",
+        ),
+        Case(
+            "Delete someone else's comment as a viewer (403)",
+            "DELETE /api/v1/tasks/{{taskId}}/comments/{{commentId}}/",
+            auth=MEMBER,
+        ),
+        Case(
+            "Delete the viewer's comment as the owner",
+            "DELETE /api/v1/tasks/{{taskId}}/comments/{{viewerCommentId}}/",
+        ),
+        Case("Delete the comment", "DELETE /api/v1/tasks/{{taskId}}/comments/{{commentId}}/"),
+    ],
+)
+
+
 NOTIFICATIONS = Folder(
     "Notifications",
     "Your inbox: what other people's writes mean for you (a new assignee, a mention, a "
@@ -1253,6 +1360,7 @@ FOLDERS = [
     ACTIVITY,
     WEBHOOKS,
     LABELS,
+    COMMENTS,
     NOTIFICATIONS,
     ERRORS,
     CLEAN_UP,

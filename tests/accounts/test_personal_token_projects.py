@@ -6,13 +6,15 @@ import pytest
 
 from accounts.models import PersonalAccessToken
 from projects.models import Membership, Project
-from tasks.models import Task
+from tasks.models import Comment, Task
 from tests.factories import MembershipFactory, ProjectFactory, TaskFactory
 from tests.support.envelope import assert_error
 from tests.support.personal_tokens import READ, token_client
 from tests.support.urls import (
     PROJECTS,
     TASKS,
+    comment_url,
+    comments_url,
     members_url,
     project_feed_url,
     project_url,
@@ -106,6 +108,28 @@ def test_tasks_of_other_projects_are_404(places, limited, task):
     assert_error(limited.patch(task_url(task_id), {"title": "Changed"}), 404)
     assert_error(limited.delete(task_url(task_id)), 404)
     assert Task.objects.filter(pk=task_id).exclude(title="Changed").exists()
+
+
+@pytest.mark.parametrize("task", ["other_task", "inbox_task"])
+def test_comments_of_other_projects_tasks_are_404(places, limited, task):
+    task_id = places[task].id
+    comment = Comment.objects.create(task=places[task], author=places["user"], body="Mine")
+    url = comment_url(task_id, comment.id)
+
+    assert_error(limited.get(comments_url(task_id)), 404)
+    assert_error(limited.post(comments_url(task_id), {"body": "New"}), 404)
+    assert_error(limited.get(url), 404)
+    assert_error(limited.patch(url, {"body": "Changed"}), 404)
+    assert_error(limited.delete(url), 404)
+    assert list(Comment.objects.values_list("body", flat=True)) == ["Mine"]
+
+
+def test_comments_in_the_allowed_project_can_be_read_and_written(places, limited):
+    task_id = places["allowed_tasks"][0].id
+
+    created = limited.post(comments_url(task_id), {"body": "New"})
+    assert created.status_code == 201, created.content
+    assert limited.get(comments_url(task_id)).json()["count"] == 1
 
 
 def test_a_task_in_the_allowed_project_can_be_read_and_changed(places, limited):

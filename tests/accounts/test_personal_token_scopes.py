@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from notifications.models import Notification
 from projects.models import Membership, Project, Role
-from tasks.models import Label, Task
+from tasks.models import Comment, Label, Task
 from tests.factories import MembershipFactory, TaskFactory, UserFactory
 from tests.support.envelope import assert_error
 from tests.support.notifications import make_notification
@@ -20,6 +20,8 @@ from tests.support.urls import (
     PROJECTS,
     TASKS,
     UNREAD_COUNT,
+    comment_url,
+    comments_url,
     label_url,
     labels_url,
     member_url,
@@ -41,6 +43,7 @@ def world(team):
     task = TaskFactory(project=team.project, title="Original")
     other = TaskFactory(project=team.project, title="Other")
     label = Label.objects.create(project=team.project, name="Blog")
+    comment = Comment.objects.create(task=task, author=team.owner, body="First")
     newcomer = UserFactory()
     make_notification(team.owner, team.project, actor=team.admin)
     return {
@@ -48,6 +51,7 @@ def world(team):
         "task": task.id,
         "other_task": other.id,
         "label": label.id,
+        "comment": comment.id,
         "admin": team.admin.id,
         "member": team.member.id,
         "newcomer_email": newcomer.email,
@@ -73,6 +77,9 @@ def writes(w) -> list[tuple[str, str, dict, int]]:
         ("post", labels_url(w["project"]), {"name": "Docs"}, 201),
         ("patch", label_url(w["project"], w["label"]), {"name": "Renamed"}, 200),
         ("delete", label_url(w["project"], w["label"]), None, 204),
+        ("post", comments_url(w["task"]), {"body": "New"}, 201),
+        ("patch", comment_url(w["task"], w["comment"]), {"body": "Edited"}, 200),
+        ("delete", comment_url(w["task"], w["comment"]), None, 204),
         ("patch", ME, {"name": "New name"}, 200),
         ("post", MARK_READ, {"all": True}, 200),
     ]
@@ -91,14 +98,16 @@ def reads(w) -> list[tuple[str, str]]:
         ("get", task_feed_url(w["task"])),
         ("get", labels_url(w["project"])),
         ("get", label_url(w["project"], w["label"])),
+        ("get", comments_url(w["task"])),
+        ("get", comment_url(w["task"], w["comment"])),
         ("get", ME),
         ("get", NOTIFICATIONS),
         ("get", UNREAD_COUNT),
     ]
 
 
-WRITE_COUNT = 18
-READ_COUNT = 14
+WRITE_COUNT = 21
+READ_COUNT = 16
 
 
 def snapshot():
@@ -108,6 +117,7 @@ def snapshot():
         sorted(Membership.objects.values_list("project_id", "user_id", "role")),
         sorted(Task.objects.values_list("id", "title", "project_id", "position")),
         sorted(Label.objects.values_list("id", "name", "color")),
+        sorted(Comment.objects.values_list("id", "body")),
         sorted(UserFactory._meta.model.objects.values_list("id", "name", "email")),
         sorted(Notification.objects.values_list("id", "read_at")),
     )
@@ -167,9 +177,10 @@ def test_a_read_token_may_make_every_read(team, world, index, scopes):
 
 
 # A viewer's token is bound by the role too: of the writes above, only those outside the
-# project (a new project, their own name, their own notifications) go through, whatever the
-# token's scopes.
-VIEWER_WRITES = [201, *[403] * 15, 200, 200]
+# project (a new project, their own name, their own notifications) and a comment of their
+# own go through, whatever the token's scopes (the owner's comment is not theirs to edit
+# or delete).
+VIEWER_WRITES = [201, *[403] * 15, 201, 403, 403, 200, 200]
 
 
 @pytest.mark.parametrize("index", range(WRITE_COUNT))

@@ -7,13 +7,15 @@ an empty PATCH too (it changes nothing)."""
 import pytest
 
 from projects.models import Activity, Project
-from tasks.models import Task
+from tasks.models import Comment, Task
 from tests.factories import TaskFactory, UserFactory
 from tests.support.personal_tokens import READ, READ_WRITE, WRITE, token_client
 from tests.support.urls import (
     ME,
     PROJECTS,
     TASKS,
+    comment_url,
+    comments_url,
     member_url,
     members_url,
     project_url,
@@ -30,12 +32,14 @@ WEBHOOK = {"url": "https://hooks.example.invalid/tasklane", "events": ["task.cre
 @pytest.fixture
 def world(team, client_for):
     task = TaskFactory(project=team.project, title=SECRET_TITLE, description="Confidential")
+    comment = Comment.objects.create(task=task, author=team.owner, body=SECRET_TITLE)
     webhooks = f"{project_url(team.project.id)}webhooks/"
     hook = client_for(team.owner).post(webhooks, WEBHOOK, format="json")
     assert hook.status_code == 201, hook.content
     return {
         "project": team.project.id,
         "task": task.id,
+        "comment": comment.id,
         "admin": team.admin.id,
         "member": team.member.id,
         "newcomer": UserFactory().email,
@@ -50,10 +54,11 @@ def empty_patches(w) -> list[tuple[str, int]]:
         (task_url(w["task"]), w["task"]),
         (project_url(w["project"]), w["project"]),
         (w["webhook_url"], w["webhook"]),
+        (comment_url(w["task"], w["comment"]), w["comment"]),
     ]
 
 
-@pytest.mark.parametrize("index", range(3))
+@pytest.mark.parametrize("index", range(4))
 def test_an_empty_patch_by_a_write_only_token_answers_only_the_id(team, world, index):
     url, resource_id = empty_patches(world)[index]
 
@@ -63,7 +68,7 @@ def test_an_empty_patch_by_a_write_only_token_answers_only_the_id(team, world, i
     assert response.json() == {"id": resource_id}
 
 
-@pytest.mark.parametrize("index", range(3))
+@pytest.mark.parametrize("index", range(4))
 def test_an_empty_patch_by_a_caller_who_may_read_is_the_full_representation(
     team, world, index, client_for
 ):
@@ -110,11 +115,13 @@ def writes(w) -> list[tuple[str, str, dict, int]]:
         ("patch", task_url(w["task"]), {"status": "completed"}, 200),
         ("put", task_url(w["task"]), {"title": "Replaced"}, 200),
         ("patch", w["webhook_url"], {"is_active": False}, 200),
+        ("post", comments_url(w["task"]), {"body": "New"}, 201),
+        ("patch", comment_url(w["task"], w["comment"]), {"body": "Edited"}, 200),
         ("patch", ME, {"name": "New name"}, 200),
     ]
 
 
-@pytest.mark.parametrize("index", range(11))
+@pytest.mark.parametrize("index", range(13))
 def test_every_write_of_a_write_only_token_is_made_and_answered_without_the_resource(
     team, world, index
 ):

@@ -48,9 +48,9 @@ from projects.serializers import (
     MemberSerializer,
     ProjectSerializer,
 )
-from tasks.models import Label, Status, Task
-from tasks.render import TASK_FIELDS, task_to_dict
-from tasks.serializers import TASK_EXAMPLE, TaskSerializer
+from tasks.models import Comment, Label, Status, Task
+from tasks.render import COMMENT_FIELDS, TASK_FIELDS, comment_to_dict, task_to_dict
+from tasks.serializers import COMMENT_EXAMPLE, TASK_EXAMPLE, CommentSerializer, TaskSerializer
 from tests.support.openapi import schema
 
 WHEN = datetime(2026, 3, 10, 11, 0, tzinfo=UTC)
@@ -80,7 +80,15 @@ def a_task() -> Task:
     )
     task.label_list = [Label(id=3, name="Blog", color="#2563eb")]  # as a read leaves them
     task.subtask_count, task.completed_subtask_count = 2, 1
+    task.comment_count = 3  # annotated by the selectors
     return task
+
+
+def a_comment() -> Comment:
+    comment = Comment(id=81, task=a_task(), author=ADA, body="Draft is up", created_at=WHEN)
+    comment.updated_at = WHEN
+    comment.mention_list = [GRACE]  # as a read leaves them
+    return comment
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,13 @@ RESOURCES = [
         TaskSerializer,
         lambda: task_to_dict(a_task(), today=date(2026, 3, 10)),
         TASK_EXAMPLE,
+    ),
+    Resource(
+        "Comment",
+        COMMENT_FIELDS,
+        CommentSerializer,
+        lambda: comment_to_dict(a_comment()),
+        COMMENT_EXAMPLE,
     ),
     Resource(
         "Project",

@@ -78,7 +78,7 @@ def test_a_field_the_schema_lacks_fails_in_a_page(page):
 
 def test_an_undocumented_path_or_status_fails(task):
     with pytest.raises(SchemaMismatch, match="documents no such path"):
-        check_body("GET", "/api/v1/tasks/1/comments/", 200, {})
+        check_body("GET", "/api/v1/tasks/1/attachments/", 200, {})
     with pytest.raises(SchemaMismatch, match="documents no 202 response"):
         check_body("POST", TASKS, 202, task)
     with pytest.raises(SchemaMismatch, match="documents no body"):

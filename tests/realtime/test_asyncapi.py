@@ -28,6 +28,8 @@ from tests.support.receiver import Receiver
 from tests.support.urls import (
     PROJECTS,
     TASKS,
+    comment_url,
+    comments_url,
     label_url,
     labels_url,
     member_url,
@@ -166,7 +168,21 @@ async def capture_every_message(team, webhook_url: str | None = None):
             status=201,
         )
         label = await step(owner.client.post, labels_url(project), {"name": "Blog"}, status=201)
-        await step(owner.client.post, TASKS, {"title": "Plain", "project_id": project}, 201)
+        plain = await step(
+            owner.client.post, TASKS, {"title": "Plain", "project_id": project}, status=201
+        )
+        # The owner's own task, mentioning only themselves: no notification for anyone (the
+        # notifications' own events are another part of the document).
+        comment = await step(
+            owner.client.post,
+            comments_url(plain["id"]),
+            {"body": "Draft is up", "mention_ids": [owner.id]},
+            status=201,
+        )
+        await step(
+            owner.client.patch, comment_url(plain["id"], comment["id"]), {"body": "Reviewed"}
+        )
+        await step(owner.client.delete, comment_url(plain["id"], comment["id"]), status=204)
         await step(
             owner.client.post,
             TASKS,

@@ -51,3 +51,11 @@ def label_url(project_id, label_id) -> str:
 NOTIFICATIONS = f"{API}notifications/"
 UNREAD_COUNT = f"{NOTIFICATIONS}unread-count/"
 MARK_READ = f"{NOTIFICATIONS}read/"
+
+
+def comments_url(task_id) -> str:
+    return f"{TASKS}{task_id}/comments/"
+
+
+def comment_url(task_id, comment_id) -> str:
+    return f"{TASKS}{task_id}/comments/{comment_id}/"

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tasks import listing, selectors
-from tasks.models import Status, Task
+from tasks.models import Comment, Status, Task
 from tasks.render import task_to_dict
 from tasks.serializers import TaskSerializer
 from tests.factories import ProjectFactory
@@ -70,6 +70,8 @@ def varied(team) -> list[int]:
         if index == 5:
             values["created_by"] = None  # its creator's account was deleted
         Task.objects.filter(pk=task.pk).update(**values)
+        for body in ("Seen", "Done?")[: index % 3]:  # none, one or two comments
+            Comment.objects.create(task=task, author=team.owner, body=body)
         ids.append(task.pk)
     return ids
 
@@ -90,6 +92,7 @@ def test_the_tasks_vary_in_everything_a_row_renders_differently(varied, team):
     assert {task["created_by"] is None for task in tasks} == {True, False}
     assert {task["due_date"] is None for task in tasks} == {True, False}
     assert {task["completed_at"] is None for task in tasks} == {True, False}
+    assert {task["comment_count"] for task in tasks} == {0, 1, 2}
     stamps = [task[name] for task in tasks for name in ("created_at", "updated_at")]
     assert {stamp[-8:] for stamp in stamps} >= {".000000Z", ".000001Z", ".987654Z"}
     assert any(not task["title"].isascii() for task in tasks)

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from projects.models import Role
-from tasks.models import Label, Status
+from tasks.models import Comment, Label, Status
 from tests.factories import MembershipFactory, ProjectFactory
 from tests.support.personal_tokens import token_client
 from tests.support.tasks import make_task
@@ -32,7 +32,8 @@ def projects(team):
 def add_tasks(projects, count: int, offset: int = 0):
     """Tasks spread over the projects, each with a creator and an assignee from its members,
     varied so that every user lookup would be a different row; each carries two labels of
-    its project, and every third is a subtask of the one before it in its project."""
+    its project, every third is a subtask of the one before it in its project, and every
+    other one has a comment or two."""
     tasks, last_in = [], {}
     for index in range(offset, offset + count):
         project = projects[index % len(projects)]
@@ -48,6 +49,8 @@ def add_tasks(projects, count: int, offset: int = 0):
             parent=last_in.get(project.pk) if index % 3 == 2 else None,
         )
         task.labels.add(labels[index % 3], labels[(index + 1) % 3])
+        for body in ("first", "second")[: index % 3]:
+            Comment.objects.create(task=task, author=members[0], body=body)
         last_in[project.pk] = task
         tasks.append(task)
     return tasks
@@ -118,7 +121,7 @@ def test_task_detail_runs_the_same_queries_however_many_tasks_exist(
 # the page's ids and joins their rows to their users and labels; elsewhere the ids, the rows,
 # then the rows' labels.
 LIST_QUERIES = 4 if connection.vendor == "postgresql" else 6
-# The caller, then the task with its users, labels and subtask counts and the caller's role
+# The caller, then the task with its users, labels, subtask and comment counts and the caller's role
 # (on PostgreSQL; elsewhere its labels come in one more).
 DETAIL_QUERIES = 2 if connection.vendor == "postgresql" else 3
 
@@ -135,6 +138,7 @@ def test_task_list_costs_four_queries(client_for, team, projects, django_assert_
     assert len(results) == 50
     assert all(len(task["labels"]) == 2 for task in results)
     assert sum(task["subtask_count"] for task in results) > 0
+    assert {task["comment_count"] for task in results} == {0, 1, 2}
 
 
 def test_task_detail_costs_two_queries(client_for, team, projects, django_assert_num_queries):
@@ -145,7 +149,8 @@ def test_task_detail_costs_two_queries(client_for, team, projects, django_assert
     task_id = client.get(TASKS).json()["results"][0]["id"]
 
     with django_assert_num_queries(DETAIL_QUERIES):
-        client.get(task_url(task_id))
+        response = client.get(task_url(task_id))
+    assert response.json()["comment_count"] == 2
 
 
 def test_a_personal_token_costs_no_more_queries_than_a_jwt(
