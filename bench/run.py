@@ -394,7 +394,7 @@ def bench_data(scale: dict) -> dict:
 
     from accounts.models import User
     from bench.scale_seed import LABEL_WORD, SEARCH_WORD, bench_email
-    from projects.models import Project
+    from projects.models import Membership, Project
     from tasks import selectors
     from tasks.models import Label, Task
 
@@ -408,6 +408,10 @@ def bench_data(scale: dict) -> dict:
         Task.objects.filter(project=project).order_by("id").values_list("id", flat=True)[:65]
     )
     labels = Label.objects.filter(project__memberships__user=main, name=LABEL_WORD)
+    # Comments go on the project's first task, each mentioning another of its members.
+    mentioned = (
+        Membership.objects.filter(project=project).exclude(user=main).order_by("user_id").first()
+    )
     return {
         "tokens": {n: str(AccessToken.for_user(user)) for n, user in users.items()},
         "task_ids": task_ids,
@@ -416,6 +420,8 @@ def bench_data(scale: dict) -> dict:
         "label_ids": sorted(labels.values_list("id", flat=True)),
         "reorder_anchor": in_project[0],
         "reordered_ids": in_project[1:],
+        "comment_task": in_project[0],
+        "mention_id": mentioned.user_id,
     }
 
 
@@ -655,6 +661,13 @@ def main() -> None:
             paths=[f"/api/v1/tasks/{i}/reorder/" for i in data["reordered_ids"]],
             floor=True,
         ),
+        Case(
+            "comment with a mention",
+            f"/api/v1/tasks/{data['comment_task']}/comments/",
+            "POST",
+            '{"body":"bench comment {n}","mention_ids":[' + str(data["mention_id"]) + "]}",
+        ),
+        Case("notifications unread", f"/api/v1/notifications/?unread=true&page_size={PAGE_SIZE}"),
         Case("/health/live/ (no database)", "/health/live/", token=False),
     ]
     queries = {case.name: count_queries(case, main_token) for case in cases}
