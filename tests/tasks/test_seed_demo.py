@@ -11,6 +11,8 @@ from tasks.management.commands.seed_demo import (
     DEMO_LABELS,
     DEMO_PASSWORD,
     DEMO_TASKS,
+    DEMO_THREAD,
+    DISCUSSED,
     FIRST_IN_ORDER,
 )
 from tests.support.auth import login
@@ -89,3 +91,30 @@ def test_the_demo_history_shows_the_labels_being_made(demo):
     verbs = Activity.objects.filter(project=project).values_list("verb", flat=True)
 
     assert list(verbs).count(Verb.LABEL_CREATED) == len(DEMO_LABELS)
+
+
+def test_a_demo_task_has_a_thread_with_a_mention(demo):
+    client, project = demo
+    task = next(t for t in listed(client, project=project.id) if t["title"] == DISCUSSED)
+
+    comments = client.get(f"{TASKS}{task['id']}/comments/").json()["results"]
+
+    assert [c["body"] for c in comments] == [body for _, body, _ in DEMO_THREAD]
+    assert [m["email"] for m in comments[0]["mentions"]] == ["bob@example.com"]
+    assert task["comment_count"] == len(DEMO_THREAD)
+
+
+def test_bob_has_unread_notifications_after_the_seed(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", verbosity=0)
+    bob = User.objects.get(email="bob@example.com")
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {login(APIClient(), bob, DEMO_PASSWORD)['access']}"
+    )
+
+    unread = client.get("/api/v1/notifications/", {"unread": "true", "page_size": 100}).json()
+
+    verbs = {n["verb"] for n in unread["results"]}
+    assert {"added_to_project", "assigned", "mentioned", "commented"} <= verbs
+    assert client.get("/api/v1/notifications/unread-count/").json() == {"count": unread["count"]}

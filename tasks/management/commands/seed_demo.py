@@ -1,5 +1,6 @@
 """Demo data: three users sharing a project full of tasks, so the API has something to show:
-priorities, labels, a few subtasks and a manual order that differs from the creation order.
+priorities, labels, a few subtasks, a manual order that differs from the creation order, and a
+short thread of comments with a mention, so that bob's inbox has unread notifications.
 
 The benchmarks' data at scale comes from bench/seed.py instead.
 """
@@ -15,6 +16,7 @@ from accounts.models import User
 from accounts.services import user_create
 from projects.models import Project, Role
 from projects.services import member_add, project_create
+from tasks.comments import comment_create
 from tasks.models import Priority, Status
 from tasks.services import label_create, task_create, task_reorder
 
@@ -81,6 +83,12 @@ DEMO_TASKS = [
 ]
 # The manual order puts the urgent fix first, as a team would drag it to the top.
 FIRST_IN_ORDER = "Fix the signup email typo"
+# A thread on one task: (author, body, mentioned), users by their index in DEMO_USERS.
+DISCUSSED = "Review the pricing page"
+DEMO_THREAD = [
+    (0, "Bob, can you check the enterprise tier's wording before Friday?", (1,)),
+    (2, "The annual price on the mobile layout still shows last year's figure.", ()),
+]
 
 
 class Command(BaseCommand):
@@ -140,6 +148,13 @@ class Command(BaseCommand):
         task_reorder(
             task=tasks[FIRST_IN_ORDER], actor=alice, before_id=tasks[DEMO_TASKS[0].title].pk
         )
+        for author, body, mentioned in DEMO_THREAD:
+            comment_create(
+                task=tasks[DISCUSSED],
+                actor=users[author],
+                body=body,
+                mention_ids=[users[index].pk for index in mentioned],
+            )
         inbox = Project.objects.get(owner=bob, is_inbox=True)
         task_create(actor=bob, data={"project": inbox, "title": "Renew passport"})
         self.stdout.write(
