@@ -15,6 +15,9 @@ from tests.support.auth import logged_in
 from tests.support.openapi import validating_test_clients
 from tests.support.parallel import redis_url_of_worker
 
+# The `smtp_server` and `mail` fixtures: a real SMTP server on loopback (email tests).
+pytest_plugins = ["tests.support.smtp"]
+
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_setupnodes(config, specs):

@@ -108,7 +108,8 @@ AUTH = Folder(
             tests="""
                 const user = pm.response.json();
                 pm.test("user fields only", () =>
-                  pm.expect(user).to.have.keys("id", "email", "name", "timezone", "date_joined"));
+                  pm.expect(user).to.have.keys(
+                    "id", "email", "email_verified", "name", "timezone", "date_joined"));
                 pm.test("email stored lower-case", () =>
                   pm.expect(user.email).to.eql(pm.variables.get("ownerEmail")));
                 save("ownerId", user.id);
