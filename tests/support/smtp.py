@@ -2,7 +2,7 @@
 
 `Mailbox` is what the `mail` fixture (conftest.py) gives a test: the settings point Django's
 SMTP backend at a fresh aiosmtpd server, and what the web process hands to the worker (the
-`core.send_email` task and its arguments, as they would go through the broker) is kept
+`send_email` task of core/mail.py and its arguments, as they would go through the broker) is kept
 instead of published. `deliver()` then runs each handed-over task as a worker does, through
 Celery's own task machinery (`apply`), so the message goes out over SMTP and arrives here
 as the user's mail server would receive it. `messages` are parsed `email.message` objects;
