@@ -105,5 +105,5 @@ class LogEmailBackend(BaseEmailBackend):
                     body="\n" + message.body,
                 )
             else:
-                logger.error("email_not_sent", reason="EMAIL_URL is not set")
+                logger.warning("email_not_sent", reason="EMAIL_URL is not set")
         return len(email_messages)
