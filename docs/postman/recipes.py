@@ -44,12 +44,15 @@ INITIAL_VALUES = {
 
 
 # A pre-request script: the token of the newest message to the owner whose subject holds
-# `subject`, from the run's mail catcher, into `variable`.
+# `subject`, from the run's mail catcher, into `variable` (left as it is without a catcher).
 MAILED_TOKEN = """
     const to = encodeURIComponent(pm.variables.get("ownerEmail"));
     pm.sendRequest(
       `${{pm.variables.get("mailboxUrl")}}/token?to=${{to}}&subject={subject}`,
-      (error, response) => save("{variable}", error ? "" : response.json().token || ""));
+      (error, response) => {{
+        // No mail catcher (your own server): keep the token you pasted into {variable}.
+        if (!error && response.code === 200) save("{variable}", response.json().token);
+      }});
 """
 
 
