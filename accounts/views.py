@@ -167,7 +167,7 @@ class EmailTokenView(PublicAuthView):
     """The public end of the email flows: the token (or the email) is the credential. A
     personal access token sent anyway is a 403; the address throttle bounds guessing."""
 
-    permission_classes = [NoPersonalTokenPresented]
+    permission_classes = [AllowAny, NoPersonalTokenPresented]  # AllowAny: "no auth" in the schema
 
     def permission_denied(self, request, message=None, code=None):
         # Nobody is authenticated here, which DRF would answer with a 401.
