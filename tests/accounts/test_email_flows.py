@@ -413,3 +413,18 @@ def test_the_reset_request_takes_no_longer_for_a_known_address(mail):
 
     fastest = min(medians.values())
     assert max(medians.values()) - fastest < max(5.0, fastest * 0.6), medians
+
+
+def test_used_and_expired_tokens_are_purged_after_a_week(mail):
+    from accounts.tasks import purge_email_tokens  # noqa: PLC0415
+
+    user = UserFactory(email="ada@example.com")
+    for _ in range(3):
+        ask_reset(user.email)
+    used, expired, live = EmailToken.objects.order_by("id")
+    now = timezone.now()
+    EmailToken.objects.filter(pk=used.pk).update(used_at=now - timedelta(days=8))
+    EmailToken.objects.filter(pk=expired.pk).update(expires_at=now - timedelta(days=8))
+
+    assert purge_email_tokens.apply().get() == 2
+    assert list(EmailToken.objects.values_list("pk", flat=True)) == [live.pk]
