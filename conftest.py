@@ -15,6 +15,9 @@ from tests.support.auth import logged_in
 from tests.support.openapi import validating_test_clients
 from tests.support.parallel import redis_url_of_worker
 
+# The `smtp_server` and `mail` fixtures: a real SMTP server on loopback (email tests).
+pytest_plugins = ["tests.support.smtp"]
+
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_setupnodes(config, specs):
@@ -121,3 +124,13 @@ def owner(client_for, team):
 def member(client_for, team):
     """A client logged in as the team's plain member."""
     return client_for(team.member)
+
+
+@pytest.fixture(autouse=True)
+def _email_stays_in_process(monkeypatch):
+    """In-process tests hand no message to a real broker (the folder broker would write into
+    the checkout, Redis would queue for whichever worker a server test starts); the `mail`
+    fixture (tests/support/smtp.py) records them instead and runs the worker's task itself."""
+    from core import mail  # noqa: PLC0415 - after Django is set up
+
+    monkeypatch.setattr(mail.send_email, "apply_async", lambda *args, **kwargs: None)

@@ -22,6 +22,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from mail_catcher import mailbox
 from make_run import free_port, start, wait_until_live
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -201,8 +202,19 @@ def webhook_delivered(access: str) -> None:
 
 
 def main() -> int:
+    with mailbox() as (email_settings, mailbox_url):
+        MAILBOX["url"] = mailbox_url
+        return smoke({**email_settings})
+
+
+# newman's `mailboxUrl`: the mail catcher the server sends to (.ci/mail_catcher.py).
+MAILBOX: dict[str, str] = {}
+
+
+def smoke(email_settings: dict[str, str]) -> int:
     env = {
         **os.environ,
+        **email_settings,
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": "smoke-test-secret-key-0123456789abcdef0123456789ghijklmn",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -307,6 +319,8 @@ def postman_collection_passes(settings: str) -> None:
             str(postman / "tasklane.postman_environment.json"),
             "--env-var",
             f"baseUrl={BASE}",
+            "--env-var",
+            f"mailboxUrl={MAILBOX['url']}",
             "--reporters",
             "cli",
             "--color",

@@ -56,12 +56,20 @@ class UserAdmin(BaseUserAdmin):
     actions = ["deactivate"]
     show_full_result_count = False
     ordering = ["email"]
-    list_display = ["email", "name", "timezone", "is_active", "is_staff", "date_joined"]
-    list_filter = ["is_active", "is_staff", "is_superuser"]
+    list_display = [
+        "email",
+        "name",
+        "timezone",
+        "email_verified",
+        "is_active",
+        "is_staff",
+        "date_joined",
+    ]
+    list_filter = ["is_active", "is_staff", "is_superuser", "email_verified"]
     search_fields = ["email", "name"]
     readonly_fields = ["date_joined", "last_login"]
     fieldsets = [
-        (None, {"fields": ["email", "password"]}),
+        (None, {"fields": ["email", "email_verified", "password"]}),
         ("Profile", {"fields": ["name", "timezone"]}),
         (
             "Permissions",
@@ -72,6 +80,7 @@ class UserAdmin(BaseUserAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
+            obj.email_verified = True  # the operator vouches for the address
             user_create(user=obj)  # with the new user's Inbox
             return
         super().save_model(request, obj, form, change)

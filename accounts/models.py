@@ -47,6 +47,7 @@ class UserManager(BaseUserManager):
 
         fields.setdefault("is_staff", True)
         fields.setdefault("is_superuser", True)
+        fields.setdefault("email_verified", True)  # made by an operator
         return user_create(user=self._build(email, password, **fields))
 
 
@@ -58,6 +59,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
+    # False only for self-service registration until the address is confirmed; an operator
+    # (admin, createsuperuser, seed commands) vouches for the address they type.
+    email_verified = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=now)
 
     objects = UserManager()
@@ -122,3 +126,35 @@ class PersonalAccessToken(models.Model):
 
     def allows(self, scope: str) -> bool:
         return scope in self.scopes
+
+
+class EmailTokenKind(models.TextChoices):
+    """What an emailed token proves, and so what it may be used for (one kind, one use)."""
+
+    PASSWORD_RESET = "password_reset", "Password reset"
+    EMAIL_VERIFY = "email_verify", "Email verification"
+
+
+class EmailToken(models.Model):
+    """A single-use token sent by email (accounts/email_tokens.py).
+
+    Only a SHA-256 hash of the token is stored: the token is 256 random bits, so no salt or
+    slow hash is needed and the lookup is one indexed query. `email` is the address the token
+    was sent to (the account's at the time, or a new one for flows that change it).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_tokens")
+    kind = models.CharField(max_length=32, choices=EmailTokenKind.choices)
+    email = models.EmailField(max_length=254)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "email token"
+        indexes = [models.Index(fields=["user", "kind"], name="accounts_emailtoken_user_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.email}"

@@ -10,7 +10,12 @@ from rest_framework.exceptions import ParseError
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from accounts.models import Scope, normalize_email
-from accounts.personal_tokens import allows_scope, personal_token_of, project_limit
+from accounts.personal_tokens import (
+    allows_scope,
+    is_personal_token,
+    personal_token_of,
+    project_limit,
+)
 from core.renderers import withhold_representation
 from core.views import request_body
 
@@ -70,3 +75,15 @@ class EmailUnchangedWithPersonalToken(BasePermission):
         if not isinstance(data, dict) or not isinstance(data.get("email"), str):
             return True  # no email, or one that is a 400 anyway
         return normalize_email(data["email"]) == request.user.email
+
+
+class NoPersonalTokenPresented(BasePermission):
+    """For the public email-token endpoints (password reset, verification), which
+    authenticate nobody: a request that carries a personal access token anyway is refused
+    (403), as every endpoint of the email flows refuses one. Scripts have no business there."""
+
+    message = "A personal access token cannot do this."
+
+    def has_permission(self, request, view):
+        scheme, _, credential = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        return not (scheme.lower() == "bearer" and is_personal_token(credential.strip()))

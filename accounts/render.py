@@ -10,7 +10,7 @@ from accounts.models import PersonalAccessToken, User
 from core.render import utc_timestamp
 
 USER_SUMMARY_FIELDS = ("id", "email", "name")
-USER_FIELDS = ("id", "email", "name", "timezone", "date_joined")
+USER_FIELDS = ("id", "email", "email_verified", "name", "timezone", "date_joined")
 PERSONAL_TOKEN_FIELDS = (
     "id",
     "name",
@@ -31,6 +31,7 @@ def user_to_dict(user: User) -> dict:
     return {
         "id": user.id,
         "email": user.email,
+        "email_verified": user.email_verified,
         "name": user.name,
         "timezone": user.timezone,
         "date_joined": utc_timestamp(user.date_joined),

@@ -6,8 +6,11 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from accounts.serializers import (
     PERSONAL_TOKEN_EXAMPLE,
     USER_EXAMPLE,
+    EmailVerifySerializer,
     LoginSerializer,
     PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
     PersonalTokenCreatedSerializer,
     PersonalTokenCreateSerializer,
     PersonalTokenSerializer,
@@ -210,4 +213,82 @@ personal_token_schema = extend_schema_view(
         auth=JWT_ONLY,
         responses={204: None, 403: PERSONAL_TOKENS_403},
     ),
+)
+
+# --- Email tokens: password reset and verification ----------------------------------------
+
+EMAIL_THROTTLED = client_error(
+    "Too many requests from this client address or for this email address "
+    "(`THROTTLE_LOGIN`); `Retry-After` says when to try again. Nothing is sent."
+)
+PERSONAL_TOKEN_REFUSED = client_error(
+    "The request carried a personal access token: the email flows refuse them."
+)
+BAD_EMAIL_TOKEN = (
+    "A bad, expired or already used token is a 400 on `token` (`invalid`), whichever it is."
+)
+
+password_reset_schema = extend_schema(
+    tags=[TAG],
+    summary="Ask for a password reset",
+    description=(
+        "Sends a single-use reset token, valid for an hour, to the address if it belongs to "
+        "an active account. The answer is the same `202`, with no body, whether or not it "
+        "does (nothing is sent otherwise): it tells nobody which addresses have accounts. The "
+        "message goes out from the worker after the answer; it carries the token on a line "
+        "`Token: <token>` and, when the server has a `FRONTEND_URL`, a link to "
+        "`FRONTEND_URL/reset-password?token=...`. Throttled per client address and per email "
+        "at the `THROTTLE_LOGIN` rate. No token is needed."
+    ),
+    request=PasswordResetSerializer,
+    responses={202: None, 403: PERSONAL_TOKEN_REFUSED, 429: EMAIL_THROTTLED},
+)
+
+password_reset_confirm_schema = extend_schema(
+    tags=[TAG],
+    summary="Set a new password with a reset token",
+    description=(
+        "Uses the token from the reset message. As a password change does, every access and "
+        "refresh token issued before stops working, every personal access token is revoked "
+        "and open WebSockets are closed with 4401; the account's email counts as verified. "
+        f"{BAD_EMAIL_TOKEN} The new password goes through the password validators (400 on "
+        "`new_password`). Using the token uses up every other reset token of the account. "
+        "No access token is needed."
+    ),
+    request=PasswordResetConfirmSerializer,
+    responses={204: None, 403: PERSONAL_TOKEN_REFUSED},
+)
+
+email_verify_schema = extend_schema(
+    tags=[TAG],
+    summary="Verify your email",
+    description=(
+        "Uses the token of the verification message (sent at registration, or again by "
+        "`email/verify/resend/`); answers the user, with `email_verified` true. "
+        f"{BAD_EMAIL_TOKEN} No access token is needed: the token names the account."
+    ),
+    request=EmailVerifySerializer,
+    responses={200: UserSerializer, 403: PERSONAL_TOKEN_REFUSED},
+    examples=[USER_RESPONSE],
+)
+
+email_verify_resend_schema = extend_schema(
+    tags=[TAG],
+    summary="Send the verification message again",
+    description=(
+        "Sends a new verification token to your address (earlier ones keep working until "
+        "they expire or one is used). With the email already verified nothing is sent, and "
+        "the answer is the same `202`. Throttled per user at the `THROTTLE_LOGIN` rate. A "
+        "personal access token cannot do this (403)."
+    ),
+    auth=JWT_ONLY,
+    request=None,
+    responses={
+        202: None,
+        403: client_error("The request was made with a personal access token."),
+        429: client_error(
+            "Too many requests for this account (`THROTTLE_LOGIN`, or `THROTTLE_USER`); "
+            "`Retry-After` says when to try again."
+        ),
+    },
 )

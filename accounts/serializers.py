@@ -8,7 +8,15 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import get_error_detail
 
-from accounts.models import EMAIL_TAKEN, PersonalAccessToken, Scope, User, normalize_email
+from accounts import email_tokens
+from accounts.models import (
+    EMAIL_TAKEN,
+    EmailTokenKind,
+    PersonalAccessToken,
+    Scope,
+    User,
+    normalize_email,
+)
 from accounts.render import (
     PERSONAL_TOKEN_FIELDS,
     USER_FIELDS,
@@ -18,6 +26,7 @@ from accounts.render import (
     user_to_dict,
 )
 from accounts.timezones import is_valid_timezone
+from core.exceptions import Invalid
 from core.numbers import MAX_BIGINT
 
 WRONG_PASSWORD = "wrong_password"
@@ -38,6 +47,7 @@ class UserSummarySerializer(serializers.ModelSerializer):
 USER_EXAMPLE = {
     "id": 7,
     "email": "ada@example.com",
+    "email_verified": True,
     "name": "Ada Lovelace",
     "timezone": "Europe/London",
     "date_joined": "2026-11-02T09:30:00.000000Z",
@@ -53,7 +63,13 @@ class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = USER_FIELDS
-        read_only_fields = ["id", "date_joined"]
+        read_only_fields = ["id", "email_verified", "date_joined"]
+        extra_kwargs = {
+            "email_verified": {
+                "help_text": "Whether the owner has confirmed the address with the token "
+                "sent to it (auth/email/verify/)."
+            }
+        }
 
     def to_representation(self, user: User) -> dict:
         return user_to_dict(user)
@@ -284,3 +300,64 @@ class PersonalTokenCreatedSerializer(PersonalTokenSerializer):
     class Meta(PersonalTokenSerializer.Meta):
         fields = [*PersonalTokenSerializer.Meta.fields, "token"]
         read_only_fields = fields
+
+
+# --- Email tokens: password reset and verification ----------------------------------------
+
+TOKEN_HELP = "The token from the message: the text after `Token: `, or the link's `token`."
+
+
+@extend_schema_serializer(
+    examples=[OpenApiExample("Reset", value={"email": "ada@example.com"}, request_only=True)]
+)
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Set a new password",
+            value={
+                "token": "Yk2xR0m0hV6bH8p3Zk8bJ6cV4wQeQ2lWmS3y9u1Xh0A",
+                "new_password": "a-new-long-phrase",
+            },
+            request_only=True,
+        )
+    ]
+)
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=128, trim_whitespace=True, help_text=TOKEN_HELP)
+    new_password = serializers.CharField(
+        trim_whitespace=False, max_length=128, style={"input_type": "password"}
+    )
+
+    def validate(self, attrs):
+        """The token names the user the validators compare the password with; a bad token
+        and a bad password are reported together."""
+        errors = {}
+        user = None
+        try:
+            user = email_tokens.find(attrs["token"], kind=EmailTokenKind.PASSWORD_RESET).user
+        except Invalid:
+            errors["token"] = [ErrorDetail(email_tokens.BAD_TOKEN, code="invalid")]
+        try:
+            password_validation.validate_password(attrs["new_password"], user=user)
+        except DjangoValidationError as exc:
+            errors["new_password"] = get_error_detail(exc)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Verify",
+            value={"token": "Yk2xR0m0hV6bH8p3Zk8bJ6cV4wQeQ2lWmS3y9u1Xh0A"},
+            request_only=True,
+        )
+    ]
+)
+class EmailVerifySerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=128, trim_whitespace=True, help_text=TOKEN_HELP)

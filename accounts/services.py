@@ -3,8 +3,15 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts import personal_tokens
-from accounts.models import EMAIL_TAKEN, PersonalAccessToken, Scope, User, normalize_email
+from accounts import email_tokens, emails, personal_tokens
+from accounts.models import (
+    EMAIL_TAKEN,
+    EmailTokenKind,
+    PersonalAccessToken,
+    Scope,
+    User,
+    normalize_email,
+)
 from accounts.tokens import revoke_all_refresh_tokens
 from core.exceptions import FieldError, Invalid
 from core.realtime import recheck_sockets, revoke_sockets
@@ -46,16 +53,20 @@ def user_create(*, user: User) -> User:
 
 @transaction.atomic(durable=True)
 def user_register(*, email: str, password: str, name: str = "", timezone: str = "UTC") -> User:
-    """Create an account and its personal Inbox project, together or not at all."""
+    """Create an account and its personal Inbox project, together or not at all; a
+    verification message goes out after the commit."""
     try:
         with transaction.atomic():
-            user = User(email=normalize_email(email), name=name, timezone=timezone)
+            user = User(
+                email=normalize_email(email), name=name, timezone=timezone, email_verified=False
+            )
             user.set_password(password)
             user_create(user=user)
     except IntegrityError:
         if _email_taken_by_another(email):
             raise _email_taken_error() from None
         raise
+    _send_verification(user)
     return user
 
 
@@ -78,8 +89,12 @@ def user_change_password(*, user: User, new_password: str) -> None:
     Access tokens carry a hash of the password hash (simplejwt's CHECK_REVOKE_TOKEN); refresh
     tokens are blacklisted here as well, since the stock refresh endpoint ignores that claim.
     """
+    _set_password(user=user, new_password=new_password)
+
+
+def _set_password(*, user: User, new_password: str, also: tuple[str, ...] = ()) -> None:
     user.set_password(new_password)
-    user.save(update_fields=["password"])
+    user.save(update_fields=["password", *also])
     user_end_sessions(user=user)
 
 
@@ -93,6 +108,81 @@ def user_deactivate(*, user: User) -> None:
     user.is_active = False
     user.save(update_fields=["is_active"])
     user_end_sessions(user=user)
+
+
+# --- Email tokens: password reset and verification (accounts/email_tokens.py) ---------------
+
+
+@transaction.atomic(durable=True)
+def password_reset_request(*, email: str) -> None:
+    """Send a reset token to the account with this email, if it exists and is active.
+
+    The caller answers the same 202 either way, and this takes about the same time either
+    way: a token is made and hashed, and a row is written, for an unknown address too (the
+    savepoint is rolled back), so timing does not tell whether an account exists. Nothing is
+    sent for an unknown or inactive account.
+    """
+    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
+    if user is None:
+        _decoy_token()
+        return
+    token = email_tokens.issue(user=user, kind=EmailTokenKind.PASSWORD_RESET)
+    emails.send_password_reset(user, token)
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def _decoy_token() -> None:
+    """The work of `email_tokens.issue` for nobody: an insert, rolled back."""
+    try:
+        with transaction.atomic():
+            decoy = User.objects.filter(is_active=True).only("pk").first()
+            if decoy is not None:
+                email_tokens.issue(
+                    user=decoy, kind=EmailTokenKind.PASSWORD_RESET, email="nobody@invalid"
+                )
+            raise _RolledBack
+    except _RolledBack:
+        pass
+
+
+@transaction.atomic(durable=True)
+def password_reset_confirm(*, token: str, new_password: str) -> User:
+    """Use a reset token: the new password is set and every session ends, exactly as a
+    password change does. Receiving the token proves the address too: it becomes verified."""
+    used = email_tokens.consume(token, kind=EmailTokenKind.PASSWORD_RESET)
+    user = used.user
+    user.email_verified = True
+    _set_password(user=user, new_password=new_password, also=("email_verified",))
+    return user
+
+
+@transaction.atomic(durable=True)
+def email_verify(*, token: str) -> User:
+    """Use a verification token: the account's email is verified. A token sent to an address
+    the account no longer has proves nothing (400)."""
+    used = email_tokens.consume(token, kind=EmailTokenKind.EMAIL_VERIFY)
+    user = User.objects.select_for_update().get(pk=used.user_id)
+    if normalize_email(used.email) != user.email:
+        raise email_tokens.bad_token()
+    if not user.email_verified:
+        user.email_verified = True
+        user.save(update_fields=["email_verified"])
+    return user
+
+
+@transaction.atomic(durable=True)
+def email_verification_resend(*, user: User) -> None:
+    """A new verification message, unless the email is verified already (nothing then)."""
+    if User.objects.filter(pk=user.pk, email_verified=False).exists():
+        _send_verification(user)
+
+
+def _send_verification(user: User) -> None:
+    token = email_tokens.issue(user=user, kind=EmailTokenKind.EMAIL_VERIFY)
+    emails.send_email_verification(user, token)
 
 
 def user_end_sessions(*, user: User) -> None:

@@ -27,9 +27,10 @@ import logging
 from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
 from redis.exceptions import RedisError
+from rest_framework import throttling
 
 from accounts.models import normalize_email
-from core.throttling import FailureRateThrottle
+from core.throttling import FailureRateThrottle, LiveRateMixin
 
 logger = logging.getLogger("tasklane.throttling")
 
@@ -140,3 +141,29 @@ class PasswordGuessThrottle(FailureRateThrottle):
         if not request.user or not request.user.is_authenticated:
             return None
         return self.cache_format % {"scope": "password-account", "ident": request.user.pk}
+
+
+class EmailSendingAccountThrottle(LiveRateMixin, throttling.SimpleRateThrottle):
+    """`THROTTLE_LOGIN` requests per email address at `password/reset/`: every request counts
+    (each may send a message), whether or not the address has an account, so the throttle
+    tells nothing either. Beside it, `LoginAddressThrottle` counts them per client address."""
+
+    scope = "login"
+
+    def get_cache_key(self, request, view=None):
+        data = request.data if isinstance(request.data, dict) else {}
+        ident = account_ident(data.get("email"))
+        if ident is None:
+            return None  # not an email: the body's 400 comes next
+        return self.cache_format % {"scope": "email-send-account", "ident": ident}
+
+
+class EmailSendingUserThrottle(LiveRateMixin, throttling.SimpleRateThrottle):
+    """`THROTTLE_LOGIN` requests per user at `email/verify/resend/`: each sends a message."""
+
+    scope = "login"
+
+    def get_cache_key(self, request, view=None):
+        if not request.user or not request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": "email-send-user", "ident": request.user.pk}

@@ -7,21 +7,32 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services, tokens
 from accounts.models import PersonalAccessToken
-from accounts.permissions import EmailUnchangedWithPersonalToken, NotWithPersonalToken
+from accounts.permissions import (
+    EmailUnchangedWithPersonalToken,
+    NoPersonalTokenPresented,
+    NotWithPersonalToken,
+)
 from accounts.render import personal_token_to_dict
 from accounts.schema import (
+    email_verify_resend_schema,
+    email_verify_schema,
     login_schema,
     logout_schema,
     me_get_schema,
     me_patch_schema,
     password_change_schema,
+    password_reset_confirm_schema,
+    password_reset_schema,
     personal_token_schema,
     refresh_schema,
     register_schema,
 )
 from accounts.serializers import (
+    EmailVerifySerializer,
     LoginSerializer,
     PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
     PersonalTokenCreateSerializer,
     PersonalTokenSerializer,
     RefreshTokenSerializer,
@@ -29,6 +40,8 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.throttles import (
+    EmailSendingAccountThrottle,
+    EmailSendingUserThrottle,
     FailedLoginAddressThrottle,
     LoginAccountThrottle,
     PasswordGuessThrottle,
@@ -145,6 +158,59 @@ class PasswordChangeView(FirstRefusalThrottlesMixin, APIView):
             user=request.user, new_password=serializer.validated_data["new_password"]
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Email tokens: password reset and verification ----------------------------------------
+
+
+class EmailTokenView(PublicAuthView):
+    """The public end of the email flows: the token (or the email) is the credential. A
+    personal access token sent anyway is a 403; the address throttle bounds guessing."""
+
+    permission_classes = [AllowAny, NoPersonalTokenPresented]  # AllowAny: "no auth" in the schema
+
+    def permission_denied(self, request, message=None, code=None):
+        # Nobody is authenticated here, which DRF would answer with a 401.
+        raise exceptions.PermissionDenied(message)
+
+
+class PasswordResetView(EmailTokenView):
+    throttle_classes = [LoginAddressThrottle, EmailSendingAccountThrottle]
+
+    @password_reset_schema
+    def post(self, request):
+        serializer = PasswordResetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_request(email=serializer.validated_data["email"])
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(EmailTokenView):
+    @password_reset_confirm_schema
+    def post(self, request):
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_confirm(**serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EmailVerifyView(EmailTokenView):
+    @email_verify_schema
+    def post(self, request):
+        serializer = EmailVerifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.email_verify(token=serializer.validated_data["token"])
+        return Response(UserSerializer(user).data)
+
+
+class EmailVerifyResendView(FirstRefusalThrottlesMixin, APIView):
+    throttle_classes = [*APIView.throttle_classes, EmailSendingUserThrottle]
+    permission_classes = [*APIView.permission_classes, NotWithPersonalToken]
+
+    @email_verify_resend_schema
+    def post(self, request):
+        services.email_verification_resend(user=request.user)
+        return Response(status=status.HTTP_202_ACCEPTED)
 
 
 @personal_token_schema

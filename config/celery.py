@@ -24,6 +24,7 @@ def schedule(sender, **kwargs):
     sender.add_periodic_task(settings.WEBHOOKS_SWEEP_INTERVAL, sender.signature("webhooks.sweep"))
     sender.add_periodic_task(3600.0, sender.signature("webhooks.purge"))
     sender.add_periodic_task(3600.0, sender.signature("notifications.purge"))
+    sender.add_periodic_task(3600.0, sender.signature("accounts.purge_email_tokens"))
 
 
 @worker_process_init.connect

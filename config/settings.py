@@ -422,6 +422,54 @@ WEBHOOKS_CONCURRENCY = env_int("WEBHOOKS_CONCURRENCY", 8)
 # functions themselves; the server tests start real workers).
 WEBHOOKS_WAKE_WORKER = env_bool("WEBHOOKS_WAKE_WORKER", True)
 
+# --- Email (core/mail.py, accounts/emails.py) -----------------------------------------------
+# A real SMTP server named by EMAIL_URL (smtp://, smtp+tls:// or smtp+ssl://, user and password
+# in the URL, percent-encoded). Without it, messages are written to the log, whole in DEBUG
+# (the token too: that is how a developer gets it) and without their body otherwise, where
+# `check --deploy` fails (core/checks.py). The URL is not kept as a setting: the debug page
+# shows settings, and hides only EMAIL_HOST_PASSWORD.
+EMAIL_SCHEMES = ("smtp", "smtp+tls", "smtp+ssl")
+email_url = env("EMAIL_URL")
+EMAIL_CONFIGURED = bool(email_url)
+if email_url:
+    if urlsplit(email_url).scheme not in EMAIL_SCHEMES:
+        raise ImproperlyConfigured(
+            "EMAIL_URL must start with smtp://, smtp+tls:// or smtp+ssl://, not "
+            f"{urlsplit(email_url).scheme + '://'!r}."
+        )
+    try:
+        _email = environ.Env.email_url_config(email_url)
+    except ValueError:
+        raise ImproperlyConfigured("EMAIL_URL is not a valid smtp:// URL.") from None
+    if not _email["EMAIL_HOST"]:
+        raise ImproperlyConfigured("EMAIL_URL names no host.")
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST = _email["EMAIL_HOST"]
+    EMAIL_PORT = _email["EMAIL_PORT"] or (465 if _email.get("EMAIL_USE_SSL") else 25)
+    EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
+    EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
+    EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+    EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+else:
+    EMAIL_BACKEND = "core.mail.LogEmailBackend"
+# One SMTP conversation, all of it; a slow server holds a worker slot no longer than this.
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Tasklane <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The web front end's base URL: messages then carry a link (FRONTEND_URL/reset-password?token=)
+# besides the `Token:` line. None: the token alone.
+FRONTEND_URL = env("FRONTEND_URL").rstrip("/")
+if FRONTEND_URL and urlsplit(FRONTEND_URL).scheme not in ("http", "https"):
+    raise ImproperlyConfigured(f"FRONTEND_URL must be an http(s) URL, not {FRONTEND_URL!r}.")
+# Lifetime of emailed tokens (verification, later email change and invitations); a password
+# reset token lives an hour whatever this says.
+EMAIL_TOKEN_TTL = env_int("EMAIL_TOKEN_TTL", 86400)
+# Retries of a message the SMTP server did not take: exponential from 10 s, capped at an hour,
+# for about a day (EMAIL_RETRY_* are not environment variables).
+EMAIL_RETRY_BASE = 10.0
+EMAIL_RETRY_MAX = 3600.0
+EMAIL_MAX_RETRIES = 30
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]

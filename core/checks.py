@@ -5,6 +5,7 @@ and a long traceback that never names the database.
 """
 
 import psycopg
+from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.db import connections
 
@@ -43,3 +44,18 @@ def database_reachable(app_configs, databases=None, **kwargs):
                 )
             )
     return errors
+
+
+@register(Tags.security, deploy=True)
+def email_configured(app_configs, **kwargs):
+    """Outside DEBUG, mail must really go out: without EMAIL_URL nobody could verify their
+    email or reset a password, and nothing would say so until someone asked."""
+    if settings.DEBUG or settings.EMAIL_CONFIGURED:
+        return []
+    return [
+        Error(
+            "EMAIL_URL is not set: no email (verification, password reset) can be sent.",
+            hint="Set EMAIL_URL to your SMTP server, e.g. smtp+tls://user:password@host:587.",
+            id="tasklane.E002",
+        )
+    ]

@@ -18,6 +18,7 @@ class UserFactory(DjangoModelFactory):
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     name = factory.Faker("name")
     timezone = "UTC"
+    email_verified = True
     password = DEFAULT_PASSWORD
 
     @classmethod

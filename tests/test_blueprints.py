@@ -36,6 +36,12 @@ NEVER_IN_PRODUCTION = {
 }
 # What the add-ons set on Heroku, by attachment name.
 HEROKU_ADDON_VARIABLES = {"DATABASE": "DATABASE_URL", "REDIS": "REDIS_URL"}
+# What the operator types in when deploying (Render prompts for these, `sync: false`; Heroku
+# marks them required), with stand-ins for the checks below.
+OPERATOR_PROVIDES = {
+    "EMAIL_URL": "smtp+tls://tasklane:secret@smtp.example.com:587",
+    "DEFAULT_FROM_EMAIL": "Tasklane <noreply@example.com>",
+}
 # Stand-ins for what each platform provides, to start the settings as it would.
 RENDER_PROVIDES = {
     "RENDER_EXTERNAL_HOSTNAME": "tasklane.onrender.com",
@@ -164,6 +170,20 @@ def test_render_wires_postgres_and_key_value_into_both_services():
     assert len(regions) == 1, "private-network URLs work within one region only"
 
 
+@pytest.mark.parametrize("platform", ["render", "heroku"])
+def test_each_blueprint_asks_for_the_mail_server_and_sender(platform):
+    """Without them `check --deploy` fails (tasklane.E002), and no default sender is right."""
+    if platform == "render":
+        variables = render_variables(render_service("tasklane-worker"))
+        for name in OPERATOR_PROVIDES:
+            assert variables[name] == {"key": name, "sync": False}
+    else:
+        variables = heroku_manifest()["env"]
+        for name in OPERATOR_PROVIDES:
+            assert variables[name]["required"] is True
+    assert {"FRONTEND_URL", "EMAIL_TOKEN_TTL"} <= set(variables)
+
+
 def test_render_asks_for_the_secret_key_because_its_generated_values_are_too_short():
     """Render's `generateValue` is 256 random bits in base64: 44 characters. Start-up refuses
     keys under 50 (what `check --deploy` asks), so the Blueprint prompts for one instead."""
@@ -196,6 +216,9 @@ def test_heroku_describes_every_variable_and_generates_the_secret():
 
     for name, variable in variables.items():
         assert len(variable.get("description", "")) > 20, name
+        if name in OPERATOR_PROVIDES:  # asked for at deploy time: no default can be right
+            assert variable["required"] is True, name
+            continue
         assert "value" in variable or "generator" in variable or variable["required"] is False
     assert variables["DJANGO_SECRET_KEY"]["generator"] == "secret"
     # The add-ons set these; a value here would be overwritten or fight them.
@@ -208,11 +231,21 @@ def blueprint_environment(platform: str) -> dict[str, str]:
     if platform == "render":
         variables = render_variables(render_service("tasklane"))
         values = {name: entry["value"] for name, entry in variables.items() if "value" in entry}
-        return {**values, "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), **RENDER_PROVIDES}
+        return {
+            **values,
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            **OPERATOR_PROVIDES,
+            **RENDER_PROVIDES,
+        }
     variables = heroku_manifest()["env"]
     values = {name: entry["value"] for name, entry in variables.items() if "value" in entry}
     # Heroku's `secret` generator: 64 hexadecimal characters.
-    return {**values, "DJANGO_SECRET_KEY": secrets.token_hex(32), **HEROKU_PROVIDES}
+    return {
+        **values,
+        "DJANGO_SECRET_KEY": secrets.token_hex(32),
+        **OPERATOR_PROVIDES,
+        **HEROKU_PROVIDES,
+    }
 
 
 CHECK_DEPLOY = (

@@ -25,14 +25,17 @@ NODE_PREFIX = ROOT / ".ci" / "node"
 
 sys.path.insert(0, str(ROOT / ".ci"))
 import make_run  # noqa: E402
+from mail_catcher import mailbox  # noqa: E402
 from make_run import free_port, start, stop, wait_until_live  # noqa: E402
 
 
-def server_environment(port: int, scratch: Path) -> dict[str, str]:
-    """The server's settings: production-like, and nothing read from a developer's `.env`."""
+def server_environment(port: int, scratch: Path, email: dict[str, str]) -> dict[str, str]:
+    """The server's settings: production-like, and nothing read from a developer's `.env`;
+    its mail goes to the run's mailbox (.ci/mail_catcher.py)."""
     return make_run.server_environment(
         port,
         "postman",
+        **email,
         DJANGO_ENV_FILE="",
         DATABASE_URL=os.environ.get("DATABASE_URL") or f"sqlite:///{scratch}/postman.sqlite3",
         # The webhook worker's broker when there is no REDIS_URL: a folder, thrown away too.
@@ -40,15 +43,23 @@ def server_environment(port: int, scratch: Path) -> dict[str, str]:
     )
 
 
+# newman's `mailboxUrl` for this process's run (set by local_server).
+MAILBOX: dict[str, str] = {}
+
+
 @contextlib.contextmanager
 def local_server() -> Iterator[str]:
     """The base URL of `make run` serving on a free port; SIGTERM to its group at the end.
     When the body fails, the end of the server's log is printed (a 500 shows its traceback)."""
     port = free_port()
-    with tempfile.TemporaryDirectory(prefix="tasklane-postman-") as scratch:
+    with (
+        tempfile.TemporaryDirectory(prefix="tasklane-postman-") as scratch,
+        mailbox() as (email_settings, mailbox_url),
+    ):
         log_path = Path(scratch) / "server.log"
-        server = start(server_environment(port, Path(scratch)), log_path)
+        server = start(server_environment(port, Path(scratch), email_settings), log_path)
         base = f"http://127.0.0.1:{port}"
+        MAILBOX["url"] = mailbox_url
         try:
             wait_until_live(base, server, log_path)
             yield base
@@ -111,6 +122,7 @@ def run_collection(
         str(environment),
         "--env-var",
         f"baseUrl={base}",
+        *(["--env-var", f"mailboxUrl={MAILBOX['url']}"] if "url" in MAILBOX else []),
         "--color",
         "off",
         *newman_args,

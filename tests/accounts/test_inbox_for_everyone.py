@@ -58,6 +58,7 @@ def test_a_user_added_in_the_admin_gets_an_inbox(admin_client):
 
     assert response.status_code == 302, response.content[:2000]
     assert_has_inbox(User.objects.get(email="new@example.com"))
+    assert User.objects.get(email="new@example.com").email_verified  # the operator's word
 
 
 def test_the_demo_seed_gives_everyone_an_inbox():
@@ -65,6 +66,7 @@ def test_the_demo_seed_gives_everyone_an_inbox():
 
     for user in User.objects.all():
         assert_has_inbox(user)
+        assert user.email_verified  # made by a command, not by registration
 
 
 def test_a_missing_inbox_is_made_when_a_task_needs_it_not_a_500(user):

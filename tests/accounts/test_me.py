@@ -21,6 +21,7 @@ def test_me_returns_exactly_the_callers_user_fields(auth_client, user):
     assert response.json() == {
         "id": user.id,
         "email": user.email,
+        "email_verified": True,
         "name": user.name,
         "timezone": "UTC",
         "date_joined": user.date_joined.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),

@@ -28,7 +28,8 @@ def test_register_returns_201_with_exactly_the_user_fields(api_client):
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert set(body) == {"id", "email", "name", "timezone", "date_joined"}
+    assert set(body) == {"id", "email", "email_verified", "name", "timezone", "date_joined"}
+    assert body["email_verified"] is False
     user = User.objects.get()
     assert body["id"] == user.id
     assert body["email"] == "ada@example.com"

@@ -8,7 +8,11 @@ import config.settings as settings_module
 from config.settings import BASE_DIR, DEVELOPMENT_KEY_FILE, development_secret_key
 from tests.support.startup import SAFE_PRODUCTION, start
 
-DOCUMENTED_PRODUCTION = {**SAFE_PRODUCTION, "SECURE_SSL_REDIRECT": "1"}
+DOCUMENTED_PRODUCTION = {
+    **SAFE_PRODUCTION,
+    "SECURE_SSL_REDIRECT": "1",
+    "EMAIL_URL": "smtp+tls://tasklane:secret@mail.example.com:587",
+}
 
 
 def test_check_deploy_reports_nothing_with_the_documented_production_settings():
