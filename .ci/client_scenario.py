@@ -15,7 +15,14 @@ from http import HTTPStatus
 
 from tasklane_api_client import AuthenticatedClient, Client
 from tasklane_api_client.api.auth import auth_login_create, auth_me_retrieve, auth_register_create
+from tasklane_api_client.api.comments import tasks_comments_create, tasks_comments_list
 from tasklane_api_client.api.labels import projects_labels_create
+from tasklane_api_client.api.members import projects_members_create
+from tasklane_api_client.api.notifications import (
+    notifications_list,
+    notifications_read_create,
+    notifications_unread_count_retrieve,
+)
 from tasklane_api_client.api.projects import projects_create, projects_retrieve
 from tasklane_api_client.api.tasks import (
     tasks_create,
@@ -26,9 +33,17 @@ from tasklane_api_client.api.tasks import (
 )
 from tasklane_api_client.models import (
     ClientErrorResponse,
+    Comment,
+    CommentWriteRequest,
     Label,
     LabelRequest,
     LoginRequest,
+    MarkAllReadRequest,
+    Member,
+    MemberAddRequest,
+    NotificationVerbEnum,
+    PaginatedCommentList,
+    PaginatedNotificationList,
     PaginatedTaskList,
     PatchedTaskRequest,
     PriorityEnum,
@@ -43,6 +58,7 @@ from tasklane_api_client.models import (
     TasksListDue,
     TaskStatusEnum,
     TokenPair,
+    UnreadCount,
     User,
     ValidationErrorResponse,
 )
@@ -220,6 +236,7 @@ def main(base: str) -> None:
     )
 
     labels_priorities_subtasks_and_order(api, project, other)
+    comments_and_notifications(base, anonymous, api, project, task)
 
     expired = AuthenticatedClient(base_url=base, token="not-a-token", timeout=10)
     denied = auth_me_retrieve.sync_detailed(client=expired)
@@ -227,6 +244,59 @@ def main(base: str) -> None:
         client_error(denied, HTTPStatus.UNAUTHORIZED, "token_not_valid"),
         "a bad token: a typed 401",
     )
+
+
+def comments_and_notifications(base, anonymous, api, project, task) -> None:
+    """A second user added to the project, mentioned in a comment, reads their inbox."""
+    email, password = f"client-grace-{time.time_ns()}@example.com", "generated-client-passphrase-2"
+    auth_register_create.sync(
+        client=anonymous, body=RegisterRequest(email=email, password=password, name="Grace")
+    )
+    member = projects_members_create.sync(
+        project_pk=project.id, client=api, body=MemberAddRequest(email=email)
+    )
+    check(isinstance(member, Member) and member.user.email == email, "add a member: typed Member")
+    body = 'Grace, can you check this? <script>alert("x")</script>'
+    comment = tasks_comments_create.sync(
+        task_pk=task.id,
+        client=api,
+        body=CommentWriteRequest(body=f"  {body}\n", mention_ids=[member.user.id]),
+    )
+    check(
+        isinstance(comment, Comment)
+        and comment.task_id == task.id
+        and comment.body == body
+        and [user.id for user in comment.mentions] == [member.user.id],
+        "comment with a mention: a typed Comment, trimmed, otherwise as sent",
+    )
+    thread = tasks_comments_list.sync(task_pk=task.id, client=api)
+    check(
+        isinstance(thread, PaginatedCommentList) and [c.id for c in thread.results] == [comment.id],
+        "the task's comments: a typed page",
+    )
+    commented = tasks_retrieve.sync(id=task.id, client=api)
+    check(isinstance(commented, Task) and commented.comment_count == 1, "the task counts it")
+
+    tokens = auth_login_create.sync(
+        client=anonymous, body=LoginRequest(email=email, password=password)
+    )
+    grace = AuthenticatedClient(
+        base_url=base, token=tokens.access, raise_on_unexpected_status=True, timeout=10
+    )
+    inbox = notifications_list.sync(client=grace, unread=True)
+    check(
+        isinstance(inbox, PaginatedNotificationList)
+        and [n.verb for n in inbox.results]
+        == [NotificationVerbEnum.MENTIONED, NotificationVerbEnum.ADDED_TO_PROJECT]
+        and inbox.results[0].comment_id == comment.id
+        and inbox.results[0].actor is not None
+        and inbox.results[0].read_at is None,
+        "the mentioned member's unread notifications: typed, newest first",
+    )
+    count = notifications_unread_count_retrieve.sync(client=grace)
+    check(isinstance(count, UnreadCount) and count.count == 2, "their unread count")
+    left = notifications_read_create.sync(client=grace, body=MarkAllReadRequest(all_=True))
+    check(isinstance(left, UnreadCount) and left.count == 0, "mark all read: none left")
 
 
 def positions(page) -> list:
