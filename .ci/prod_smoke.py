@@ -41,6 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import redis
+from mail_catcher import mailbox
 from make_run import free_port, wait_until_live
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -416,6 +417,13 @@ async def sigterm_with_writes_in_flight(
 
 
 def main() -> int:
+    # The production settings name a real SMTP server (check --deploy requires EMAIL_URL): the
+    # mail catcher's, on loopback, so the worker's messages are delivered, not retried.
+    with mailbox() as (email_settings, _):
+        return smoke(email_settings)
+
+
+def smoke(email_settings: dict[str, str]) -> int:
     processes = procfile()
     keep = os.environ.get("PROD_SMOKE_KEEP") == "1"
     build = Path(tempfile.mkdtemp(prefix="tasklane-prod-"))
@@ -463,6 +471,7 @@ def main() -> int:
             "HTTP_THREADS": "4",
             "DB_POOL_MAX_SIZE": "6",
             "PORT": str(PORT),
+            **email_settings,
         }
         python = str(venv / "bin" / "python")
         run(
