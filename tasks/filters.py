@@ -31,9 +31,12 @@ class StatusListField(forms.CharField):
         statuses = [part.strip() for part in value.split(",")]
         unknown = [s for s in statuses if s not in Status.values]
         if unknown:
+            # The value goes in as a parameter, never into the message itself: django-filter
+            # formats the message with its parameters, and a `%` in the value was a 500.
             raise forms.ValidationError(
-                f"Unknown status {unknown[0]!r}; use {', '.join(Status.values)}.",
+                "Unknown status %(value)r; use %(choices)s.",
                 code="invalid_choice",
+                params={"value": unknown[0][:40], "choices": ", ".join(Status.values)},
             )
         return statuses
 
@@ -48,9 +51,10 @@ class PriorityListField(forms.CharField):
         priorities = [part.strip() for part in value.split(",")]
         unknown = [p for p in priorities if p not in Priority.values]
         if unknown:
-            raise forms.ValidationError(
-                f"Unknown priority {unknown[0][:40]!r}; use {', '.join(Priority.values)}.",
+            raise forms.ValidationError(  # the value as a parameter (StatusListField)
+                "Unknown priority %(value)r; use %(choices)s.",
                 code="invalid_choice",
+                params={"value": unknown[0][:40], "choices": ", ".join(Priority.values)},
             )
         return priorities
 

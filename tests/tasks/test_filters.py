@@ -662,3 +662,14 @@ def test_the_filter_form_class_is_built_once_and_each_form_is_its_own():
     assert first.form.is_valid() and not second.form.is_valid()
     assert first.form.fields["status"] is not second.form.fields["status"]
     assert "status" in second.form.errors and "status" not in first.form.errors
+
+
+@pytest.mark.parametrize("name", ["status", "priority"])
+@pytest.mark.parametrize("value", ["%s", "100%", "%(value)s", "%]\x19G", "50%d,pending"])
+def test_a_percent_sign_in_a_listed_value_is_a_400_naming_it(client, name, value):
+    """The unknown value is quoted in the error, and a `%` in it was taken for a format
+    placeholder: a 500 (found by schemathesis)."""
+    response = client.get(TASKS, {name: value, "ordering": "~\x11"})
+
+    assert_error(response, 400, attr=name)
+    assert repr(value.split(",")[0][:40]) in response.json()["errors"][0]["detail"]
