@@ -24,7 +24,7 @@ from tests.support.admin import errors_of, form_data
 from tests.support.concurrency import require_postgresql, run_together
 from tests.support.envelope import assert_error
 from tests.support.tasks import make_task
-from tests.support.urls import TASKS, comment_url, comments_url, task_url
+from tests.support.urls import TASKS, UNREAD_COUNT, comment_url, comments_url, task_url
 from webhooks.models import Delivery, Webhook, WebhookEvent
 from webhooks.sender import new_secret
 
@@ -668,6 +668,7 @@ def test_parallel_comments_mentioning_one_user_make_one_notification_each(client
     assert Comment.objects.filter(task=task).count() == 20
     assert Notification.objects.filter(recipient=mentioned, verb="mentioned").count() == 20
     assert client_for(team.member).get(task_url(task.id)).json()["comment_count"] == 20
+    assert client_for(mentioned).get(UNREAD_COUNT).json() == {"count": 20}
 
 
 @pytest.mark.django_db(transaction=True)
